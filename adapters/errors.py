@@ -1,0 +1,63 @@
+"""Our exceptions for failures of external systems, carrying what an ops person needs and never a secret."""
+
+from __future__ import annotations
+
+
+class ExternalSystemError(Exception):
+    """A call to an external system failed; `retryable` tells the task's retry policy whether to try again."""
+
+    retryable: bool = False
+
+    def __init__(
+        self,
+        system: str,
+        message: str,
+        *,
+        object_type: str = "",
+        field: str = "",
+        status: int | None = None,
+        correlation_id: str = "",
+    ) -> None:
+        self.system = system
+        self.message = message
+        self.object_type = object_type
+        self.field = field
+        self.status = status
+        self.correlation_id = correlation_id
+        parts = [f"{system}: {message}"]
+        if object_type:
+            parts.append(f"object={object_type}")
+        if field:
+            parts.append(f"field={field}")
+        if status is not None:
+            parts.append(f"status={status}")
+        if correlation_id:
+            parts.append(f"correlationId={correlation_id}")
+        super().__init__(" ".join(parts))
+
+
+class TransientError(ExternalSystemError):
+    """Rate limit, 5xx, timeout or dropped connection that outlived the adapter's own retries."""
+
+    retryable = True
+
+
+class NotFoundError(ExternalSystemError):
+    """The object does not exist (HTTP 404)."""
+
+
+class ValidationRejected(ExternalSystemError):
+    """The system refused what we sent (HTTP 400): retrying the same request cannot help."""
+
+
+class AuthenticationError(ExternalSystemError):
+    """Missing or wrong credentials (HTTP 401/403): fix the secret, then retry the run."""
+
+
+class ConfigurationError(ExternalSystemError):
+    """A configured label or name does not exist in the system (e.g. a pipeline stage)."""
+
+
+def is_retryable(error: BaseException) -> bool:
+    """Retry condition for tasks: only transient failures of external systems."""
+    return isinstance(error, TransientError)

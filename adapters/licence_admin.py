@@ -1,0 +1,129 @@
+"""The LicenceAdmin port for Avonova Digital: a REST adapter, and the manual routine where no API exists."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import httpx
+
+from adapters.errors import (
+    AuthenticationError,
+    ExternalSystemError,
+    NotFoundError,
+    TransientError,
+    ValidationRejected,
+)
+from reforhandling.settings import LicenceSettings
+
+log = logging.getLogger(__name__)
+
+SYSTEM = "avonova-digital"
+
+# The REST shape, in one place: GET/PUT of a customer's licence count (customer id = the org number).
+LICENCES_PATH = "/api/v1/customers/{customer_id}/licences"
+F_CUSTOMER_ID = "customerId"
+F_LICENCES = "licences"
+F_REFERENCE = "reference"
+F_UPDATED = "updatedAt"
+
+
+class ManualStepRequired(ExternalSystemError):
+    """A person must do this step by hand in Avonova Digital and confirm it (there is no API)."""
+
+    def __init__(self, message: str, *, customer_id: str, licences: int | None = None, case_key: str = "") -> None:
+        super().__init__(SYSTEM, message, object_type="licences")
+        self.customer_id = customer_id
+        self.licences = licences
+        self.case_key = case_key
+
+
+class HttpLicenceAdmin:
+    """Licence counts over Avonova Digital's REST endpoint (bearer token)."""
+
+    requires_confirmation = False
+
+    def __init__(self, settings: LicenceSettings) -> None:
+        self.settings = settings
+        self.calls = 0
+        self._client = httpx.Client(
+            base_url=settings.base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {settings.token.get_secret_value()}", "Accept": "application/json"},
+            timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def read_licences(self, *, customer_id: str) -> int:
+        return int(self._request("GET", customer_id)[F_LICENCES])
+
+    def set_licences(self, *, customer_id: str, licences: int, case_key: str) -> int:
+        """Set the count (a PUT of the absolute number, so repeating it is harmless) and return what is stored."""
+        if licences < 0:
+            raise ValidationRejected(SYSTEM, "the licence count cannot be negative", field=F_LICENCES)
+        body = {F_LICENCES: licences, F_REFERENCE: case_key}
+        return int(self._request("PUT", customer_id, json=body)[F_LICENCES])
+
+    def _request(self, method: str, customer_id: str, *, json: Any = None) -> dict[str, Any]:
+        path = LICENCES_PATH.format(customer_id=customer_id)
+        attempts = max(1, self.settings.max_attempts)
+        for attempt in range(attempts):
+            try:
+                return self._once(method, path, json=json)
+            except TransientError as error:
+                if attempt + 1 >= attempts:
+                    raise
+                log.info("avonova-digital: %s %s failed (attempt %d): %s", method, path, attempt + 1, error.message)
+                time.sleep(self.settings.backoff_seconds * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _once(self, method: str, path: str, *, json: Any) -> dict[str, Any]:
+        self.calls += 1
+        try:
+            response = self._client.request(method, path, json=json)
+        except httpx.TransportError as error:
+            raise TransientError(SYSTEM, f"{method} {path}: {type(error).__name__}") from error
+        status = response.status_code
+        try:
+            body = response.json() if response.content else {}
+        except ValueError:
+            body = {}
+        if status < 400 and isinstance(body, dict):
+            return body
+        message = f"{method} {path}: " + (
+            str(body.get("message")) if isinstance(body, dict) and body else response.reason_phrase
+        )
+        error_type: type[ExternalSystemError]
+        if status == 429 or status >= 500:
+            error_type = TransientError
+        elif status in {401, 403}:
+            error_type = AuthenticationError
+        elif status == 404:
+            error_type = NotFoundError
+        else:
+            error_type = ValidationRejected
+        raise error_type(SYSTEM, message, object_type="licences", status=status)
+
+
+class ManualLicenceAdmin:
+    """The routine as it is today: a person sets the count in Avonova Digital and confirms it."""
+
+    requires_confirmation = True
+
+    def read_licences(self, *, customer_id: str) -> int:
+        raise ManualStepRequired(
+            f"look up the number of licences (antall tilganger) for customer {customer_id} in Avonova Digital "
+            "by hand; there is no API to read it",
+            customer_id=customer_id,
+        )
+
+    def set_licences(self, *, customer_id: str, licences: int, case_key: str) -> int:
+        raise ManualStepRequired(
+            f"set the number of licences (antall tilganger) for customer {customer_id} (organisation number) to "
+            f"{licences} in Avonova Digital, then confirm it in case {case_key}",
+            customer_id=customer_id,
+            licences=licences,
+            case_key=case_key,
+        )

@@ -1,0 +1,28 @@
+"""The scheduled signature poller: resume every case whose contract was signed, declined or expired."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import flow, get_run_logger
+
+from models.signature import signature_outcome
+from reforhandling.clock import local_today
+from reforhandling.wiring import get_runtime
+from tasks.polling import read_contract_statuses, read_waiting_cases, resume_case
+
+
+@flow(name="poll-signatures")
+def poll_signatures(today: date | None = None) -> int:
+    """Read the waiting cases' contract statuses in batches and resume the runs whose contract changed."""
+    today = today or local_today(get_runtime().settings.routine.timezone)
+    waiting = read_waiting_cases()
+    statuses = read_contract_statuses([case.contract_id for case in waiting])
+    resumed = 0
+    for case in waiting:
+        contract = statuses.get(case.contract_id)
+        outcome = signature_outcome(contract, deadline=case.signing_deadline, today=today)
+        if outcome is not None and resume_case(case, outcome, contract):
+            resumed += 1
+    get_run_logger().info("poll-signatures: %d waiting, %d resumed", len(waiting), resumed)
+    return resumed

@@ -1,0 +1,113 @@
+"""A renegotiation case as we store it: its states, the legal transitions, and the rows of the case store."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import Column, Numeric
+from sqlmodel import Field, SQLModel
+
+
+class CaseState(StrEnum):
+    STARTED = "STARTED"
+    ENRICHED = "ENRICHED"
+    DEAL_CREATED = "DEAL_CREATED"
+    DRAFTED = "DRAFTED"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
+    SENT = "SENT"
+    AWAITING_SIGNATURE = "AWAITING_SIGNATURE"
+    AWAITING_DECISION = "AWAITING_DECISION"
+    SIGNED = "SIGNED"
+    AWAITING_LICENCE_CONFIRMATION = "AWAITING_LICENCE_CONFIRMATION"
+    LICENCES_ADJUSTED = "LICENCES_ADJUSTED"
+    COMPLETED = "COMPLETED"
+    REJECTED = "REJECTED"
+    CANCELLED = "CANCELLED"
+    NEEDS_ATTENTION = "NEEDS_ATTENTION"
+
+
+S = CaseState
+CLOSED_STATES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
+
+TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    # A case whose run could not even be created is cancelled, so the ticket can be started again.
+    S.STARTED: frozenset({S.ENRICHED, S.CANCELLED}),
+    S.ENRICHED: frozenset({S.DEAL_CREATED}),
+    S.DEAL_CREATED: frozenset({S.DRAFTED}),
+    S.DRAFTED: frozenset({S.AWAITING_APPROVAL}),
+    # A correction re-drafts and asks again; a rejection closes the case.
+    S.AWAITING_APPROVAL: frozenset({S.DRAFTED, S.SENT, S.REJECTED}),
+    S.SENT: frozenset({S.AWAITING_SIGNATURE}),
+    S.AWAITING_SIGNATURE: frozenset({S.SIGNED, S.AWAITING_DECISION}),
+    # Declined or expired: a person extends and resends, or cancels.
+    S.AWAITING_DECISION: frozenset({S.SENT, S.CANCELLED}),
+    S.SIGNED: frozenset({S.AWAITING_LICENCE_CONFIRMATION, S.LICENCES_ADJUSTED}),
+    S.AWAITING_LICENCE_CONFIRMATION: frozenset({S.LICENCES_ADJUSTED}),
+    S.LICENCES_ADJUSTED: frozenset({S.COMPLETED}),
+    S.COMPLETED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.CANCELLED: frozenset(),
+    # After ops fixed the cause, the retried run puts the case back where it was, or it is cancelled.
+    S.NEEDS_ATTENTION: frozenset(set(CaseState) - CLOSED_STATES - {S.STARTED, S.NEEDS_ATTENTION} | {S.CANCELLED}),
+}
+for _open in set(CaseState) - CLOSED_STATES - {S.NEEDS_ATTENTION}:
+    TRANSITIONS[_open] = TRANSITIONS[_open] | {S.NEEDS_ATTENTION}
+
+
+class IllegalTransition(ValueError):
+    """A case was asked to move to a state its current state does not lead to."""
+
+
+def check_transition(case_key: str, current: CaseState, new: CaseState) -> None:
+    """Raise IllegalTransition unless `current` may move to `new` (staying put is always allowed: replays)."""
+    if new == current or new in TRANSITIONS[current]:
+        return
+    allowed = ", ".join(sorted(TRANSITIONS[current])) or "none (the case is closed)"
+    raise IllegalTransition(f"case {case_key}: cannot go from {current} to {new}; allowed from {current}: {allowed}")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_key: str = Field(unique=True, index=True)
+    ticket_id: str = Field(index=True)
+    # Equal to ticket_id while the case is open, NULL once closed: a unique column that allows one open case per ticket.
+    open_ticket_id: str | None = Field(default=None, unique=True)
+    company_id: str | None = None
+    company_name: str | None = None
+    signer_email: str
+    agent_email: str
+    state: CaseState = Field(default=CaseState.STARTED, index=True)
+    deal_id: str | None = None
+    contract_id: str | None = None
+    flow_run_id: str | None = None
+    licences_before: int | None = None
+    licences_after: int
+    price_before: Decimal | None = Field(default=None, sa_column=Column(Numeric(12, 2)))
+    price_after: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
+    start_date: date | None = None
+    signing_deadline: date | None = None
+    route: str | None = None
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only: what happened to a case, when, and who did it."""
+
+    __tablename__ = "case_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_key: str = Field(foreign_key="cases.case_key", index=True)
+    at: datetime = Field(default_factory=_now)
+    actor: str
+    kind: str
+    details: str = "{}"  # JSON

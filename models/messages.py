@@ -1,0 +1,247 @@
+"""The routine's e-mails, built by pure functions: Norwegian text, plain text plus HTML, deterministic ids."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
+
+from models.mail import MailMessage
+
+
+def format_nok(amount: Decimal) -> str:
+    """Format an amount the Norwegian way: `1 234,50 kr`."""
+    rounded = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""
+    whole, fraction = f"{abs(rounded):.2f}".split(".")
+    groups: list[str] = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    return f"{sign}{' '.join(groups)},{fraction} kr"
+
+
+def format_date(day: date) -> str:
+    """Format a date the Norwegian way: `04.10.2024`."""
+    return day.strftime("%d.%m.%Y")
+
+
+def message_id(case_key: str, kind: str) -> str:
+    """The deterministic Message-ID of one kind of e-mail for one case, so a resend can be recognised."""
+    # A Message-ID's left part may not carry spaces, angle brackets or a second @.
+    safe = re.sub(r"[^A-Za-z0-9._\-+=]", "-", case_key)
+    return f"<{safe}.{kind}@reforhandling>"
+
+
+def _table(rows: list[tuple[str, str]]) -> tuple[str, str]:
+    width = max(len(label) for label, _ in rows)
+    text = "\n".join(f"{label + ':':<{width + 1}} {value}" for label, value in rows)
+    cells = "".join(
+        f'<tr><th align="left" style="padding:2px 12px 2px 0">{escape(label)}</th><td>{escape(value)}</td></tr>'
+        for label, value in rows
+    )
+    return text, f'<table style="border-collapse:collapse">{cells}</table>'
+
+
+def _link(url: str, label: str) -> str:
+    return f'<a href="{escape(url, quote=True)}">{escape(label)}</a>'
+
+
+def _html(paragraphs_before: list[str], table: str, paragraphs_after: list[str]) -> str:
+    before = "".join(f"<p>{p}</p>" for p in paragraphs_before)
+    after = "".join(f"<p>{p}</p>" for p in paragraphs_after)
+    return (
+        '<!DOCTYPE html><html lang="no"><head><meta charset="utf-8"></head>'
+        f'<body style="font-family:Arial,sans-serif">{before}{table}{after}</body></html>'
+    )
+
+
+def _change_rows(
+    *,
+    company_name: str,
+    org_number: str,
+    licences_before: int,
+    licences_after: int,
+    price_before: Decimal,
+    price_after: Decimal,
+    start_date: date,
+) -> list[tuple[str, str]]:
+    return [
+        ("Kunde", company_name),
+        ("Organisasjonsnummer", org_number),
+        ("Lisenser før", str(licences_before)),
+        ("Lisenser etter", str(licences_after)),
+        ("Pris per lisens før", format_nok(price_before)),
+        ("Pris per lisens etter", format_nok(price_after)),
+        ("Oppstartsdato", format_date(start_date)),
+    ]
+
+
+def sales_registration_message(
+    *,
+    case_key: str,
+    company_name: str,
+    org_number: str,
+    licences_before: int,
+    licences_after: int,
+    price_before: Decimal,
+    price_after: Decimal,
+    start_date: date,
+    original_signed_on: date,
+    new_signed_on: date,
+    deal_url: str,
+    recipient: str,
+) -> MailMessage:
+    """Ask the sales-registration contact to register an upward renegotiation as a sale."""
+    rows = _change_rows(
+        company_name=company_name,
+        org_number=org_number,
+        licences_before=licences_before,
+        licences_after=licences_after,
+        price_before=price_before,
+        price_after=price_after,
+        start_date=start_date,
+    )
+    rows += [
+        ("Opprinnelig avtale signert", format_date(original_signed_on)),
+        ("Ny avtale signert", format_date(new_signed_on)),
+        ("Deal i HubSpot", deal_url),
+    ]
+    text_table, html_table = _table(rows)
+    intro = (
+        f"{company_name} har signert en reforhandlet avtale om Avonova Assist med flere lisenser. "
+        "Den opprinnelige avtalen er signert for mindre enn 36 måneder siden, så salget skal registreres."
+    )
+    outro = "Registrer salget på dealen i HubSpot."
+    signature = f"Vennlig hilsen\nKundesenteret (automatisk melding, sak {case_key})"
+    text = f"Hei,\n\n{intro}\n\n{text_table}\n\n{outro}\n\n{signature}\n"
+    html = _html(
+        ["Hei,", escape(intro)],
+        html_table,
+        [
+            f"Registrer salget på {_link(deal_url, 'dealen i HubSpot')}.",
+            f"Vennlig hilsen<br>Kundesenteret (automatisk melding, sak {escape(case_key)})",
+        ],
+    )
+    return MailMessage(
+        message_id=message_id(case_key, "sales-registration"),
+        to=(recipient,),
+        subject=f"Salgsregistrering: {company_name} – {licences_before} → {licences_after} lisenser",
+        text=text,
+        html=html,
+    )
+
+
+def csc_handover_message(
+    *,
+    case_key: str,
+    company_name: str,
+    org_number: str,
+    licences_before: int,
+    licences_after: int,
+    price_before: Decimal,
+    price_after: Decimal,
+    start_date: date,
+    original_signed_on: date,
+    new_signed_on: date,
+    deal_url: str,
+    recipient: str,
+) -> MailMessage:
+    """Hand a large downward adjustment over to the customer success centre."""
+    reduction = licences_before - licences_after
+    rows = _change_rows(
+        company_name=company_name,
+        org_number=org_number,
+        licences_before=licences_before,
+        licences_after=licences_after,
+        price_before=price_before,
+        price_after=price_after,
+        start_date=start_date,
+    )
+    rows += [
+        ("Nedjustering", f"{reduction} lisenser"),
+        ("Opprinnelig avtale signert", format_date(original_signed_on)),
+        ("Ny avtale signert", format_date(new_signed_on)),
+        ("Deal i HubSpot", deal_url),
+    ]
+    text_table, html_table = _table(rows)
+    intro = (
+        f"{company_name} har signert en reforhandlet avtale om Avonova Assist som reduserer antall lisenser "
+        f"med {reduction}. Saken overleveres til CSC for oppfølging av kunden."
+    )
+    text = f"Hei,\n\n{intro}\n\n{text_table}\n\nVennlig hilsen\nKundesenteret (automatisk melding, sak {case_key})\n"
+    html = _html(
+        ["Hei,", escape(intro)],
+        html_table,
+        [
+            f"Se {_link(deal_url, 'dealen i HubSpot')}.",
+            f"Vennlig hilsen<br>Kundesenteret (automatisk melding, sak {escape(case_key)})",
+        ],
+    )
+    return MailMessage(
+        message_id=message_id(case_key, "csc-handover"),
+        to=(recipient,),
+        subject=(
+            f"Overlevering til CSC: {company_name} – nedjustering fra {licences_before} til {licences_after} lisenser"
+        ),
+        text=text,
+        html=html,
+    )
+
+
+def approval_needed_message(
+    *,
+    case_key: str,
+    company_name: str,
+    org_number: str,
+    licences_before: int,
+    licences_after: int,
+    price_before: Decimal,
+    price_after: Decimal,
+    start_date: date,
+    original_signed_on: date,
+    deal_url: str,
+    recipient: str,
+    run_url: str,
+    new_signed_on: date | None = None,
+) -> MailMessage:
+    """Tell the agent a drafted contract waits for approval in Prefect before it is sent."""
+    rows = _change_rows(
+        company_name=company_name,
+        org_number=org_number,
+        licences_before=licences_before,
+        licences_after=licences_after,
+        price_before=price_before,
+        price_after=price_after,
+        start_date=start_date,
+    )
+    rows.append(("Opprinnelig avtale signert", format_date(original_signed_on)))
+    if new_signed_on is not None:
+        rows.append(("Ny avtale signert", format_date(new_signed_on)))
+    rows += [("Deal i HubSpot", deal_url), ("Godkjenning", run_url)]
+    text_table, html_table = _table(rows)
+    intro = (
+        f"Kontrakten for reforhandlingen med {company_name} er klar. Kontroller forhåndsvisningen og godkjenn "
+        "den før den sendes til kunden på e-post og SMS."
+    )
+    text = (
+        f"Hei,\n\n{intro}\n\n{text_table}\n\nGodkjenn eller avvis her: {run_url}\n\n"
+        f"Vennlig hilsen\nReforhandlingsrutinen (automatisk melding, sak {case_key})\n"
+    )
+    html = _html(
+        ["Hei,", escape(intro)],
+        html_table,
+        [
+            f"{_link(run_url, 'Godkjenn eller avvis kontrakten')}.",
+            f"Vennlig hilsen<br>Reforhandlingsrutinen (automatisk melding, sak {escape(case_key)})",
+        ],
+    )
+    return MailMessage(
+        message_id=message_id(case_key, "approval-needed"),
+        to=(recipient,),
+        subject=f"Godkjenning trengs: reforhandling for {company_name}",
+        text=text,
+        html=html,
+    )

@@ -1,0 +1,133 @@
+"""The `reforhandling` command."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+
+from reforhandling.cli_sandbox import sandbox_app
+from reforhandling.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="Renegotiate Avonova Assist agreements across HubSpot, Dealbuilder and Avonova Digital.",
+    no_args_is_help=True,
+)
+app.add_typer(sandbox_app, name="sandbox")
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValidationError as error:
+        typer.echo(f"Settings refused:\n{error}", err=True)
+        raise typer.Exit(2) from error
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings, secrets masked."""
+    typer.echo(json.dumps(_settings().model_dump(mode="json"), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def cases() -> None:
+    """List the cases in the case store."""
+    from store.case_store import CaseStore
+
+    rows = CaseStore(_settings().effective_database_url).cases()
+    if not rows:
+        typer.echo("No cases yet. Start one with `reforhandling start` (or `reforhandling up` for the example).")
+        return
+    header = f"{'case':<18} {'ticket':<8} {'company':<28} {'state':<30} {'licences':<10} {'price':<16} updated"
+    typer.echo(header)
+    for case in rows:
+        licences = f"{case.licences_before or '?'}->{case.licences_after}"
+        price = f"{case.price_before or '?'}->{case.price_after}"
+        state = case.state.value + (f" ({case.reason[:40]})" if case.reason and case.state == "NEEDS_ATTENTION" else "")
+        typer.echo(
+            f"{case.case_key:<18} {case.ticket_id:<8} {(case.company_name or '')[:28]:<28} {state:<30} "
+            f"{licences:<10} {price:<16} {case.updated_at:%Y-%m-%d %H:%M}"
+        )
+
+
+@app.command()
+def case(case_key: str) -> None:
+    """Show one case and its event log."""
+    from store.case_store import CaseNotFound, CaseStore
+
+    store = CaseStore(_settings().effective_database_url)
+    try:
+        found = store.get(case_key)
+    except CaseNotFound as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(json.dumps(found.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    for event in store.events(case_key):
+        typer.echo(f"{event.at:%Y-%m-%d %H:%M:%S} {event.actor:<16} {event.kind:<28} {event.details}")
+
+
+@app.command()
+def start(
+    ticket: Annotated[str, typer.Option(help="HubSpot ticket id the case starts from.")],
+    signer: Annotated[str, typer.Option(help="E-mail of the customer's contact with signing authority.")],
+    licences: Annotated[str, typer.Option(help="New number of licences.")],
+    price: Annotated[str, typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50.")],
+    agent: Annotated[str, typer.Option(help="Your e-mail: deal owner and meeting booker.")],
+    start_date: Annotated[
+        str | None, typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
+    ] = None,
+    company: Annotated[str | None, typer.Option(help="HubSpot company id, when the ticket has none.")] = None,
+) -> None:
+    """Start a renegotiation case from the deployment and print its run link."""
+    from prefect.client.orchestration import get_client
+
+    from models.renegotiation import RenegotiationRequest, describe_errors
+    from reforhandling.clock import local_today
+    from reforhandling.starting import request_from_options, run_url, start_case
+    from store.case_store import CaseStore, OpenCaseExists
+
+    settings = _settings()
+    data = request_from_options(
+        ticket_id=ticket,
+        signer_email=signer,
+        licences=licences,
+        price_per_licence=price,
+        agent_email=agent,
+        start_date=start_date,
+        company_id=company,
+    )
+    try:
+        request = RenegotiationRequest.parse(data, today=local_today(settings.routine.timezone))
+    except ValidationError as error:
+        typer.echo(f"Nothing was started; fix these and run again:\n{describe_errors(error)}", err=True)
+        raise typer.Exit(2) from error
+    store = CaseStore(settings.effective_database_url)
+    try:
+        with get_client(sync_client=True) as client:
+            started = start_case(request, settings=settings, store=store, client=client, actor=agent)
+    except OpenCaseExists as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    assert started.flow_run_id is not None
+    typer.echo(f"Case {started.case_key} started: {run_url(settings, started.flow_run_id)}")
+
+
+@app.command()
+def up() -> None:
+    """Run the whole local stack (Prefect server + UI, sandboxes, deployments) with one example case."""
+    from reforhandling.local_stack import run_up
+
+    run_up(_settings())
+
+
+@app.command()
+def demo(
+    poll_seconds: Annotated[int, typer.Option(help="Interval of the signature poller in the demo.")] = 3,
+) -> None:
+    """Run three cases end to end on a fresh embedded stack, check the sandboxes, print a summary."""
+    from reforhandling.demo import run_demo
+
+    raise typer.Exit(run_demo(_settings(), poll_seconds=poll_seconds))

@@ -1,0 +1,129 @@
+"""The embedded Prefect stack for `up` and `demo`: a local Prefect server with its UI (SQLite) and a `serve`
+process for the two deployments, both child processes that stop with us."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from reforhandling.settings import PROJECT_ROOT, Settings
+
+
+def prefect_env(settings: Settings, prefect_home: Path, *, poll_seconds: int = 2) -> dict[str, str]:
+    """Prefect's own settings for the server, the serve process and this process's client."""
+    api_url = settings.prefect.api_url
+    return {
+        "PREFECT_HOME": str(prefect_home),
+        "PREFECT_API_URL": api_url,
+        "PREFECT_UI_API_URL": api_url,
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        # On SQLite the late-runs service fights the runs for the database lock (FACTS.md).
+        "PREFECT_SERVER_SERVICES_LATE_RUNS_ENABLED": "false",
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+        "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "storage"),
+        "PREFECT_RUNNER_POLL_FREQUENCY": str(poll_seconds),
+        "PREFECT_LOGGING_LEVEL": "INFO",
+    }
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """REFORHANDLING_* variables that hand our effective endpoints to the serve process's flow runs."""
+    return {
+        "REFORHANDLING_PROFILE": settings.profile,
+        "REFORHANDLING_DATA_DIR": str(settings.data_dir),
+        "REFORHANDLING_DATABASE_URL": settings.effective_database_url,
+        "REFORHANDLING_HUBSPOT__BASE_URL": settings.hubspot.base_url,
+        "REFORHANDLING_DEALBUILDER__BASE_URL": settings.dealbuilder.base_url,
+        "REFORHANDLING_LICENCES__BASE_URL": settings.licences.base_url,
+        "REFORHANDLING_LICENCES__MODE": settings.licence_mode,
+        "REFORHANDLING_MAIL__HOST": settings.mail.host,
+        "REFORHANDLING_MAIL__PORT": str(settings.mail.port),
+        "REFORHANDLING_PREFECT__PORT": str(settings.prefect.port),
+        "REFORHANDLING_PREFECT__POLL_INTERVAL_SECONDS": str(settings.prefect.poll_interval_seconds),
+    }
+
+
+@dataclass
+class PrefectStack:
+    """A running Prefect server and serve process; `stop` ends both."""
+
+    settings: Settings
+    prefect_home: Path
+    log_dir: Path
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, **prefect_env(self.settings, self.prefect_home), **settings_env(self.settings)}
+
+    def start_server(self, timeout: float = 90.0) -> None:
+        """Start `prefect server start` and wait until its API answers."""
+        self._spawn(
+            "server",
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                self.settings.prefect.host,
+                "--port",
+                str(self.settings.prefect.port),
+            ],
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self._check_alive()
+            try:
+                if httpx.get(f"{self.settings.prefect.api_url}/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        raise RuntimeError(f"Prefect server did not answer within {timeout:.0f}s; see {self.log_dir / 'server.log'}")
+
+    def start_serve(self) -> None:
+        """Start the process that serves both deployments (it runs each flow run in a child process)."""
+        self._spawn("serve", [sys.executable, "-m", "deployments.serve"])
+
+    def wait_for_deployment(self, name: str, timeout: float = 60.0) -> str:
+        """The id of a deployment once the serve process has registered it."""
+        deadline = time.monotonic() + timeout
+        url = f"{self.settings.prefect.api_url}/deployments/name/{name}"
+        while time.monotonic() < deadline:
+            self._check_alive()
+            response = httpx.get(url, timeout=5)
+            if response.status_code == 200:
+                return str(response.json()["id"])
+            time.sleep(0.5)
+        raise RuntimeError(f"deployment {name} was not registered within {timeout:.0f}s; see {self.log_dir}")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes.values()):
+            if process.poll() is None:
+                process.terminate()
+        for process in reversed(self.processes.values()):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        self.processes.clear()
+
+    def _spawn(self, name: str, command: list[str]) -> None:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def _check_alive(self) -> None:
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / f'{name}.log'}")

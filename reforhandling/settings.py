@@ -1,0 +1,195 @@
+"""The one settings class: every label, property name, threshold, endpoint and recipient of the routine."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# Values a secret may hold only on the local stack; production refuses to start with any of them.
+PLACEHOLDER_SECRETS = frozenset({"", "changeme", "sandbox-token", "sandbox-key", "sandbox-webhook-key"})
+
+
+class HubSpotSettings(BaseModel):
+    base_url: str = "http://127.0.0.1:8781"
+    token: SecretStr = SecretStr("sandbox-token")
+    portal_id: str = "1234567"
+    app_url: str = "https://app-eu1.hubspot.com"
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    max_attempts: int = 5
+    backoff_seconds: float = 0.5
+
+
+class RoutineSettings(BaseModel):
+    """Labels and property names as configured in the customer's HubSpot and Dealbuilder."""
+
+    deal_pipeline: str = "Assist"
+    deal_stage: str = "Venter på beslutning"
+    ticket_pipeline: str = "Kundesenter"
+    ticket_stage_sent: str = "Sendt kontrakt"
+    ticket_stage_closed: str = "Lukket"
+    deal_type: str = "Tilleggslisenser / reforhandling"
+    currency: str = "NOK"
+    # Internal property names (not labels) in HubSpot.
+    deal_type_property: str = "dealtype"
+    meeting_booker_property: str = "motebooker"
+    delivery_start_property: str = "delivery_start_date"
+    case_key_property: str = "reforhandling_case_key"
+    downward_property: str = "nedjustering"
+    org_number_property: str = "orgnr"
+    # Dealbuilder.
+    contract_template: str = "Reforhandling av avtale om Avonova Assist"
+    contract_sender: str = "user non human"
+    contract_booker: str = "kundesenter"
+    licence_line: str = "Avonova Assist lisens"
+    onboarding_line: str = "digital oppstart"
+    onboarding_price: Decimal = Decimal("2500.00")
+    signing_days: int = 7
+    # Thresholds (DOMAIN.md, "Decisions").
+    min_reduction: int = 10
+    max_share: Decimal = Decimal("0.20")
+    sales_registration_months: int = 36
+    # Recipients and targets.
+    sales_registration_recipient: str = "salgsregistrering@avonova.example"
+    invoice_service_owner: str = "invoice.service@avonova.example"
+    csc_owner: str = "csc@avonova.example"
+    csc_recipient: str = "csc@avonova.example"
+    approval_recipient: str = "kundesenter@avonova.example"
+    timezone: str = "Europe/Oslo"
+
+
+class DealbuilderSettings(BaseModel):
+    base_url: str = "http://127.0.0.1:8782"
+    api_key: SecretStr = SecretStr("sandbox-key")
+    webhook_key: SecretStr = SecretStr("sandbox-webhook-key")
+    connect_timeout: float = 3.05
+    read_timeout: float = 15.0
+    max_attempts: int = 4
+    backoff_seconds: float = 0.5
+    # Dealbuilder's raw statuses -> our neutral states; anything else is logged and treated as waiting.
+    status_map: dict[str, str] = Field(
+        default_factory=lambda: {
+            "Draft": "DRAFT",
+            "Sent": "SENT",
+            "Viewed": "VIEWED",
+            "Opened": "VIEWED",
+            "Signed": "SIGNED",
+            "Accepted": "SIGNED",
+            "Declined": "DECLINED",
+            "Rejected": "DECLINED",
+            "Expired": "EXPIRED",
+            "Revoked": "CANCELED",
+            "Canceled": "CANCELED",
+        }
+    )
+
+
+class LicenceSettings(BaseModel):
+    # None: the HTTP sandbox on the local profile, the manual routine in production.
+    mode: Literal["manual", "http"] | None = None
+    base_url: str = "http://127.0.0.1:8783"
+    token: SecretStr = SecretStr("sandbox-token")
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    max_attempts: int = 4
+    backoff_seconds: float = 0.5
+
+
+class MailSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8025
+    starttls: bool = False
+    use_ssl: bool = False
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "kundesenter@avonova.example"
+    timeout: float = 10.0
+    # The SMTP sandbox's HTTP listing of what it received.
+    sandbox_http_port: int = 8784
+
+
+class PrefectSettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 4200
+    poll_interval_seconds: int = 300
+    work_pool: str = "reforhandling-process"
+    flow_deployment: str = "renegotiate-agreement/renegotiate-agreement"
+    poller_deployment: str = "poll-signatures/poll-signatures"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+class Settings(BaseSettings):
+    """Effective configuration, from REFORHANDLING_* variables (nested with __) over the local defaults."""
+
+    model_config = SettingsConfigDict(env_prefix="REFORHANDLING_", env_nested_delimiter="__", extra="ignore")
+
+    profile: Literal["local", "production"] = "local"
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str | None = None
+    hubspot: HubSpotSettings = HubSpotSettings()
+    dealbuilder: DealbuilderSettings = DealbuilderSettings()
+    licences: LicenceSettings = LicenceSettings()
+    mail: MailSettings = MailSettings()
+    routine: RoutineSettings = RoutineSettings()
+    prefect: PrefectSettings = PrefectSettings()
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_in_production(self) -> Settings:
+        if self.profile != "production":
+            return self
+        problems = [
+            f"REFORHANDLING_{name.upper().replace('.', '__')} holds a placeholder"
+            for name, secret in self.secrets().items()
+            if secret is None or secret.get_secret_value().strip().lower() in PLACEHOLDER_SECRETS
+        ]
+        problems += [
+            f"REFORHANDLING_ROUTINE__{name.upper()} is still the example address {value!r}"
+            for name, value in self.routine.model_dump().items()
+            if isinstance(value, str) and value.endswith(".example")
+        ]
+        if problems:
+            raise ValueError("production profile refused: " + "; ".join(problems) + ". Set real values and restart.")
+        return self
+
+    def secrets(self) -> dict[str, SecretStr | None]:
+        """Every secret by its dotted name, for checks and masking."""
+        found: dict[str, SecretStr | None] = {
+            "hubspot.token": self.hubspot.token,
+            "dealbuilder.api_key": self.dealbuilder.api_key,
+            "dealbuilder.webhook_key": self.dealbuilder.webhook_key,
+        }
+        if self.licence_mode == "http":
+            found["licences.token"] = self.licences.token
+        if self.mail.username:
+            found["mail.password"] = self.mail.password
+        return found
+
+    @property
+    def licence_mode(self) -> Literal["manual", "http"]:
+        if self.licences.mode is not None:
+            return self.licences.mode
+        return "http" if self.profile == "local" else "manual"
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'cases.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return Settings()

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The project's two entry points on a fresh machine (Python 3.11 + pip): `./run.sh up` and `./run.sh test`.
+# Each creates .venv and installs the project with its pinned dependencies when pyproject.toml changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+venv=.venv
+stamp="$venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  python3.11 -m venv "$venv" 2>/dev/null || python3 -m venv "$venv"
+  "$venv/bin/python" -m pip install -q --upgrade pip
+  "$venv/bin/python" -m pip install -q -e ".[dev]"
+  rm -f "$venv"/.installed-*
+  touch "$stamp"
+fi
+
+case "${1:-}" in
+  up)
+    exec "$venv/bin/reforhandling" up
+    ;;
+  test)
+    "$venv/bin/ruff" check .
+    "$venv/bin/mypy" .
+    "$venv/bin/pytest" -q
+    "$venv/bin/reforhandling" demo
+    ;;
+  *)
+    echo "usage: ./run.sh up | ./run.sh test" >&2
+    exit 2
+    ;;
+esac

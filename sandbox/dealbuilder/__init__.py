@@ -1,0 +1,5 @@
+"""The Dealbuilder sandbox."""
+
+from sandbox.dealbuilder.app import DealbuilderSandbox
+
+__all__ = ["DealbuilderSandbox"]

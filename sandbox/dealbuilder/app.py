@@ -1,0 +1,529 @@
+"""The Dealbuilder sandbox: templates, the seeded original agreements, documents with their state machine, a
+movable clock, recorded e-mail/SMS deliveries and a signing page a person can use in a browser."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from adapters import dealbuilder_api as api
+from reforhandling.settings import RoutineSettings
+from sandbox.dealbuilder import documents, pages
+from sandbox.kit import FaultPlan, Request, Response, SandboxApp, _save_state, utc_now_iso
+from sandbox.world import CUSTOMERS, SeedCustomer
+
+ORIGINAL_TEMPLATE = "Avtale om Avonova Assist"
+TEMPLATES: tuple[tuple[str, str], ...] = (
+    ("TPL-100", ORIGINAL_TEMPLATE),
+    ("TPL-200", "Reforhandling av avtale om Avonova Assist"),
+    ("TPL-300", "Avtale om bedriftshelsetjeneste"),
+)
+_DOC = r"(?P<document_id>[^/]+)"
+
+
+class DealbuilderSandbox(SandboxApp):
+    """Local Dealbuilder speaking the `/v1` shape of adapters.dealbuilder_api."""
+
+    name = "dealbuilder"
+
+    def __init__(
+        self,
+        *,
+        state_file: Path | None = None,
+        faults: FaultPlan | None = None,
+        api_key: str = "sandbox-key",
+        public_url: str | None = None,
+    ) -> None:
+        self.api_key = api_key
+        # Where links in documents point; without it, the Host header of the latest request decides.
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self._seen_base = ""
+        defaults = RoutineSettings()
+        self._licence_line = defaults.licence_line
+        self._onboarding_line = defaults.onboarding_line
+        self._onboarding_price = f"{defaults.onboarding_price:f}"
+        super().__init__(state_file=state_file, faults=faults)
+
+    # --- seeded world -------------------------------------------------------------------------------------
+    def initial_state(self) -> dict[str, Any]:
+        today = date.today()
+        docs = {customer.contract_id: self._original(customer, today) for customer in CUSTOMERS}
+        return {
+            "today": today.isoformat(),
+            "templates": [{api.T_ID: tid, api.T_NAME: name} for tid, name in TEMPLATES],
+            "documents": docs,
+            "deliveries": [],
+            "next_id": 2001,
+        }
+
+    def _original(self, customer: SeedCustomer, today: date) -> dict[str, Any]:
+        signed = customer.signed_on(today)
+        signer = f"{customer.signer_first} {customer.signer_last}"
+        return {
+            api.D_ID: customer.contract_id,
+            api.D_TEMPLATE_ID: TEMPLATES[0][0],
+            api.D_TEMPLATE_NAME: ORIGINAL_TEMPLATE,
+            api.D_TITLE: f"{ORIGINAL_TEMPLATE} – {customer.name}",
+            api.D_STATUS: api.STATUS_SIGNED,
+            api.D_VALID_UNTIL: (signed + timedelta(days=3)).isoformat(),
+            api.D_START_DATE: (signed + timedelta(days=14)).isoformat(),
+            api.D_SENDER: "Selger Avonova",
+            api.D_BOOKER: "Møtebooker Avonova",
+            api.D_SIGNATORIES: [
+                {
+                    api.S_NAME: signer,
+                    api.S_EMAIL: customer.signer_email,
+                    api.S_PHONE: customer.signer_phone,
+                    api.S_COMPANY: customer.name,
+                    api.S_ORG_NUMBER: customer.org_number,
+                }
+            ],
+            api.D_CUSTOMER: {
+                api.C_NAME: customer.name,
+                api.C_ORG_NUMBER: customer.org_number,
+                api.C_ADDRESS: customer.address,
+                api.C_POSTAL_CODE: customer.postal_code,
+                api.C_CITY: customer.city,
+            },
+            api.D_PRODUCTS: [
+                {
+                    api.PR_NAME: self._licence_line,
+                    api.PR_QUANTITY: customer.licences,
+                    api.PR_UNIT_PRICE: str(customer.price_per_licence),
+                    api.PR_DISCOUNT: "0",
+                },
+                {
+                    api.PR_NAME: self._onboarding_line,
+                    api.PR_QUANTITY: 1,
+                    api.PR_UNIT_PRICE: self._onboarding_price,
+                    api.PR_DISCOUNT: "100",
+                },
+            ],
+            api.D_CUSTOM_FIELDS: [
+                {api.F_NAME: "bindingstid", api.F_VALUE: "12 måneder"},
+                {api.F_NAME: "betalingsbetingelser", api.F_VALUE: "30 dager netto"},
+                {api.F_NAME: "fakturaintervall", api.F_VALUE: "Årlig forskuddsvis"},
+                {api.F_NAME: "fakturareferanse", api.F_VALUE: f"Assist {customer.org_number}"},
+            ],
+            api.D_SENT_DATE: signed.isoformat(),
+            api.D_SIGNED_DATE: signed.isoformat(),
+            api.D_CREATED: f"{signed.isoformat()}T09:00:00.000Z",
+            api.D_UPDATED: f"{signed.isoformat()}T12:00:00.000Z",
+            "_previewToken": f"prv-{customer.contract_id.lower()}",
+            "_tokens": [f"sig-{customer.contract_id.lower()}"],
+            "_partyStatus": ["Signed"],
+        }
+
+    # --- routes ---------------------------------------------------------------------------------------------
+    def setup_routes(self) -> None:
+        self.route("GET", api.TEMPLATES)(self._list_templates)
+        self.route("POST", api.DOCUMENTS)(self._create)
+        self.route("GET", api.DOCUMENTS)(self._list)
+        self.route("GET", api.document_path(_DOC))(self._read)
+        self.route("PUT", api.document_path(_DOC))(self._update)
+        self.route("POST", api.send_path(_DOC))(self._send)
+        self.route("POST", api.resend_path(_DOC))(self._resend)
+        self.route("POST", api.revoke_path(_DOC))(self._revoke)
+        self.route("GET", api.PREVIEW_PAGE + r"/(?P<token>[^/]+)")(self._preview_page)
+        self.route("GET", api.SIGNING_PAGE + r"/(?P<token>[^/]+)")(self._signing_page)
+        self.route("POST", api.SIGNING_PAGE + r"/(?P<token>[^/]+)")(self._signing_action)
+        self.route("GET", "/_sandbox/clock")(self._get_clock)
+        self.route("POST", "/_sandbox/clock")(self._set_clock)
+        self.route("GET", "/_sandbox/deliveries")(self._list_deliveries)
+        self.route("GET", "/_sandbox/documents")(self._list_all)
+        self.route("POST", r"/_sandbox/documents/" + _DOC + r"/(?P<action>sign|decline|view)")(self._sandbox_action)
+
+    def before_route(self, request: Request) -> Response | None:
+        self._remember_base(request)
+        if request.path.startswith(api.BASE + "/") and request.headers.get(api.API_KEY_HEADER.lower()) != self.api_key:
+            return _error(401, "missing or wrong API key")
+        return None
+
+    def _list_templates(self, request: Request) -> Response:
+        templates = list(self.state["templates"])
+        return Response(200, {api.L_ITEMS: templates, api.L_TOTAL: len(templates)})
+
+    def _create(self, request: Request) -> Response:
+        body = _json_object(request)
+        if body is None:
+            return _error(400, "body must be a JSON object")
+        template = next((t for t in self.state["templates"] if t[api.T_ID] == body.get(api.D_TEMPLATE_ID)), None)
+        if template is None:
+            return _error(400, f"unknown {api.D_TEMPLATE_ID}")
+        problem = _validate(body, creating=True)
+        if problem:
+            return _error(400, problem)
+        document_id = f"DB-{self.state['next_id']}"
+        self.state["next_id"] += 1
+        now = utc_now_iso()
+        signatories = list(body.get(api.D_SIGNATORIES) or [])
+        document: dict[str, Any] = {key: body[key] for key in documents.EDITABLE_IN_DRAFT if key in body} | {
+            api.D_ID: document_id,
+            api.D_TEMPLATE_ID: template[api.T_ID],
+            api.D_TEMPLATE_NAME: template[api.T_NAME],
+            api.D_STATUS: api.STATUS_DRAFT,
+            api.D_CREATED: now,
+            api.D_UPDATED: now,
+            "_previewToken": secrets.token_urlsafe(12),
+            "_tokens": [secrets.token_urlsafe(16) for _ in signatories],
+            "_partyStatus": ["Pending" for _ in signatories],
+        }
+        self.state["documents"][document_id] = document
+        return Response(201, self._out(document))
+
+    def _list(self, request: Request) -> Response:
+        self._tick()
+        try:
+            page = int(request.arg(api.Q_PAGE, "1") or "1")
+            size = int(request.arg(api.Q_PAGE_SIZE, "50") or "50")
+        except ValueError:
+            return _error(400, f"{api.Q_PAGE} and {api.Q_PAGE_SIZE} must be integers")
+        if not 1 <= size <= api.MAX_PAGE_SIZE or page < 1:
+            return _error(400, f"{api.Q_PAGE_SIZE} must be 1..{api.MAX_PAGE_SIZE} and {api.Q_PAGE} at least 1")
+        found = list(self.state["documents"].values())
+        ids = request.args(api.Q_IDS)
+        if ids:
+            wanted = set(ids)
+            found = [d for d in found if d[api.D_ID] in wanted]
+        org = request.arg(api.Q_ORG_NUMBER)
+        if org:
+            found = [d for d in found if (d.get(api.D_CUSTOMER) or {}).get(api.C_ORG_NUMBER) == org]
+        status = request.arg(api.Q_STATUS)
+        if status:
+            found = [d for d in found if d[api.D_STATUS] == status]
+        field_name, field_value = request.arg(api.Q_CUSTOM_FIELD_NAME), request.arg(api.Q_CUSTOM_FIELD_VALUE)
+        if field_name:
+            found = [d for d in found if _custom_field(d, field_name) == field_value]
+        window = found[(page - 1) * size : page * size]
+        return Response(
+            200,
+            {
+                api.L_ITEMS: [self._out(d) for d in window],
+                api.L_TOTAL: len(found),
+                api.L_PAGE: page,
+                api.L_PAGE_SIZE: size,
+            },
+        )
+
+    def _read(self, request: Request, document_id: str) -> Response:
+        self._tick()
+        document = self.state["documents"].get(document_id)
+        if document is None:
+            return _error(404, f"document {document_id} not found")
+        return Response(200, self._out(document))
+
+    def _update(self, request: Request, document_id: str) -> Response:
+        document = self.state["documents"].get(document_id)
+        if document is None:
+            return _error(404, f"document {document_id} not found")
+        body = _json_object(request)
+        if body is None:
+            return _error(400, "body must be a JSON object")
+        unknown = set(body) - documents.EDITABLE_IN_DRAFT
+        if unknown:
+            return _error(400, f"fields cannot be changed: {', '.join(sorted(unknown))}")
+        if document[api.D_STATUS] != api.STATUS_DRAFT:
+            return _error(409, f"only a draft can be changed; status is {document[api.D_STATUS]}")
+        problem = _validate(body, creating=False)
+        if problem:
+            return _error(400, problem)
+        document.update(body)
+        if api.D_SIGNATORIES in body:
+            document["_tokens"] = [secrets.token_urlsafe(16) for _ in body[api.D_SIGNATORIES]]
+            document["_partyStatus"] = ["Pending" for _ in body[api.D_SIGNATORIES]]
+        document[api.D_UPDATED] = utc_now_iso()
+        return Response(200, self._out(document))
+
+    def _send(self, request: Request, document_id: str) -> Response:
+        return self._dispatch_document(request, document_id, "send")
+
+    def _resend(self, request: Request, document_id: str) -> Response:
+        return self._dispatch_document(request, document_id, "resend")
+
+    def _dispatch_document(self, request: Request, document_id: str, action: str) -> Response:
+        self._tick()
+        document = self.state["documents"].get(document_id)
+        if document is None:
+            return _error(404, f"document {document_id} not found")
+        body = _json_object(request) or {}
+        method = body.get(api.D_SEND_METHOD, api.SEND_EMAIL_AND_SMS)
+        if method not in {api.SEND_EMAIL_AND_SMS, "Email", "Sms"}:
+            return _error(400, f"unknown {api.D_SEND_METHOD} {method!r}")
+        valid_until = body.get(api.D_VALID_UNTIL, document.get(api.D_VALID_UNTIL))
+        if not _is_date(valid_until):
+            return _error(400, f"{api.D_VALID_UNTIL} must be an ISO date")
+        if date.fromisoformat(str(valid_until)) < self.today:
+            return _error(400, f"{api.D_VALID_UNTIL} {valid_until} has already passed")
+        if not documents.allowed(str(document[api.D_STATUS]), action):
+            return _error(409, f"cannot {action} a document in status {document[api.D_STATUS]}")
+        document[api.D_VALID_UNTIL] = valid_until
+        documents.apply(document, action, today=self.today)
+        document["_partyStatus"] = ["Pending" for _ in document["_tokens"]]
+        document[api.D_UPDATED] = utc_now_iso()
+        self._deliver(document, method=str(method), kind=action)
+        return Response(200, self._out(document))
+
+    def _revoke(self, request: Request, document_id: str) -> Response:
+        return self._act(document_id, "revoke")
+
+    def _act(self, document_id: str, action: str, party: int | None = None) -> Response:
+        self._tick()
+        document = self.state["documents"].get(document_id)
+        if document is None:
+            return _error(404, f"document {document_id} not found")
+        try:
+            documents.apply(document, action, today=self.today)
+        except documents.TransitionRefused as refused:
+            return _error(409, str(refused))
+        if action in {"sign", "decline", "view"}:
+            index = party or 0
+            document["_partyStatus"][index] = {"sign": "Signed", "decline": "Declined", "view": "Viewed"}[action]
+        document[api.D_UPDATED] = utc_now_iso()
+        return Response(200, self._out(document))
+
+    # --- public pages -------------------------------------------------------------------------------------
+    def _preview_page(self, request: Request, token: str) -> Response:
+        self._tick()
+        document = next((d for d in self.state["documents"].values() if d["_previewToken"] == token), None)
+        if document is None:
+            return Response(404, pages.page("Ikke funnet", "<p>Ukjent lenke.</p>"), content_type="text/html")
+        return Response(200, pages.preview_page(document), content_type="text/html")
+
+    def _signing_page(self, request: Request, token: str) -> Response:
+        self._tick()
+        found = self._by_token(token)
+        if found is None:
+            return Response(404, pages.page("Ikke funnet", "<p>Ukjent signeringslenke.</p>"), content_type="text/html")
+        document, party = found
+        if document[api.D_STATUS] == api.STATUS_SENT:
+            self._act(str(document[api.D_ID]), "view", party)
+        action_url = f"{api.SIGNING_PAGE}/{token}"
+        return Response(200, pages.signing_page(document, action_url=action_url), content_type="text/html")
+
+    def _signing_action(self, request: Request, token: str) -> Response:
+        self._tick()
+        found = self._by_token(token)
+        if found is None:
+            return Response(404, pages.page("Ikke funnet", "<p>Ukjent signeringslenke.</p>"), content_type="text/html")
+        document, party = found
+        form = parse_qs(request.body.decode("utf-8"))
+        action = (form.get("action") or [""])[0]
+        if action not in {"sign", "decline"}:
+            return Response(400, pages.page("Feil", "<p>Ukjent handling.</p>"), content_type="text/html")
+        result = self._act(str(document[api.D_ID]), action, party)
+        outcome = pages.outcome_text(str(document[api.D_STATUS]))
+        if result.status != 200:
+            outcome = f"Kunne ikke utføre handlingen. {outcome}"
+        html = pages.signing_page(document, action_url=f"{api.SIGNING_PAGE}/{token}", outcome=outcome)
+        return Response(200 if result.status == 200 else 409, html, content_type="text/html")
+
+    # --- sandbox controls ---------------------------------------------------------------------------------
+    def _get_clock(self, request: Request) -> Response:
+        return Response(200, {"today": self.today.isoformat()})
+
+    def _set_clock(self, request: Request) -> Response:
+        body = _json_object(request) or {}
+        if not _is_date(body.get("today")):
+            return _error(400, "today must be an ISO date")
+        self.set_today(date.fromisoformat(str(body["today"])))
+        return Response(200, {"today": self.today.isoformat()})
+
+    def _list_deliveries(self, request: Request) -> Response:
+        return Response(200, {"deliveries": self.deliveries()})
+
+    def _list_all(self, request: Request) -> Response:
+        self._remember_base(request)
+        return Response(200, {"documents": self.documents()})
+
+    def _sandbox_action(self, request: Request, document_id: str, action: str) -> Response:
+        self._remember_base(request)
+        with self.lock:
+            response = self._act(document_id, action)
+            self._persist()
+        return response
+
+    # --- Python accessors for tests and the demo ------------------------------------------------------------
+    @property
+    def today(self) -> date:
+        return date.fromisoformat(self.state["today"])
+
+    def set_today(self, today: date) -> None:
+        """Move the sandbox's clock; documents whose validUntil has passed expire."""
+        with self.lock:
+            self.state["today"] = today.isoformat()
+            self._tick()
+            self._persist()
+
+    def documents(self) -> list[dict[str, Any]]:
+        with self.lock:
+            self._tick()
+            return [self._out(d) for d in self.state["documents"].values()]
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        with self.lock:
+            self._tick()
+            return self._out(self.state["documents"][document_id])
+
+    def deliveries(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(d) for d in self.state["deliveries"] if document_id is None or d["documentId"] == document_id]
+
+    def sign(self, document_id: str) -> dict[str, Any]:
+        return self._python_action(document_id, "sign")
+
+    def decline(self, document_id: str) -> dict[str, Any]:
+        return self._python_action(document_id, "decline")
+
+    def signing_url(self, document_id: str) -> str:
+        with self.lock:
+            token = self.state["documents"][document_id]["_tokens"][0]
+        return f"{self._base()}{api.SIGNING_PAGE}/{token}"
+
+    def preview_url(self, document_id: str) -> str:
+        with self.lock:
+            token = self.state["documents"][document_id]["_previewToken"]
+        return f"{self._base()}{api.PREVIEW_PAGE}/{token}"
+
+    def _python_action(self, document_id: str, action: str) -> dict[str, Any]:
+        with self.lock:
+            response = self._act(document_id, action)
+            self._persist()
+        if response.status != 200:
+            raise ValueError(response.body[api.E_MESSAGE])
+        return dict(response.body)
+
+    # --- helpers --------------------------------------------------------------------------------------------
+    def _tick(self) -> None:
+        with self.lock:
+            for document in self.state["documents"].values():
+                if documents.expire_if_due(document, today=self.today):
+                    document[api.D_UPDATED] = utc_now_iso()
+
+    def _persist(self) -> None:
+        if self.state_file is not None:
+            _save_state(self.state_file, self.state)
+
+    def _remember_base(self, request: Request) -> None:
+        host = request.headers.get("host")
+        if host:
+            self._seen_base = f"http://{host}"
+
+    def _base(self) -> str:
+        return self.public_url or self._seen_base
+
+    def _by_token(self, token: str) -> tuple[dict[str, Any], int] | None:
+        for document in self.state["documents"].values():
+            if token in document["_tokens"]:
+                return document, document["_tokens"].index(token)
+        return None
+
+    def _deliver(self, document: dict[str, Any], *, method: str, kind: str) -> None:
+        for index, signatory in enumerate(document.get(api.D_SIGNATORIES) or []):
+            url = f"{self._base()}{api.SIGNING_PAGE}/{document['_tokens'][index]}"
+            channels = []
+            if method in {api.SEND_EMAIL_AND_SMS, "Email"}:
+                channels.append(("email", signatory.get(api.S_EMAIL)))
+            if method in {api.SEND_EMAIL_AND_SMS, "Sms"} and signatory.get(api.S_PHONE):
+                channels.append(("sms", signatory.get(api.S_PHONE)))
+            for channel, to in channels:
+                self.state["deliveries"].append(
+                    {
+                        "documentId": document[api.D_ID],
+                        "kind": kind,
+                        "channel": channel,
+                        "to": to,
+                        "signingUrl": url,
+                        "validUntil": document.get(api.D_VALID_UNTIL),
+                        "at": utc_now_iso(),
+                        "sandboxToday": self.today.isoformat(),
+                    }
+                )
+
+    def _out(self, document: dict[str, Any]) -> dict[str, Any]:
+        """The document as the API shows it: internal tokens become absolute links."""
+        base = self._base()
+        shown = {key: value for key, value in document.items() if not key.startswith("_")}
+        shown[api.D_PREVIEW_URL] = f"{base}{api.PREVIEW_PAGE}/{document['_previewToken']}"
+        shown[api.D_PARTIES] = [
+            {
+                api.P_NAME: signatory.get(api.S_NAME),
+                api.P_EMAIL: signatory.get(api.S_EMAIL),
+                api.P_SIGNING_URL: f"{base}{api.SIGNING_PAGE}/{document['_tokens'][index]}",
+                api.P_STATUS: document["_partyStatus"][index],
+            }
+            for index, signatory in enumerate(document.get(api.D_SIGNATORIES) or [])
+        ]
+        shown.setdefault(api.D_SIGNED_DATE, None)
+        return shown
+
+
+def _error(status: int, message: str) -> Response:
+    return Response(status, {api.E_MESSAGE: message, api.E_CORRELATION_ID: str(uuid.uuid4())})
+
+
+def _json_object(request: Request) -> dict[str, Any] | None:
+    try:
+        body = request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _is_date(value: Any) -> bool:
+    try:
+        date.fromisoformat(str(value))
+    except ValueError:
+        return False
+    return value is not None
+
+
+def _custom_field(document: dict[str, Any], name: str) -> str | None:
+    for field in document.get(api.D_CUSTOM_FIELDS) or []:
+        if field.get(api.F_NAME) == name:
+            return str(field.get(api.F_VALUE))
+    return None
+
+
+def _validate(body: dict[str, Any], *, creating: bool) -> str:
+    """What Dealbuilder would refuse: the first problem found, or ""."""
+    if creating and not str(body.get(api.D_TITLE) or "").strip():
+        return f"{api.D_TITLE} is required"
+    for key in (api.D_VALID_UNTIL, api.D_START_DATE):
+        if key in body and not _is_date(body[key]):
+            return f"{key} must be an ISO date (YYYY-MM-DD)"
+    if creating and api.D_VALID_UNTIL not in body:
+        return f"{api.D_VALID_UNTIL} is required"
+    if creating or api.D_SIGNATORIES in body:
+        signatories = body.get(api.D_SIGNATORIES)
+        if not isinstance(signatories, list) or not signatories:
+            return f"{api.D_SIGNATORIES} must list at least one signatory"
+        for signatory in signatories:
+            if (
+                not isinstance(signatory, dict)
+                or not signatory.get(api.S_NAME)
+                or "@" not in str(signatory.get(api.S_EMAIL, ""))
+            ):
+                return f"each of {api.D_SIGNATORIES} needs {api.S_NAME} and a valid {api.S_EMAIL}"
+    for product in body.get(api.D_PRODUCTS) or []:
+        if not isinstance(product, dict) or not product.get(api.PR_NAME):
+            return f"each of {api.D_PRODUCTS} needs a {api.PR_NAME}"
+        if not isinstance(product.get(api.PR_QUANTITY), int) or product[api.PR_QUANTITY] < 0:
+            return f"{api.PR_QUANTITY} must be a non-negative integer"
+        for key in (api.PR_UNIT_PRICE, api.PR_DISCOUNT):
+            value = product.get(key, "0")
+            # Prices cross the wire as decimal strings, never floats.
+            if not isinstance(value, str):
+                return f"{key} must be a decimal string"
+            try:
+                Decimal(value)
+            except InvalidOperation:
+                return f"{key} must be a decimal string"
+    for field in body.get(api.D_CUSTOM_FIELDS) or []:
+        if not isinstance(field, dict) or not field.get(api.F_NAME):
+            return f"each of {api.D_CUSTOM_FIELDS} needs a {api.F_NAME}"
+    return ""

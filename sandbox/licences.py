@@ -1,0 +1,89 @@
+"""The Avonova Digital sandbox: each seeded customer's licence count, behind GET/PUT with a bearer token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from adapters.licence_admin import F_CUSTOMER_ID, F_LICENCES, F_REFERENCE, F_UPDATED, LICENCES_PATH
+from sandbox.kit import FaultPlan, Request, Response, SandboxApp, utc_now_iso
+from sandbox.world import CUSTOMERS
+
+_PATH = LICENCES_PATH.format(customer_id="(?P<customer_id>[^/]+)")
+
+
+class LicenceSandbox(SandboxApp):
+    """Local Avonova Digital licence endpoint, recording every change."""
+
+    name = "licences"
+
+    def __init__(
+        self, *, state_file: Path | None = None, faults: FaultPlan | None = None, token: str = "sandbox-token"
+    ) -> None:
+        self.token = token
+        super().__init__(state_file=state_file, faults=faults)
+
+    def initial_state(self) -> dict[str, Any]:
+        return {
+            "customers": {
+                customer.org_number: {
+                    F_CUSTOMER_ID: customer.org_number,
+                    "name": customer.name,
+                    F_LICENCES: customer.licences,
+                    F_REFERENCE: "",
+                    F_UPDATED: None,
+                }
+                for customer in CUSTOMERS
+            },
+            "changes": [],
+        }
+
+    def setup_routes(self) -> None:
+        self.route("GET", _PATH)(self._read)
+        self.route("PUT", _PATH)(self._write)
+        self.route("GET", "/_sandbox/changes")(lambda request: Response(200, {"changes": self.changes()}))
+
+    def before_route(self, request: Request) -> Response | None:
+        if request.headers.get("authorization") != f"Bearer {self.token}":
+            return Response(401, {"message": "missing or wrong bearer token"})
+        return None
+
+    def _read(self, request: Request, customer_id: str) -> Response:
+        customer = self.state["customers"].get(customer_id)
+        if customer is None:
+            return Response(404, {"message": f"customer {customer_id} not found"})
+        return Response(200, dict(customer))
+
+    def _write(self, request: Request, customer_id: str) -> Response:
+        customer = self.state["customers"].get(customer_id)
+        if customer is None:
+            return Response(404, {"message": f"customer {customer_id} not found"})
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        licences = body.get(F_LICENCES) if isinstance(body, dict) else None
+        if not isinstance(licences, int) or isinstance(licences, bool) or licences < 0:
+            return Response(400, {"message": f"{F_LICENCES} must be a non-negative integer"})
+        reference = str(body.get(F_REFERENCE) or "") if isinstance(body, dict) else ""
+        before = customer[F_LICENCES]
+        customer.update({F_LICENCES: licences, F_REFERENCE: reference, F_UPDATED: utc_now_iso()})
+        self.state["changes"].append(
+            {
+                "customerId": customer_id,
+                "before": before,
+                "after": licences,
+                "reference": reference,
+                "at": utc_now_iso(),
+            }
+        )
+        return Response(200, dict(customer))
+
+    # --- Python accessors for tests and the demo ------------------------------------------------------------
+    def licences(self, customer_id: str) -> int:
+        with self.lock:
+            return int(self.state["customers"][customer_id][F_LICENCES])
+
+    def changes(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(change) for change in self.state["changes"]]

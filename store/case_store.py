@@ -1,0 +1,198 @@
+"""The case store: cases and their append-only event log, in SQLite locally or PostgreSQL by URL."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, SQLModel, col, create_engine, select
+
+from models.case import CLOSED_STATES, Case, CaseEvent, CaseState, check_transition
+from models.renegotiation import RenegotiationRequest
+
+
+class OpenCaseExists(ValueError):
+    """The ticket already has an open case; a second one is refused."""
+
+
+class CaseNotFound(LookupError):
+    """No case has this key."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL and a busy timeout let the flow runs, the poller and the CLI share one file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL, creating the SQLite folder and tables when missing."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine)
+    return engine
+
+
+class CaseStore:
+    """Cases and events; every change is one transaction, and every state change is checked and logged."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    def open_case(self, request: RenegotiationRequest, *, actor: str) -> Case:
+        """Store a new case for the ticket, refusing when the ticket already has an open one."""
+        with self._session() as session:
+            existing = self._open_case_for(session, request.ticket_id)
+            if existing is not None:
+                raise _open_case_error(existing)
+            count = session.exec(select(func.count()).where(Case.ticket_id == request.ticket_id)).one()
+            case = Case(
+                # The random part keeps keys unique across databases: result caches and external systems are keyed on it.
+                case_key=f"RF-{request.ticket_id}-{count + 1}-{secrets.token_hex(3)}",
+                ticket_id=request.ticket_id,
+                open_ticket_id=request.ticket_id,
+                company_id=request.company_id,
+                signer_email=request.signer_email,
+                agent_email=request.agent_email,
+                licences_after=request.licences,
+                price_after=request.price_per_licence,
+                start_date=request.start_date,
+            )
+            session.add(case)
+            session.add(_event(case.case_key, actor, "opened", request.model_dump(mode="json")))
+            try:
+                session.commit()
+            except IntegrityError as error:
+                # Another process opened a case for this ticket between our check and our insert.
+                session.rollback()
+                raced = self._open_case_for(session, request.ticket_id)
+                if raced is not None:
+                    raise _open_case_error(raced) from error
+                raise
+            return case
+
+    def get(self, case_key: str) -> Case:
+        with self._session() as session:
+            case = session.exec(select(Case).where(Case.case_key == case_key)).first()
+            if case is None:
+                raise CaseNotFound(f"no case with key {case_key!r}; `reforhandling cases` lists the cases")
+            return case
+
+    def transition(
+        self,
+        case_key: str,
+        new: CaseState,
+        *,
+        actor: str,
+        details: dict[str, Any] | None = None,
+        expected: CaseState | None = None,
+        **fields: Any,
+    ) -> Case:
+        """Move the case to `new` (and set `fields`), logging an event; with `expected`, only from that state."""
+        with self._session() as session:
+            case = session.exec(select(Case).where(Case.case_key == case_key).with_for_update()).first()
+            if case is None:
+                raise CaseNotFound(f"no case with key {case_key!r}")
+            if expected is not None and case.state != expected:
+                raise _StateChanged(case_key, expected, case.state)
+            check_transition(case_key, case.state, new)
+            previous = case.state
+            for name, value in fields.items():
+                setattr(case, name, value)
+            case.state = new
+            case.updated_at = datetime.now(UTC)
+            if new in CLOSED_STATES:
+                case.open_ticket_id = None
+            session.add(case)
+            if previous != new or details:
+                session.add(_event(case_key, actor, f"state:{new}", {"from": str(previous), **(details or {})}))
+            session.commit()
+            return case
+
+    def claim(self, case_key: str, *, expected: CaseState, new: CaseState, actor: str, details: dict[str, Any]) -> bool:
+        """Compare-and-set a state change: True for the one caller that won it (the poller's guard)."""
+        check_transition(case_key, expected, new)
+        with self._session() as session:
+            result = session.exec(
+                update(Case)
+                .where(col(Case.case_key) == case_key, col(Case.state) == expected)
+                .values(state=new, updated_at=datetime.now(UTC))
+            )
+            if result.rowcount != 1:
+                session.rollback()
+                return False
+            session.add(_event(case_key, actor, f"state:{new}", {"from": str(expected), **details}))
+            session.commit()
+            return True
+
+    def update(self, case_key: str, **fields: Any) -> Case:
+        """Record facts on the case (external ids, before-values) without changing its state."""
+        with self._session() as session:
+            case = session.exec(select(Case).where(Case.case_key == case_key)).first()
+            if case is None:
+                raise CaseNotFound(f"no case with key {case_key!r}")
+            for name, value in fields.items():
+                setattr(case, name, value)
+            case.updated_at = datetime.now(UTC)
+            session.add(case)
+            session.commit()
+            return case
+
+    def add_event(self, case_key: str, *, actor: str, kind: str, details: dict[str, Any] | None = None) -> None:
+        with self._session() as session:
+            session.add(_event(case_key, actor, kind, details or {}))
+            session.commit()
+
+    def events(self, case_key: str, kind: str | None = None) -> list[CaseEvent]:
+        with self._session() as session:
+            query = select(CaseEvent).where(CaseEvent.case_key == case_key)
+            if kind is not None:
+                query = query.where(CaseEvent.kind == kind)
+            return list(session.exec(query.order_by(col(CaseEvent.id))).all())
+
+    def cases(self, states: Iterable[CaseState] | None = None) -> list[Case]:
+        with self._session() as session:
+            query = select(Case)
+            if states is not None:
+                query = query.where(col(Case.state).in_(list(states)))
+            return list(session.exec(query.order_by(col(Case.id))).all())
+
+    @staticmethod
+    def _open_case_for(session: Session, ticket_id: str) -> Case | None:
+        return session.exec(select(Case).where(Case.open_ticket_id == ticket_id)).first()
+
+
+class _StateChanged(ValueError):
+    def __init__(self, case_key: str, expected: CaseState, actual: CaseState) -> None:
+        super().__init__(f"case {case_key} is {actual}, not {expected}: someone else moved it")
+
+
+def _open_case_error(case: Case) -> OpenCaseExists:
+    return OpenCaseExists(
+        f"ticket {case.ticket_id} already has an open case {case.case_key} (state {case.state}, "
+        f"flow run {case.flow_run_id or 'not started'}); finish or cancel it before starting another"
+    )
+
+
+def _event(case_key: str, actor: str, kind: str, details: dict[str, Any]) -> CaseEvent:
+    return CaseEvent(case_key=case_key, actor=actor, kind=kind, details=json.dumps(details, default=str))

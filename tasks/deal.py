@@ -1,0 +1,51 @@
+"""Phase 2: the renegotiation deal, and its delivery start date once the contract is sent."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from prefect import get_run_logger, task
+
+from models.case import CaseState
+from models.crm import Deal, DealDraft, EnrichedTicket
+from models.rules import deal_close_date, deal_name, delivery_start_date
+from reforhandling.wiring import get_runtime
+from tasks.hubspot_calls import counting_calls
+from tasks.policy import SYSTEM_STEP
+
+
+@task(name="create-deal", **SYSTEM_STEP)
+def create_deal(case_key: str, enriched: EnrichedTicket, today: date) -> Deal:
+    """Find or create the deal `<company> - REFORHANDLING` in Assist / Venter på beslutning."""
+    rt = get_runtime()
+    case = rt.store.get(case_key)
+    draft = DealDraft(
+        case_key=case_key,
+        name=deal_name(enriched.company.name),
+        close_date=deal_close_date(today),
+        delivery_start=delivery_start_date(today, case.start_date),
+        licences=case.licences_after,
+        agent_email=case.agent_email,
+        company_id=enriched.company.id,
+        contact_id=enriched.contact.id,
+    )
+    with counting_calls(rt.crm) as calls:
+        deal = rt.crm.find_or_create_deal(deal=draft)
+    rt.store.transition(
+        case_key, CaseState.DEAL_CREATED, actor="flow", deal_id=deal.id, details={"hubspot_calls": calls()}
+    )
+    get_run_logger().info("case %s: deal %s %r (%d HubSpot requests)", case_key, deal.id, deal.name, calls())
+    return deal
+
+
+@task(name="set-delivery-start", **SYSTEM_STEP)
+def set_delivery_start(case_key: str, round: int, deal_id: str, sent_on: date) -> date:
+    """Set the deal's delivery start date: the agreed start, else the day the contract was sent."""
+    rt = get_runtime()
+    start = delivery_start_date(sent_on, rt.store.get(case_key).start_date)
+    with counting_calls(rt.crm) as calls:
+        rt.crm.set_deal_delivery_start(deal_id=deal_id, start=start)
+    rt.store.add_event(
+        case_key, actor="flow", kind="delivery-start", details={"start": start.isoformat(), "hubspot_calls": calls()}
+    )
+    return start

@@ -1,0 +1,26 @@
+"""Send one of the routine's e-mails at most once per case and step."""
+
+from __future__ import annotations
+
+import json
+
+from prefect import get_run_logger, task
+
+from models.mail import MailMessage
+from reforhandling.wiring import get_runtime
+from tasks.policy import SYSTEM_STEP
+
+
+@task(name="send-mail", **SYSTEM_STEP)
+def send_mail(case_key: str, step: str, message: MailMessage) -> str:
+    """Send the message unless the case log says it went already (it is recorded before and after sending)."""
+    rt = get_runtime()
+    for event in rt.store.events(case_key, kind="mail-sent"):
+        if json.loads(event.details).get("step") == step:
+            return str(json.loads(event.details)["message_id"])
+    details = {"step": step, "to": list(message.to), "subject": message.subject, "message_id": message.message_id}
+    rt.store.add_event(case_key, actor="flow", kind="mail-sending", details=details)
+    message_id = rt.mailer.send(message=message)
+    rt.store.add_event(case_key, actor="flow", kind="mail-sent", details={**details, "message_id": message_id})
+    get_run_logger().info("case %s: e-mail %r sent to %s", case_key, message.subject, ", ".join(message.to))
+    return message_id

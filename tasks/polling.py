@@ -1,0 +1,93 @@
+"""The signature poller's tasks: which cases wait, what their contracts say, and resuming their runs."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.responses import SetStateStatus
+from pydantic import BaseModel, ConfigDict
+
+from models.case import CaseState
+from models.contract import Contract, ContractState
+from reforhandling.wiring import get_runtime
+from tasks.policy import RETRY_DELAYS, retry_on_transient
+
+# Dealbuilder is asked about this many contracts per request.
+BATCH_SIZE = 100
+
+
+class WaitingCase(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_key: str
+    contract_id: str
+    flow_run_id: str
+    signing_deadline: date | None
+
+
+@task(name="read-waiting-cases", cache_policy=NO_CACHE)
+def read_waiting_cases() -> list[WaitingCase]:
+    """The cases whose contract is out for signature, from the case store."""
+    return [
+        WaitingCase(
+            case_key=case.case_key,
+            contract_id=case.contract_id,
+            flow_run_id=case.flow_run_id,
+            signing_deadline=case.signing_deadline,
+        )
+        for case in get_runtime().store.cases([CaseState.AWAITING_SIGNATURE])
+        if case.contract_id and case.flow_run_id
+    ]
+
+
+@task(
+    name="read-contract-statuses",
+    cache_policy=NO_CACHE,
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_condition_fn=retry_on_transient,
+)
+def read_contract_statuses(contract_ids: list[str]) -> dict[str, Contract]:
+    """Contract statuses from Dealbuilder, BATCH_SIZE per request."""
+    contracts = get_runtime().contracts
+    found: dict[str, Contract] = {}
+    for start in range(0, len(contract_ids), BATCH_SIZE):
+        found.update(contracts.read_statuses(contract_ids=contract_ids[start : start + BATCH_SIZE]))
+    return found
+
+
+@task(name="resume-case", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
+def resume_case(waiting: WaitingCase, outcome: ContractState, contract: Contract | None) -> bool:
+    """Claim the case in the store and resume its run with the outcome; False when another poller had it."""
+    logger = get_run_logger()
+    store = get_runtime().store
+    target = CaseState.SIGNED if outcome is ContractState.SIGNED else CaseState.AWAITING_DECISION
+    details = {"outcome": str(outcome), "raw_status": contract.raw_status if contract else ""}
+    claimed = store.claim(
+        waiting.case_key, expected=CaseState.AWAITING_SIGNATURE, new=target, actor="poll-signatures", details=details
+    )
+    # A claim won by an earlier attempt of ours whose resume failed still needs the resume; the server refuses a
+    # second resume of a run that is no longer suspended, so two pollers never both get through.
+    if not claimed and store.get(waiting.case_key).state is not target:
+        logger.info("case %s: already handled by another poller", waiting.case_key)
+        return False
+    run_input = {
+        "state": str(outcome),
+        "raw_status": contract.raw_status if contract else "",
+        "signed_on": contract.signed_on.isoformat() if contract and contract.signed_on else None,
+    }
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(waiting.flow_run_id))
+        pause_key = run.state.state_details.pause_key if run.state else None
+        if run.state is None or not run.state.is_paused() or not (pause_key or "").startswith("signature"):
+            logger.info("case %s: run %s is not waiting for a signature; nothing to resume", waiting.case_key, run.id)
+            return False
+        result = client.resume_flow_run(run.id, run_input=run_input)
+    if result.status != SetStateStatus.ACCEPT:
+        raise RuntimeError(f"case {waiting.case_key}: resume of run {run.id} refused: {result.details}")
+    logger.info("case %s: run %s resumed with %s", waiting.case_key, run.id, outcome)
+    return True

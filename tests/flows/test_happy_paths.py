@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from adapters import dealbuilder_api as api
+from models.case import CaseState
+from tests.flows import records
+from tests.flows.conftest import CaseDriver
+
+# Seeded in sandbox/world.py: 40 licences at 450 kr signed 14 months ago; 60 at 420 kr 50 months ago;
+# 100 at 390 kr 20 months ago.
+FJORDKRAFT = {"ticket": "5001", "signer": "kari.nordmann@fjordkraftbygg.example", "company_id": "9001"}
+AERLIG = {"ticket": "5002", "signer": "ase.odegard@aerligokonomi.example", "company_id": "9002"}
+BLABAER = {"ticket": "5003", "signer": "bjorn.laerum@blabaerhelse.example", "company_id": "9003"}
+
+
+def approve_and_sign(driver: CaseDriver, case_key: str) -> None:
+    case = driver.case(case_key)
+    driver.resume(case, approved=True, approver="Ola Kundeservice")
+    case = driver.case(case_key)
+    assert case.contract_id
+    driver.sandboxes.dealbuilder.sign(case.contract_id)
+    assert driver.poll() == 1
+    driver.run(case)
+
+
+def test_an_increase_within_36_months_goes_through_every_system_once_and_is_registered_as_a_sale(
+    driver: CaseDriver,
+) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(**FJORDKRAFT, licences=55, price="475.50")
+
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_APPROVAL, "approval-1")
+    assert records.ticket(sandboxes, "5001")["subject"] == "Reforhandling - Fjordkraft Bygg AS"
+    assert sandboxes.hubspot.associations("tickets", "5001", "companies") == ["9001"]
+    [deal] = records.deals(sandboxes, case.case_key)
+    assert deal["properties"]["dealname"] == "Fjordkraft Bygg AS - REFORHANDLING"
+    assert deal["properties"]["amount"] == "55"
+    assert deal["properties"]["deal_currency_code"] == "NOK"
+    assert sorted(sandboxes.hubspot.associations("deals", deal["id"], "companies")) == ["9001"]
+    [draft] = records.documents(sandboxes, case.case_key)
+    assert draft[api.D_STATUS] == "Draft"
+    assert (draft[api.D_SENDER], draft[api.D_BOOKER]) == ("user non human", "kundesenter")
+    assert [(p[api.PR_NAME], p[api.PR_QUANTITY], p[api.PR_DISCOUNT]) for p in draft[api.D_PRODUCTS]] == [
+        ("Avonova Assist lisens", 55, "0"),
+        ("digital oppstart", 1, "100"),
+    ]
+
+    approve_and_sign(driver, case.case_key)
+
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.COMPLETED
+    assert records.stage_label(sandboxes, "5001") == "Sendt kontrakt"
+    assert sandboxes.licences.licences("912345678") == 55
+    assert "nedjustering" not in {k for k, v in records.company(sandboxes, "9001").items() if v}
+    [note] = records.notes(sandboxes, "5001")
+    assert "Antall lisenser: 40 → 55" in note
+    assert "Pris per lisens: 450,00 kr → 475,50 kr" in note
+    [mail] = sandboxes.smtp.messages
+    assert mail["to"] == ["salgsregistrering@avonova.example"]
+    assert "Fjordkraft Bygg AS" in mail["subject"]
+    [document] = records.documents(sandboxes, case.case_key)
+    assert document[api.D_STATUS] == "Signed"
+    assert [d["channel"] for d in sandboxes.dealbuilder.deliveries(document[api.D_ID])] == ["email", "sms"]
+    assert len(records.deals(sandboxes, case.case_key)) == 1
+    decisions = driver.runtime.store.events(case.case_key, kind="decision:approval-1")
+    assert [(e.actor, json.loads(e.details)["approved"]) for e in decisions] == [("Ola Kundeservice", True)]
+
+
+def test_a_small_reduction_is_recorded_on_the_customer_card_and_handed_to_invoice_service(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(**AERLIG, licences=54, price="420")
+
+    approve_and_sign(driver, case.case_key)
+
+    case = driver.case(case.case_key)
+    assert (case.state, case.route) == (CaseState.COMPLETED, "invoice_service")
+    assert records.company(sandboxes, "9002")["nedjustering"] == "6"
+    assert records.owner_email(sandboxes, records.ticket(sandboxes, "5002")["hubspot_owner_id"]) == (
+        "invoice.service@avonova.example"
+    )
+    [note] = records.notes(sandboxes, "5002")
+    assert "Invoice service" in note
+    assert sandboxes.licences.licences("923456789") == 54
+    assert sandboxes.smtp.messages == []
+
+
+def test_a_large_reduction_is_handed_over_to_csc_with_an_email(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(**BLABAER, licences=70, price="390")
+
+    approve_and_sign(driver, case.case_key)
+
+    case = driver.case(case.case_key)
+    assert (case.state, case.route) == (CaseState.COMPLETED, "csc")
+    assert records.company(sandboxes, "9003")["nedjustering"] == "30"
+    assert records.owner_email(sandboxes, records.ticket(sandboxes, "5003")["hubspot_owner_id"]) == "csc@avonova.example"
+    [mail] = sandboxes.smtp.messages
+    assert mail["to"] == ["csc@avonova.example"]
+    assert "CSC" in records.notes(sandboxes, "5003")[0]
+
+
+def test_a_corrected_draft_is_updated_and_approved_under_a_new_key(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+
+    driver.resume(case, approved=True, approver="Ola", licences=50, price_per_licence="449.50")
+
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_APPROVAL, "approval-2")
+    assert (case.licences_after, case.price_after) == (50, Decimal("449.50"))
+    [draft] = records.documents(sandboxes, case.case_key)
+    assert draft[api.D_PRODUCTS][0][api.PR_QUANTITY] == 50
+    assert sandboxes.dealbuilder.deliveries() == []
+
+    approve_and_sign(driver, case.case_key)
+
+    assert driver.case(case.case_key).state == CaseState.COMPLETED
+    assert sandboxes.licences.licences("912345678") == 50
+
+
+def test_a_decision_without_an_approver_is_asked_again_and_sends_nothing(driver: CaseDriver) -> None:
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+
+    driver.resume(case, approved=True, approver=" ")
+
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_APPROVAL, "approval-2")
+    assert driver.sandboxes.dealbuilder.deliveries() == []
+
+
+def test_a_rejected_draft_is_cancelled_and_the_ticket_says_so(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+
+    final = driver.resume(case, approved=False, approver="Ingrid", comment="Kunden vil vente")
+
+    case = driver.case(case.case_key)
+    assert final.state and final.state.is_completed()
+    assert (case.state, case.open_ticket_id) == (CaseState.REJECTED, None)
+    [document] = records.documents(sandboxes, case.case_key)
+    assert document[api.D_STATUS] == "Revoked"
+    [note] = records.notes(sandboxes, "5001")
+    assert "avvist av Ingrid" in note and "Kunden vil vente" in note
+    assert sandboxes.dealbuilder.deliveries() == []

@@ -1,0 +1,64 @@
+"""Pipelines, owners and properties through the SDK: the portal as the customer configured it."""
+
+from __future__ import annotations
+
+from reforhandling.settings import RoutineSettings
+from tests.hubspot_sandbox.conftest import Running
+
+ROUTINE = RoutineSettings()
+
+
+def test_the_deal_pipelines_include_assist_with_its_decision_stage(hs: Running) -> None:
+    pipelines = {p.label: p for p in hs.sdk.crm.pipelines.pipelines_api.get_all("deals").results}
+
+    assert set(pipelines) == {"Sales Pipeline", ROUTINE.deal_pipeline}
+    assert ROUTINE.deal_stage in [s.label for s in pipelines[ROUTINE.deal_pipeline].stages]
+    assert pipelines["Sales Pipeline"].id == "default"
+
+
+def test_the_ticket_pipeline_has_the_routines_stages(hs: Running) -> None:
+    pipelines = {p.label: p for p in hs.sdk.crm.pipelines.pipelines_api.get_all("tickets").results}
+    kundesenter = pipelines[ROUTINE.ticket_pipeline]
+
+    assert [s.label for s in kundesenter.stages] == ["Ny", "Under arbeid", "Sendt kontrakt", "Lukket"]
+    one = hs.sdk.crm.pipelines.pipelines_api.get_by_id("tickets", kundesenter.id)
+    assert one.stages[-1].metadata == {"ticketState": "CLOSED"}
+
+
+def test_owners_can_be_filtered_by_email_and_paged(hs: Running) -> None:
+    api = hs.sdk.crm.owners.owners_api
+    agent = api.get_page(email="agent@avonova.example").results
+    first = api.get_page(limit=2)
+    second = api.get_page(limit=2, after=first.paging.next.after)
+
+    assert [(o.id, o.first_name) for o in agent] == [("7001", "Ola")]
+    assert [o.id for o in first.results + second.results] == ["7001", "7002", "7003", "7004"]
+    assert api.get_by_id("7004").email == "csc@avonova.example"
+
+
+def test_the_deal_properties_carry_the_routines_options(hs: Running) -> None:
+    api = hs.sdk.crm.properties.core_api
+    deal_type = api.get_by_name("deals", ROUTINE.deal_type_property)
+    booker = api.get_by_name("deals", ROUTINE.meeting_booker_property)
+    case_key = api.get_by_name("deals", ROUTINE.case_key_property)
+    delivery = api.get_by_name("deals", ROUTINE.delivery_start_property)
+
+    assert ROUTINE.deal_type in [o.label for o in deal_type.options]
+    assert ("7001", "Ola Kundeservice") in [(o.value, o.label) for o in booker.options]
+    assert case_key.has_unique_value and case_key.type == "string"
+    assert delivery.type == "date"
+
+
+def test_the_company_properties_include_nedjustering_and_the_org_number(hs: Running) -> None:
+    names = {p.name: p for p in hs.sdk.crm.properties.core_api.get_all("companies").results}
+
+    assert names[ROUTINE.downward_property].type == "number"
+    assert ROUTINE.org_number_property in names
+
+
+def test_the_seeded_tickets_are_not_yet_enriched_except_the_one_from_email(hs: Running) -> None:
+    linked = {t: hs.app.associations("tickets", t, "contacts") + hs.app.associations("tickets", t, "companies")
+              for t in ("5001", "5002", "5003", "5004", "5005")}
+
+    assert linked == {"5001": [], "5002": [], "5003": [], "5004": [], "5005": ["3005"]}
+    assert hs.app.associations("contacts", "3002", "companies") == ["9002"]

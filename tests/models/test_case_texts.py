@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from models.approval import ApprovalFacts, approval_description, approval_problems
+from models.contract import Contract, ContractState
+from models.drafting import contract_lines
+from models.notes import invoice_note, rejection_note
+from models.rules import Route
+from models.signature import signature_outcome
+from reforhandling.settings import RoutineSettings
+
+
+def facts(**changes: object) -> ApprovalFacts:
+    base = ApprovalFacts(
+        case_key="RF-5003-1-abc123",
+        attempt=1,
+        company_name="Blåbær Helse og Omsorg AS",
+        org_number="934567890",
+        signer_name="Bjørn Lærum",
+        signer_email="bjorn.laerum@blabaerhelse.example",
+        licences_before=100,
+        licences_after=70,
+        price_before=Decimal("390"),
+        price_after=Decimal("1249.5"),
+        start_date=date(2026, 12, 1),
+        signing_deadline=date(2026, 12, 4),
+        lines=contract_lines(RoutineSettings(), licences=70, price_per_licence=Decimal("1249.5")),
+        preview_url="http://127.0.0.1:8782/preview/t1",
+    )
+    return base.model_copy(update=changes)
+
+
+def test_the_approval_form_shows_before_and_after_lines_and_the_preview_link() -> None:
+    text = approval_description(facts())
+
+    assert "## Godkjenn reforhandling: Blåbær Helse og Omsorg AS" in text
+    assert "| Lisenser | 100 | **70** |" in text
+    assert "| Pris per lisens | 390,00 kr | **1 249,50 kr** |" in text
+    assert "| digital oppstart | 1 | 2 500,00 kr | 100 % |" in text
+    assert "signeringsfrist **2026-12-04**" in text
+    assert "(http://127.0.0.1:8782/preview/t1)" in text
+    assert "Ikke godkjent" not in text
+
+
+def test_the_approval_form_repeats_why_the_last_answer_was_not_used() -> None:
+    text = approval_description(facts(attempt=2, problems=("approver is empty",)))
+
+    assert text.index("**Ikke godkjent:** approver is empty") < text.index("| Lisenser")
+
+
+@pytest.mark.parametrize(
+    ("approver", "licences", "price", "problem"),
+    [
+        ("Ola", None, None, None),
+        ("Ola", 50, Decimal("399.90"), None),
+        ("  ", None, None, "approver is empty"),
+        ("Ola", 0, None, "licences: got 0"),
+        ("Ola", None, Decimal("0"), "price_per_licence: got 0"),
+        ("Ola", None, Decimal("12.345"), "price_per_licence: got 12.345"),
+    ],
+    ids=[
+        "a named approval is usable",
+        "a named correction is usable",
+        "a blank approver is refused",
+        "zero licences are refused",
+        "a zero price is refused",
+        "three decimals are refused",
+    ],
+)
+def test_approval_problems(approver: str, licences: int | None, price: Decimal | None, problem: str | None) -> None:
+    problems = approval_problems(approver=approver, licences=licences, price_per_licence=price)
+
+    assert problems == [] if problem is None else problem in problems[0]
+
+
+def contract(state: ContractState) -> Contract:
+    return Contract(id="D1", case_key="RF-1", state=state, raw_status=state.value.title())
+
+
+@pytest.mark.parametrize(
+    ("state", "today", "outcome"),
+    [
+        (ContractState.SENT, date(2026, 12, 4), None),
+        (ContractState.VIEWED, date(2026, 12, 4), None),
+        (ContractState.SENT, date(2026, 12, 5), ContractState.EXPIRED),
+        (ContractState.SIGNED, date(2026, 12, 9), ContractState.SIGNED),
+        (ContractState.DECLINED, date(2026, 12, 1), ContractState.DECLINED),
+        (ContractState.EXPIRED, date(2026, 12, 1), ContractState.EXPIRED),
+    ],
+    ids=[
+        "sent, on the deadline day: still waiting",
+        "viewed, on the deadline day: still waiting",
+        "sent, the day after the deadline: expired",
+        "signed after the deadline: still signed",
+        "declined: declined",
+        "expired by the provider: expired",
+    ],
+)
+def test_signature_outcome(state: ContractState, today: date, outcome: ContractState | None) -> None:
+    assert signature_outcome(contract(state), deadline=date(2026, 12, 4), today=today) == outcome
+
+
+def test_an_unknown_contract_has_no_outcome() -> None:
+    assert signature_outcome(None, deadline=date(2026, 12, 4), today=date(2027, 1, 1)) is None
+
+
+def test_the_invoice_note_gives_price_licences_and_start_date_before_and_after_and_the_route() -> None:
+    note = invoice_note(
+        case_key="RF-5002-1-abc123",
+        licences_before=60,
+        licences_after=54,
+        price_before=Decimal("420"),
+        price_after=Decimal("425.50"),
+        start_date=date(2026, 12, 1),
+        signed_on=date(2026, 11, 30),
+        route=Route.INVOICE_SERVICE,
+    )
+
+    assert note.splitlines() == [
+        "Reforhandling signert 30.11.2026 (sak RF-5002-1-abc123). Til ordre/faktura:",
+        "Antall lisenser: 60 → 54",
+        "Pris per lisens: 420,00 kr → 425,50 kr",
+        "Oppstartsdato: 01.12.2026",
+        "Nedjusteringen håndteres av Invoice service; ticketen er tildelt dem.",
+    ]
+
+
+def test_the_rejection_note_names_the_approver_and_the_reason() -> None:
+    assert rejection_note(case_key="RF-1", approver="Ingrid", comment=" Feil pris ") == (
+        "Reforhandling avvist av Ingrid (sak RF-1); kontraktutkastet er kansellert. Begrunnelse: Feil pris"
+    )
