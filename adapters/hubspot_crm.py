@@ -46,7 +46,8 @@ def _association(to_id: str, type_id: int) -> dict[str, Any]:
 
 
 def _associated(record: Any, to_type: str) -> tuple[str, ...]:
-    collection = (record.associations or {}).get(to_type)
+    # Creates answer without associations (SimplePublicObject), reads with them.
+    collection = (getattr(record, "associations", None) or {}).get(to_type)
     if collection is None:
         return ()
     return tuple(dict.fromkeys(str(item.id) for item in collection.results or []))
@@ -122,13 +123,16 @@ class HubSpotCrm:
                 city=values.get("city") or "",
             )
 
+    def find_contact(self, *, email: str) -> Contact | None:
+        with self._operation("find_contact"):
+            return self._contact_or_none(email.strip().lower())
+
     def find_or_create_contact(self, *, email: str, company_id: str, name: str = "") -> Contact:
         address = email.strip().lower()
         with self._operation("find_or_create_contact"):
-            found = self._contact_by_email(address)
-            if found is not None:
-                contact, companies = found
-                if company_id not in companies:
+            contact = self._contact_or_none(address)
+            if contact is not None:
+                if company_id not in contact.company_ids:
                     self._call(self._associations.create_default, "contacts", contact.id, "companies", company_id,
                                object_type="contact")
                 return contact
@@ -248,6 +252,8 @@ class HubSpotCrm:
                 logger.warning("hubspot create %s: %s; looking up before attempt %d of %d", object_type,
                                failure.message, attempt + 1, attempts)
                 self._sleep(failure.wait)
+                if failure.status == 429:
+                    continue  # a rate-limited request was refused before HubSpot did anything with it
                 found = lookup()
                 if found is not None:
                     return found
@@ -257,7 +263,7 @@ class HubSpotCrm:
         self._call(self._tickets.update, ticket_id, TicketUpdate(properties=properties), object_type="ticket")
 
     # --- look-ups ---------------------------------------------------------------------------------------------
-    def _contact_by_email(self, address: str) -> tuple[Contact, tuple[str, ...]] | None:
+    def _contact_or_none(self, address: str) -> Contact | None:
         try:
             record = self._call(
                 self._contacts.get_by_id, address, id_property="email", object_type="contact",
@@ -265,11 +271,7 @@ class HubSpotCrm:
             )
         except NotFoundError:
             return None
-        return self._to_contact(record), _associated(record, "companies")
-
-    def _contact_or_none(self, address: str) -> Contact | None:
-        found = self._contact_by_email(address)
-        return found[0] if found is not None else None
+        return self._to_contact(record)
 
     def _deal_by_case_key(self, case_key: str) -> Deal | None:
         # batch/read by a unique-value property reads the datastore itself, unlike search's lagging index.
@@ -429,6 +431,7 @@ class HubSpotCrm:
         return Contact(
             id=str(record.id), email=values.get("email") or "", first_name=values.get("firstname") or "",
             last_name=values.get("lastname") or "", phone=values.get("phone") or "",
+            company_ids=_associated(record, "companies"),
         )
 
     def _to_deal(self, record: Any) -> Deal:

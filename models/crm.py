@@ -37,6 +37,7 @@ class Contact(BaseModel):
     first_name: str = ""
     last_name: str = ""
     phone: str = ""
+    company_ids: tuple[str, ...] = ()
 
     @property
     def full_name(self) -> str:

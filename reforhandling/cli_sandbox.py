@@ -18,13 +18,25 @@ StateOption = Annotated[Path | None, typer.Option(help="Keep state in this SQLit
 
 
 @sandbox_app.command("hubspot")
-def hubspot(port: PortOption = None, state_file: StateOption = None, rate_limit: int = 100) -> None:
+def hubspot(
+    port: PortOption = None,
+    state_file: StateOption = None,
+    rate_limit: int = 100,
+    rate_window: Annotated[float, typer.Option(help="Seconds of the rolling rate-limit window.")] = 10.0,
+    search_lag: Annotated[float, typer.Option(help="Seconds before a new record shows up in search.")] = 0.0,
+) -> None:
     """Run the HubSpot CRM sandbox."""
     from sandbox.hubspot import HubSpotSandbox
     from sandbox.kit import SandboxServer, serve_until_signal
 
     settings = get_settings()
-    app = HubSpotSandbox(state_file=state_file, rate_limit=rate_limit, token=settings.hubspot.token.get_secret_value())
+    app = HubSpotSandbox(
+        state_file=state_file,
+        rate_limit=rate_limit,
+        rate_window=rate_window,
+        search_lag=search_lag,
+        token=settings.hubspot.token.get_secret_value(),
+    )
     serve_until_signal([SandboxServer(app, port=port if port is not None else _port(settings.hubspot.base_url))])
 
 

@@ -80,7 +80,7 @@ class PrefectStack:
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            self._check_alive()
+            self.check_alive()
             try:
                 if httpx.get(f"{self.settings.prefect.api_url}/health", timeout=2).status_code == 200:
                     return
@@ -98,7 +98,7 @@ class PrefectStack:
         deadline = time.monotonic() + timeout
         url = f"{self.settings.prefect.api_url}/deployments/name/{name}"
         while time.monotonic() < deadline:
-            self._check_alive()
+            self.check_alive()
             response = httpx.get(url, timeout=5)
             if response.status_code == 200:
                 return str(response.json()["id"])
@@ -123,7 +123,7 @@ class PrefectStack:
                 command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
             )
 
-    def _check_alive(self) -> None:
+    def check_alive(self) -> None:
         for name, process in self.processes.items():
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with {process.returncode}; see {self.log_dir / f'{name}.log'}")

@@ -59,9 +59,8 @@ def with_resolved_secrets(settings: Settings) -> Settings:
 
 def build_runtime(settings: Settings) -> Runtime:
     """Real adapters for the configured endpoints (the local sandboxes by default)."""
-    from adapters.hubspot_crm import HubSpotCrm
-
     from adapters.dealbuilder_contracts import DealbuilderContracts
+    from adapters.hubspot_crm import HubSpotCrm
     from adapters.licence_admin import HttpLicenceAdmin, ManualLicenceAdmin
     from adapters.smtp_mailer import SmtpMailer
 

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from reforhandling.settings import Settings
 from sandbox.dealbuilder import DealbuilderSandbox
-from sandbox.kit import SandboxApp, SandboxServer
+from sandbox.hubspot import HubSpotSandbox
+from sandbox.kit import SandboxServer
 from sandbox.licences import LicenceSandbox
 from sandbox.smtp import SmtpSandbox
 
@@ -19,7 +20,7 @@ class SandboxStack:
     def __init__(
         self,
         *,
-        hubspot: SandboxApp,
+        hubspot: HubSpotSandbox,
         dealbuilder: DealbuilderSandbox,
         licences: LicenceSandbox,
         smtp: SmtpSandbox,
@@ -35,9 +36,6 @@ class SandboxStack:
     @classmethod
     def start(cls, settings: Settings, *, free_ports: bool, state_dir: Path | None = None) -> SandboxStack:
         """Start every sandbox on the ports in `settings`, or on free ports; state in `state_dir` when given."""
-        # Imported here: the HubSpot sandbox is its own package and only the stack needs it.
-        from sandbox.hubspot import HubSpotSandbox
-
         def state(name: str) -> Path | None:
             return state_dir / f"{name}.db" if state_dir is not None else None
 

@@ -67,7 +67,7 @@ class CaseStore:
                 raise _open_case_error(existing)
             count = session.exec(select(func.count()).where(Case.ticket_id == request.ticket_id)).one()
             case = Case(
-                # The random part keeps keys unique across databases: result caches and external systems are keyed on it.
+                # The random part keeps keys unique across databases: result caches and external ids are keyed on it.
                 case_key=f"RF-{request.ticket_id}-{count + 1}-{secrets.token_hex(3)}",
                 ticket_id=request.ticket_id,
                 open_ticket_id=request.ticket_id,

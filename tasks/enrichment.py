@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 
+from adapters.ports import Crm
 from models.case import CaseState
-from models.crm import EnrichedTicket
+from models.crm import EnrichedTicket, Ticket
 from models.rules import ticket_name
 from reforhandling.wiring import get_runtime
 from tasks.hubspot_calls import counting_calls
@@ -23,7 +24,7 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
     case = rt.store.get(case_key)
     with counting_calls(rt.crm) as calls:
         ticket = rt.crm.read_ticket(ticket_id=case.ticket_id)
-        company_id = case.company_id or _only_company(case.ticket_id, ticket.company_ids)
+        company_id = case.company_id or _company_of(rt.crm, ticket, case.signer_email)
         company = rt.crm.read_company(company_id=company_id)
         contact = rt.crm.find_or_create_contact(email=case.signer_email, company_id=company.id)
         rt.crm.associate_ticket(ticket_id=ticket.id, company_id=company.id, contact_id=contact.id)
@@ -42,10 +43,16 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
     return EnrichedTicket(ticket=ticket, company=company, contact=contact)
 
 
-def _only_company(ticket_id: str, company_ids: tuple[str, ...]) -> str:
-    if len(company_ids) == 1:
-        return company_ids[0]
-    found = f"companies {', '.join(company_ids)}" if company_ids else "no company"
-    raise TicketNotReady(
-        f"ticket {ticket_id} has {found}; start the case again with --company <HubSpot company id> to say which"
-    )
+def _company_of(crm: Crm, ticket: Ticket, signer_email: str) -> str:
+    """The ticket's one company, else the signer's one company; anything else needs a person to say which."""
+    if len(ticket.company_ids) == 1:
+        return ticket.company_ids[0]
+    if ticket.company_ids:
+        found = f"ticket {ticket.id} has companies {', '.join(ticket.company_ids)}"
+    else:
+        signer = crm.find_contact(email=signer_email)
+        if signer is not None and len(signer.company_ids) == 1:
+            return signer.company_ids[0]
+        companies = ", ".join(signer.company_ids) if signer and signer.company_ids else "none"
+        found = f"ticket {ticket.id} has no company and the signer {signer_email} has companies: {companies}"
+    raise TicketNotReady(f"{found}; start the case again with --company <HubSpot company id> to say which")

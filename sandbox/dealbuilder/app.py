@@ -280,7 +280,9 @@ class DealbuilderSandbox(SandboxApp):
             documents.apply(document, action, today=self.today)
         except documents.TransitionRefused as refused:
             return _error(409, str(refused))
-        if action in {"sign", "decline", "view"}:
+        if action == "resend":
+            document["_partyStatus"] = ["Pending" for _ in document["_partyStatus"]]
+        elif action in {"sign", "decline", "view"}:
             index = party or 0
             document["_partyStatus"][index] = {"sign": "Signed", "decline": "Declined", "view": "Viewed"}[action]
         document[api.D_UPDATED] = utc_now_iso()

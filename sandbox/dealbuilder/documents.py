@@ -9,12 +9,16 @@ from adapters import dealbuilder_api as api
 # action -> (raw statuses it may start from, raw status it ends in)
 TRANSITIONS: dict[str, tuple[frozenset[str], str]] = {
     "send": (frozenset({api.STATUS_DRAFT}), api.STATUS_SENT),
-    "resend": (frozenset({api.STATUS_SENT, api.STATUS_VIEWED, api.STATUS_EXPIRED}), api.STATUS_SENT),
+    # A declined document may be reopened: the customer gets another week after talking to customer service.
+    "resend": (
+        frozenset({api.STATUS_SENT, api.STATUS_VIEWED, api.STATUS_EXPIRED, api.STATUS_DECLINED}),
+        api.STATUS_SENT,
+    ),
     "view": (frozenset({api.STATUS_SENT}), api.STATUS_VIEWED),
     "sign": (frozenset({api.STATUS_SENT, api.STATUS_VIEWED}), api.STATUS_SIGNED),
     "decline": (frozenset({api.STATUS_SENT, api.STATUS_VIEWED}), api.STATUS_DECLINED),
     "revoke": (
-        frozenset({api.STATUS_DRAFT, api.STATUS_SENT, api.STATUS_VIEWED, api.STATUS_EXPIRED}),
+        frozenset({api.STATUS_DRAFT, api.STATUS_SENT, api.STATUS_VIEWED, api.STATUS_EXPIRED, api.STATUS_DECLINED}),
         api.STATUS_REVOKED,
     ),
     "expire": (frozenset({api.STATUS_SENT, api.STATUS_VIEWED}), api.STATUS_EXPIRED),
@@ -53,6 +57,7 @@ def apply(document: dict[str, object], action: str, *, today: date) -> None:
     document[api.D_STATUS] = TRANSITIONS[action][1]
     if action in {"send", "resend"}:
         document[api.D_SENT_DATE] = today.isoformat()
+        document.pop(api.D_DECLINED_DATE, None)
     elif action == "sign":
         document[api.D_SIGNED_DATE] = today.isoformat()
     elif action == "decline":

@@ -38,8 +38,21 @@ def test_config_prints_the_effective_settings_with_secrets_masked(env: Path) -> 
 def test_start_refuses_bad_input_naming_each_field_and_creates_nothing(env: Path) -> None:
     result = runner.invoke(
         app,
-        ["start", "--ticket", "abc", "--signer", "not-an-email", "--licences", "0", "--price", "12.345",
-         "--agent", "agent@avonova.example", "--start-date", "2020-01-01"],
+        [
+            "start",
+            "--ticket",
+            "abc",
+            "--signer",
+            "not-an-email",
+            "--licences",
+            "0",
+            "--price",
+            "12.345",
+            "--agent",
+            "agent@avonova.example",
+            "--start-date",
+            "2020-01-01",
+        ],
     )
 
     assert result.exit_code == 2

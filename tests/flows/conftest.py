@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.objects import FlowRun
+from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import Pause
 from prefect.flow_engine import run_flow
-from prefect.settings import PREFECT_LOCAL_STORAGE_PATH, PREFECT_RESULTS_PERSIST_BY_DEFAULT, temporary_settings
+from prefect.settings import (
+    PREFECT_LOCAL_STORAGE_PATH,
+    PREFECT_RESULTS_PERSIST_BY_DEFAULT,
+    PREFECT_SERVER_ANALYTICS_ENABLED,
+    temporary_settings,
+)
 from prefect.testing.utilities import prefect_test_harness
 
 from adapters.licence_admin import ManualLicenceAdmin
@@ -26,64 +33,47 @@ from reforhandling.settings import (
     DealbuilderSettings,
     HubSpotSettings,
     LicenceSettings,
-    MailSettings,
     Settings,
 )
 from reforhandling.starting import start_case
 from reforhandling.wiring import Runtime, build_runtime, use_runtime
-from sandbox.dealbuilder import DealbuilderSandbox
-from sandbox.hubspot import HubSpotSandbox
-from sandbox.kit import SandboxServer
-from sandbox.licences import LicenceSandbox
-from sandbox.smtp import SmtpSandbox
-
-
-@dataclass
-class Sandboxes:
-    hubspot: HubSpotSandbox
-    dealbuilder: DealbuilderSandbox
-    licences: LicenceSandbox
-    smtp: SmtpSandbox
-    urls: dict[str, str] = field(default_factory=dict)
-
-    def reset(self) -> None:
-        for app in (self.hubspot, self.dealbuilder, self.licences):
-            app.reset()
-            app.faults.set([])
-        self.smtp.clear()
+from sandbox.stack import SandboxStack
 
 
 @pytest.fixture(scope="session")
-def sandboxes() -> Iterator[Sandboxes]:
-    apps = (HubSpotSandbox(rate_limit=10_000), DealbuilderSandbox(), LicenceSandbox())
-    servers = [SandboxServer(app).start() for app in apps]
-    smtp = SmtpSandbox().start()
-    found = Sandboxes(*apps, smtp=smtp, urls={s.app.name: s.url for s in servers})  # type: ignore[arg-type]
-    yield found
-    smtp.stop()
-    for server in servers:
-        server.stop()
+def sandboxes() -> Iterator[SandboxStack]:
+    with SandboxStack.start(Settings(), free_ports=True) as stack:
+        # The flow tests are about the routine, not HubSpot's rate limit (the adapter tests ride that out).
+        stack.hubspot.rate_limit = 10_000
+        yield stack
 
 
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UUID]:
     storage = tmp_path_factory.mktemp("results")
     with (
-        temporary_settings({PREFECT_LOCAL_STORAGE_PATH: storage, PREFECT_RESULTS_PERSIST_BY_DEFAULT: True}),
+        temporary_settings(
+            {
+                PREFECT_LOCAL_STORAGE_PATH: storage,
+                PREFECT_RESULTS_PERSIST_BY_DEFAULT: True,
+                PREFECT_SERVER_ANALYTICS_ENABLED: False,
+            }
+        ),
         prefect_test_harness(server_startup_timeout=60),
     ):
-        deployment_id = renegotiate_agreement.to_deployment(name="renegotiate-agreement").apply()
-        yield deployment_id
+        deployment = cast(RunnerDeployment, renegotiate_agreement.to_deployment(name="renegotiate-agreement"))
+        yield cast(UUID, deployment.apply())
 
 
-def settings_for(sandboxes: Sandboxes, tmp_path: Path) -> Settings:
+def settings_for(sandboxes: SandboxStack, tmp_path: Path) -> Settings:
     fast = {"backoff_seconds": 0.01, "read_timeout": 5.0}
-    return Settings(
-        data_dir=tmp_path,
-        hubspot=HubSpotSettings(base_url=sandboxes.urls["hubspot"], **fast),
-        dealbuilder=DealbuilderSettings(base_url=sandboxes.urls["dealbuilder"], **fast),
-        licences=LicenceSettings(base_url=sandboxes.urls["licences"], mode="http", read_timeout=5.0),
-        mail=MailSettings(host=sandboxes.smtp.host, port=sandboxes.smtp.port),
+    return sandboxes.configure(
+        Settings(
+            data_dir=tmp_path,
+            hubspot=HubSpotSettings(**fast),
+            dealbuilder=DealbuilderSettings(**fast),
+            licences=LicenceSettings(**fast),
+        )
     )
 
 
@@ -93,7 +83,7 @@ class CaseDriver:
 
     runtime: Runtime
     client: SyncPrefectClient
-    sandboxes: Sandboxes
+    sandboxes: SandboxStack
 
     def start(self, ticket: str, signer: str, licences: int, price: str, **extra: Any) -> Case:
         request = RenegotiationRequest(
@@ -104,7 +94,9 @@ class CaseDriver:
             agent_email="agent@avonova.example",
             **extra,
         )
-        case = start_case(request, settings=self.runtime.settings, store=self.runtime.store, client=self.client, actor="test")
+        case = start_case(
+            request, settings=self.runtime.settings, store=self.runtime.store, client=self.client, actor="test"
+        )
         self.run(case)
         return self.case(case.case_key)
 
@@ -112,10 +104,11 @@ class CaseDriver:
         """Run the case's flow run in this process until it finishes or suspends (as a worker would)."""
         assert case.flow_run_id
         flow_run = self.client.read_flow_run(UUID(case.flow_run_id))
-        try:
-            run_flow(renegotiate_agreement, flow_run=flow_run, parameters={"case_key": case.case_key}, return_type="state")
-        except Pause:
-            pass
+        # A suspend ends the run with Pause, as it ends a worker's process.
+        with contextlib.suppress(Pause):
+            run_flow(
+                renegotiate_agreement, flow_run=flow_run, parameters={"case_key": case.case_key}, return_type="state"
+            )
         return self.client.read_flow_run(flow_run.id)
 
     def resume(self, case: Case, **run_input: Any) -> FlowRun:
@@ -138,7 +131,7 @@ class CaseDriver:
 
 
 @pytest.fixture
-def driver(prefect_server: UUID, sandboxes: Sandboxes, tmp_path: Path) -> Iterator[CaseDriver]:
+def driver(prefect_server: UUID, sandboxes: SandboxStack, tmp_path: Path) -> Iterator[CaseDriver]:
     sandboxes.reset()
     runtime = build_runtime(settings_for(sandboxes, tmp_path))
     with use_runtime(runtime), get_client(sync_client=True) as client:

@@ -5,14 +5,14 @@ from decimal import Decimal
 
 from adapters import dealbuilder_api as api
 from models.case import CaseState
-from tests.flows import records
+from sandbox import records
 from tests.flows.conftest import CaseDriver
 
 # Seeded in sandbox/world.py: 40 licences at 450 kr signed 14 months ago; 60 at 420 kr 50 months ago;
 # 100 at 390 kr 20 months ago.
-FJORDKRAFT = {"ticket": "5001", "signer": "kari.nordmann@fjordkraftbygg.example", "company_id": "9001"}
-AERLIG = {"ticket": "5002", "signer": "ase.odegard@aerligokonomi.example", "company_id": "9002"}
-BLABAER = {"ticket": "5003", "signer": "bjorn.laerum@blabaerhelse.example", "company_id": "9003"}
+FJORDKRAFT = {"ticket": "5001", "signer": "kari.nordmann@fjordkraftbygg.example"}
+AERLIG = {"ticket": "5002", "signer": "ase.odegard@aerligokonomi.example"}
+BLABAER = {"ticket": "5003", "signer": "bjorn.laerum@blabaerhelse.example"}
 
 
 def approve_and_sign(driver: CaseDriver, case_key: str) -> None:
@@ -95,7 +95,9 @@ def test_a_large_reduction_is_handed_over_to_csc_with_an_email(driver: CaseDrive
     case = driver.case(case.case_key)
     assert (case.state, case.route) == (CaseState.COMPLETED, "csc")
     assert records.company(sandboxes, "9003")["nedjustering"] == "30"
-    assert records.owner_email(sandboxes, records.ticket(sandboxes, "5003")["hubspot_owner_id"]) == "csc@avonova.example"
+    assert (
+        records.owner_email(sandboxes, records.ticket(sandboxes, "5003")["hubspot_owner_id"]) == "csc@avonova.example"
+    )
     [mail] = sandboxes.smtp.messages
     assert mail["to"] == ["csc@avonova.example"]
     assert "CSC" in records.notes(sandboxes, "5003")[0]

@@ -88,3 +88,13 @@ def test_reads_survive_dropped_connections(portal: Portal) -> None:
 
     assert crm.read_ticket(ticket_id="5001").id == "5001"
     assert crm.calls == 4  # two dropped, then the ticket and the ticket pipelines
+
+
+def test_a_rate_limited_create_is_sent_again_without_an_extra_look_up(portal: Portal) -> None:
+    portal.faults(FaultRule("error", status=429, route=DEAL_CREATE, count=1))
+    crm = portal.crm()
+
+    crm.find_or_create_deal(deal=draft("case-5001"))
+
+    assert len(portal.app.objects("deals")) == 1
+    assert len(portal.posts(r"^/crm/v3/objects/deals/batch/read$")) == 1

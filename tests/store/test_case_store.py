@@ -39,7 +39,11 @@ def test_an_opened_case_is_stored_with_the_request_and_an_opening_event(store: C
     )
     assert case.case_key.startswith("RF-5001-")
     [opened] = store.events(case.case_key)
-    assert (opened.actor, opened.kind, json.loads(opened.details)["licences"]) == ("agent@avonova.example", "opened", 55)
+    assert (opened.actor, opened.kind, json.loads(opened.details)["licences"]) == (
+        "agent@avonova.example",
+        "opened",
+        55,
+    )
 
 
 def test_a_second_case_for_a_ticket_with_an_open_case_is_refused_naming_the_open_case(store: CaseStore) -> None:

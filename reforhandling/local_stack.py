@@ -1,0 +1,80 @@
+"""`reforhandling up`: the whole local stack (Prefect server with UI, the sandboxes, both deployments) and one
+example case waiting for approval; Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from uuid import UUID
+
+from models.case import CLOSED_STATES
+from models.renegotiation import RenegotiationRequest
+from reforhandling.prefect_stack import PrefectStack, prefect_env
+from reforhandling.settings import Settings
+from sandbox.stack import SandboxStack
+from sandbox.world import customer_by_ticket
+from store.case_store import CaseStore
+
+EXAMPLE_TICKET = "5001"
+EXAMPLE_LICENCES = 55
+
+
+def run_up(settings: Settings) -> None:
+    data = settings.data_dir
+    os.environ.update(prefect_env(settings, data / "prefect"))
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with SandboxStack.start(settings, free_ports=False, state_dir=data / "sandboxes") as sandboxes:
+        settings = sandboxes.configure(settings)
+        stack = PrefectStack(settings, data / "prefect", data / "logs")
+        try:
+            print(f"Starting the Prefect server at {settings.prefect.ui_url} (logs in {data / 'logs'}) ...")
+            stack.start_server()
+            stack.start_serve()
+            stack.wait_for_deployment(settings.prefect.flow_deployment)
+            run_id = _example_case(settings)
+            print()
+            print(f"Prefect UI:          {settings.prefect.ui_url}")
+            print(f"Example case:        {settings.prefect.ui_url}/runs/flow-run/{run_id}  (Resume = approve)")
+            print(f"Signing pages:       {sandboxes.urls['dealbuilder']}/sign/  (after approval)")
+            print(f"E-mails received:    {sandboxes.urls['smtp_messages']}")
+            print(f"HubSpot requests:    {sandboxes.urls['hubspot']}/_sandbox/requests")
+            print("Cases: `reforhandling cases`. New case: `reforhandling start --help`. Ctrl-C stops everything.")
+            while not stop.wait(1):
+                stack.check_alive()
+        finally:
+            print("Stopping ...")
+            stack.stop()
+
+
+def _example_case(settings: Settings) -> str:
+    """Start the example case, or find the one an earlier `up` started and that is still open."""
+    from prefect.client.orchestration import get_client
+
+    from reforhandling.starting import start_case
+
+    store = CaseStore(settings.effective_database_url)
+    for case in store.cases():
+        if case.ticket_id == EXAMPLE_TICKET and case.state not in CLOSED_STATES and case.flow_run_id:
+            return case.flow_run_id
+    customer = customer_by_ticket(EXAMPLE_TICKET)
+    request = RenegotiationRequest(
+        ticket_id=EXAMPLE_TICKET,
+        signer_email=customer.signer_email,
+        licences=EXAMPLE_LICENCES,
+        price_per_licence=customer.price_per_licence,
+        agent_email="agent@avonova.example",
+    )
+    with get_client(sync_client=True) as client:
+        case = start_case(request, settings=settings, store=store, client=client, actor="reforhandling up")
+        assert case.flow_run_id
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            state = client.read_flow_run(UUID(case.flow_run_id)).state
+            if state is not None and (state.is_paused() or state.is_final()):
+                break
+            time.sleep(1)
+    return case.flow_run_id

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from uuid import UUID
+
+from prefect.states import AwaitingRetry
+
+from adapters import dealbuilder_api as api
+from models.case import CaseState
+from sandbox import records
+from sandbox.kit import FaultRule
+from tests.flows.conftest import CaseDriver
+from tests.flows.test_happy_paths import FJORDKRAFT, approve_and_sign
+
+
+def sent_case(driver: CaseDriver) -> str:
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    driver.resume(case, approved=True, approver="Ola")
+    assert driver.case(case.case_key).state == CaseState.AWAITING_SIGNATURE
+    return case.case_key
+
+
+def test_a_declined_contract_waits_for_a_decision_then_is_extended_resent_and_signed(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.case(sent_case(driver))
+    contract_id = case.contract_id
+    assert contract_id
+    sandboxes.dealbuilder.decline(contract_id)
+
+    assert driver.poll() == 1
+    driver.run(case)
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_DECISION, "decision-1")
+
+    driver.resume(case, action="extend_and_resend", decided_by="Ingrid")
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_SIGNATURE, "signature-2")
+    assert [d["channel"] for d in sandboxes.dealbuilder.deliveries(case.contract_id)] == ["email", "sms"] * 2
+
+    sandboxes.dealbuilder.sign(contract_id)
+    assert driver.poll() == 1
+    driver.run(case)
+
+    assert driver.case(case.case_key).state == CaseState.COMPLETED
+    assert len(records.documents(sandboxes, case.case_key)) == 1
+    assert len(sandboxes.smtp.messages) == 1
+    assert [e.actor for e in driver.runtime.store.events(case.case_key, kind="decision:decision-1")] == ["Ingrid"]
+
+
+def test_an_expired_contract_is_cancelled_on_a_persons_decision_and_the_case_closes(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.case(sent_case(driver))
+    contract_id = case.contract_id
+    assert case.signing_deadline and contract_id
+
+    assert driver.poll(today=case.signing_deadline) == 0
+    assert driver.poll(today=case.signing_deadline + timedelta(days=1)) == 1
+    driver.run(case)
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_DECISION, "decision-1")
+    outcome = driver.runtime.store.events(case.case_key, kind="decision:signature")
+    assert json.loads(outcome[0].details)["state"] == "EXPIRED"
+
+    driver.resume(case, action="cancel", decided_by="Ingrid", comment="Kunden svarer ikke")
+
+    case = driver.case(case.case_key)
+    assert (case.state, case.open_ticket_id) == (CaseState.CANCELLED, None)
+    assert sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Revoked"
+    [note] = records.notes(sandboxes, "5001")
+    assert "ikke signert (EXPIRED)" in note and "Kunden svarer ikke" in note
+    assert sandboxes.licences.changes() == []
+
+
+def test_with_the_manual_licence_routine_a_person_confirms_the_count_before_the_case_completes(
+    manual_driver: CaseDriver,
+) -> None:
+    driver = manual_driver
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    approve_and_sign(driver, case.case_key)
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_LICENCE_CONFIRMATION, "licences-1")
+
+    driver.resume(case, licences_set=50, confirmed_by="Ola")
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_LICENCE_CONFIRMATION, "licences-2")
+
+    driver.resume(case, licences_set=55, confirmed_by="Ola")
+
+    assert driver.case(case.case_key).state == CaseState.COMPLETED
+    assert driver.sandboxes.licences.changes() == []
+    assert len(driver.sandboxes.smtp.messages) == 1
+
+
+def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_asks_nobody_again(
+    driver: CaseDriver,
+) -> None:
+    sandboxes = driver.sandboxes
+    sandboxes.licences.faults.set([FaultRule(kind="error", status=400, route="^PUT ")])
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    approve_and_sign(driver, case.case_key)
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.NEEDS_ATTENTION
+    assert case.reason and "licence" in case.reason.lower()
+    requests_before = len(sandboxes.hubspot.requests())
+
+    sandboxes.licences.faults.set([])
+    assert case.flow_run_id
+    driver.client.set_flow_run_state(UUID(case.flow_run_id), AwaitingRetry(), force=True)
+    final = driver.run(case)
+
+    assert final.state and final.state.is_completed()
+    assert driver.case(case.case_key).state == CaseState.COMPLETED
+    assert sandboxes.licences.licences("912345678") == 55
+    assert len(records.deals(sandboxes, case.case_key)) == 1
+    assert len(records.documents(sandboxes, case.case_key)) == 1
+    assert len(records.notes(sandboxes, "5001")) == 1
+    assert len(sandboxes.smtp.messages) == 1
+    assert len(sandboxes.dealbuilder.deliveries()) == 2
+    # Only the steps after the licences touched HubSpot again: the invoice note (look-up + create) and nothing earlier.
+    retried = sandboxes.hubspot.requests()[requests_before:]
+    assert not any(r["method"] == "POST" and r["path"] == "/crm/v3/objects/deals" for r in retried)
+    assert len(driver.runtime.store.events(case.case_key, kind="decision:approval-1")) == 1
+
+
+def test_a_second_poll_finds_nothing_to_resume_and_a_case_is_resumed_once(driver: CaseDriver) -> None:
+    case = driver.case(sent_case(driver))
+    assert case.contract_id
+    driver.sandboxes.dealbuilder.sign(case.contract_id)
+
+    assert driver.poll() == 1
+    assert driver.poll() == 0
+
+    assert len(driver.runtime.store.events(case.case_key, kind="state:SIGNED")) == 1
+
+
+def test_a_second_case_for_a_ticket_is_refused_while_the_first_is_open(driver: CaseDriver) -> None:
+    first = driver.start(**FJORDKRAFT, licences=55, price="450")
+
+    try:
+        driver.start(**FJORDKRAFT, licences=60, price="450")
+    except ValueError as refused:
+        assert first.case_key in str(refused)
+    else:
+        raise AssertionError("a second open case was accepted")
+    assert len(driver.runtime.store.cases()) == 1
+
+
+def test_a_ticket_without_a_company_and_an_unknown_signer_stops_for_a_person_and_creates_nothing(
+    driver: CaseDriver,
+) -> None:
+    contacts_before = len(driver.sandboxes.hubspot.objects("contacts"))
+
+    case = driver.start(ticket="5002", signer="ny.person@ukjent.example", licences=50, price="420")
+
+    assert case.state == CaseState.NEEDS_ATTENTION
+    assert case.reason and "--company" in case.reason and "ny.person@ukjent.example" in case.reason
+    assert driver.sandboxes.hubspot.objects("deals") == []
+    assert len(driver.sandboxes.hubspot.objects("contacts")) == contacts_before
+    assert driver.sandboxes.dealbuilder.deliveries() == []
