@@ -83,6 +83,7 @@ def start(
 ) -> None:
     """Start a renegotiation case from the deployment and print its run link."""
     from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from models.renegotiation import RenegotiationRequest, describe_errors
     from reforhandling.clock import local_today
@@ -106,7 +107,7 @@ def start(
         raise typer.Exit(2) from error
     store = CaseStore(settings.effective_database_url)
     try:
-        with get_client(sync_client=True) as client:
+        with temporary_settings({PREFECT_API_URL: settings.prefect.api_url}), get_client(sync_client=True) as client:
             started = start_case(request, settings=settings, store=store, client=client, actor=agent)
     except OpenCaseExists as error:
         typer.echo(str(error), err=True)

@@ -27,7 +27,15 @@ def run_up(settings: Settings) -> None:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    with SandboxStack.start(settings, free_ports=False, state_dir=data / "sandboxes") as sandboxes:
+    try:
+        started = SandboxStack.start(settings, free_ports=False, state_dir=data / "sandboxes")
+    except OSError as error:
+        raise SystemExit(
+            f"A sandbox port is taken ({error.strerror}): is another `reforhandling up` running? Stop it, or move "
+            "the sandboxes with REFORHANDLING_HUBSPOT__BASE_URL, ..._DEALBUILDER__BASE_URL, ..._LICENCES__BASE_URL, "
+            "..._MAIL__PORT (see `reforhandling config`)."
+        ) from error
+    with started as sandboxes:
         settings = sandboxes.configure(settings)
         stack = PrefectStack(settings, data / "prefect", data / "logs")
         try:

@@ -116,6 +116,8 @@ class MailSettings(BaseModel):
 
 
 class PrefectSettings(BaseModel):
+    # The API of a Prefect server elsewhere (e.g. https://prefect.example/api); default: the local one below.
+    api: str | None = None
     host: str = "127.0.0.1"
     port: int = 4200
     poll_interval_seconds: int = 300
@@ -125,11 +127,11 @@ class PrefectSettings(BaseModel):
 
     @property
     def api_url(self) -> str:
-        return f"http://{self.host}:{self.port}/api"
+        return self.api or f"http://{self.host}:{self.port}/api"
 
     @property
     def ui_url(self) -> str:
-        return f"http://{self.host}:{self.port}"
+        return self.api_url.removesuffix("/").removesuffix("/api")
 
 
 class Settings(BaseSettings):

@@ -130,6 +130,7 @@ class DealbuilderSandbox(SandboxApp):
         self.route("POST", api.resend_path(_DOC))(self._resend)
         self.route("POST", api.revoke_path(_DOC))(self._revoke)
         self.route("GET", api.PREVIEW_PAGE + r"/(?P<token>[^/]+)")(self._preview_page)
+        self.route("GET", api.SIGNING_PAGE + "/?")(self._inbox_page)
         self.route("GET", api.SIGNING_PAGE + r"/(?P<token>[^/]+)")(self._signing_page)
         self.route("POST", api.SIGNING_PAGE + r"/(?P<token>[^/]+)")(self._signing_action)
         self.route("GET", "/_sandbox/clock")(self._get_clock)
@@ -295,6 +296,9 @@ class DealbuilderSandbox(SandboxApp):
         if document is None:
             return Response(404, pages.page("Ikke funnet", "<p>Ukjent lenke.</p>"), content_type="text/html")
         return Response(200, pages.preview_page(document), content_type="text/html")
+
+    def _inbox_page(self, request: Request) -> Response:
+        return Response(200, pages.inbox_page(self.deliveries()), content_type="text/html")
 
     def _signing_page(self, request: Request, token: str) -> Response:
         self._tick()

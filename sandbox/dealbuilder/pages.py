@@ -114,6 +114,23 @@ def signing_page(document: dict[str, Any], *, action_url: str, outcome: str = ""
     return page(f"Signering: {document.get(api.D_TITLE, '')}", contract_html(document) + footer)
 
 
+def inbox_page(deliveries: list[dict[str, Any]]) -> str:
+    """What the signers received, newest first: a stand-in for their mailbox, with the signing links."""
+    rows = "".join(
+        f"<tr><td>{escape(str(d.get('at', ''))[:16])}</td><td>{escape(str(d.get('to', '')))}</td>"
+        f"<td>{escape(str(d.get('documentId', '')))}</td>"
+        f'<td><a href="{escape(str(d.get("signingUrl", "")), quote=True)}">Åpne og signer</a></td></tr>'
+        for d in reversed(deliveries)
+        if d.get("channel") == "email"
+    )
+    body = (
+        "<h1>Sendte kontrakter</h1>"
+        + (f"<table><tr><th>Sendt</th><th>Til</th><th>Kontrakt</th><th></th></tr>{rows}</table>" if rows else "")
+        + ("" if rows else "<p>Ingen kontrakter er sendt ennå. Godkjenn saken i Prefect først.</p>")
+    )
+    return page("Sendte kontrakter", body)
+
+
 def outcome_text(status: str) -> str:
     return {
         api.STATUS_SIGNED: "Takk! Kontrakten er signert.",

@@ -267,6 +267,32 @@ def test_opening_the_signing_page_marks_it_viewed_and_its_sign_button_signs(
     assert contracts.read_status(contract_id=contract_id).state == ContractState.SIGNED
 
 
+def test_the_sent_contracts_page_links_each_emailed_contract_to_its_signing_page(
+    contracts: DealbuilderContracts, app: DealbuilderSandbox, server: SandboxServer
+) -> None:
+    assert "Ingen kontrakter er sendt" in httpx.get(f"{server.url}/sign/").text
+    contract_id = _sent(contracts, app)
+
+    inbox = httpx.get(f"{server.url}/sign/")
+
+    assert inbox.status_code == 200
+    assert f'href="{app.signing_url(contract_id)}"' in inbox.text
+    assert inbox.text.count("Åpne og signer") == 1
+
+
+def test_a_declined_contract_can_be_resent_and_then_signed(
+    contracts: DealbuilderContracts, app: DealbuilderSandbox
+) -> None:
+    contract_id = _sent(contracts, app)
+    app.decline(contract_id)
+
+    resent = contracts.extend_and_resend(contract_id=contract_id, signing_deadline=app.today + timedelta(days=7))
+    app.sign(contract_id)
+
+    assert resent.state == ContractState.SENT
+    assert contracts.read_status(contract_id=contract_id).state == ContractState.SIGNED
+
+
 def test_the_decline_button_on_the_signing_page_declines(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlmodel import SQLModel
 
 from models.case import TRANSITIONS, CaseState, IllegalTransition, check_transition
 from models.renegotiation import RenegotiationRequest
 from store.case_store import CaseNotFound, CaseStore, OpenCaseExists
+from tests.postgres import postgres_server
 
 
 def request(ticket: str = "5001") -> RenegotiationRequest:
@@ -22,9 +25,22 @@ def request(ticket: str = "5001") -> RenegotiationRequest:
     )
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> CaseStore:
-    return CaseStore(f"sqlite:///{tmp_path / 'cases.db'}")
+@pytest.fixture(scope="module")
+def postgres_url() -> Iterator[str]:
+    with postgres_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
+    """The same tests on both databases the store supports: SQLite locally, PostgreSQL in production."""
+    if request.param == "sqlite":
+        yield CaseStore(f"sqlite:///{tmp_path / 'cases.db'}")
+        return
+    store = CaseStore(request.getfixturevalue("postgres_url"))
+    yield store
+    SQLModel.metadata.drop_all(store.engine)
+    store.engine.dispose()
 
 
 def test_an_opened_case_is_stored_with_the_request_and_an_opening_event(store: CaseStore) -> None:
