@@ -14,11 +14,26 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# Debian packages the tests use: PostgreSQL (the case store's production database) and Chromium (browser test).
+need_debian_packages() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} from Debian's packages ..." >&2
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
 case "${1:-}" in
   up)
     exec "$venv/bin/reforhandling" up
     ;;
   test)
+    need_debian_packages
     "$venv/bin/ruff" check .
     "$venv/bin/mypy" .
     "$venv/bin/pytest" -q

@@ -181,6 +181,12 @@ class HubSpotCrm:
             body = DealUpdate(properties={self._routine.delivery_start_property: start.isoformat()})
             self._call(self._deals.update, deal_id, body, object_type="deal")
 
+    def set_deal_licences(self, *, deal_id: str, licences: int) -> None:
+        with self._operation("set_deal_licences"):
+            # The routine's amount is the licence count, not money (DOMAIN.md step 7).
+            body = DealUpdate(properties={"amount": str(licences)})
+            self._call(self._deals.update, deal_id, body, object_type="deal")
+
     # --- phase 4 and 6: ticket status, notes, company, assignment ------------------------------------------
     def move_ticket(self, *, ticket_id: str, stage_label: str) -> None:
         with self._operation("move_ticket"):

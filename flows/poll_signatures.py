@@ -12,17 +12,29 @@ from reforhandling.wiring import get_runtime
 from tasks.polling import read_contract_statuses, read_waiting_cases, resume_case
 
 
+class ResumeFailed(RuntimeError):
+    """Some cases could not be resumed this time; the next poll tries them again."""
+
+
 @flow(name="poll-signatures")
 def poll_signatures(today: date | None = None) -> int:
     """Read the waiting cases' contract statuses in batches and resume the runs whose contract changed."""
     today = today or local_today(get_runtime().settings.routine.timezone)
     waiting = read_waiting_cases()
     statuses = read_contract_statuses([case.contract_id for case in waiting])
-    resumed = 0
+    resumed, failed = 0, []
     for case in waiting:
         contract = statuses.get(case.contract_id)
         outcome = signature_outcome(contract, deadline=case.signing_deadline, today=today)
-        if outcome is not None and resume_case(case, outcome, contract):
+        if outcome is None:
+            continue
+        # One case that cannot be resumed must not hold up the others.
+        state = resume_case(case, outcome, contract, return_state=True)
+        if state.is_failed():
+            failed.append(case.case_key)
+        elif state.result():
             resumed += 1
-    get_run_logger().info("poll-signatures: %d waiting, %d resumed", len(waiting), resumed)
+    get_run_logger().info("poll-signatures: %d waiting, %d resumed, %d failed", len(waiting), resumed, len(failed))
+    if failed:
+        raise ResumeFailed(f"could not resume {', '.join(failed)}; the next poll tries again (see the task logs)")
     return resumed

@@ -21,79 +21,103 @@ from models.crm import Deal, EnrichedTicket
 from models.drafting import contract_lines
 from models.messages import csc_handover_message, sales_registration_message
 from models.notes import cancellation_note, invoice_note, rejection_note
+from models.renegotiation import Terms
 from models.rules import (
     Direction,
     Route,
     adjustment_direction,
+    delivery_start_date,
     needs_sales_registration,
     reduction,
     route_downward_adjustment,
+    signing_deadline,
 )
 from reforhandling.clock import local_today
 from reforhandling.settings import RoutineSettings
 from reforhandling.wiring import get_runtime
-from tasks.case_tasks import attach_run, load_case, mark_case, mark_needs_attention, record_decision
+from tasks.case_tasks import (
+    attach_run,
+    load_case,
+    mark_case,
+    mark_needs_attention,
+    mark_run_cancelled,
+    record_decision,
+    reopen_case,
+    snapshot_terms,
+)
 from tasks.contract import (
     cancel_contract,
     correct_draft,
     draft_contract,
     preview_contract,
     read_agreement,
+    read_contract,
     send_contract,
 )
-from tasks.deal import create_deal, set_delivery_start
+from tasks.deal import create_deal, set_deal_licences, set_delivery_start
 from tasks.enrichment import enrich_ticket
 from tasks.licences import adjust_licences
 from tasks.mail import send_mail
 from tasks.ticket import assign_ticket, move_ticket, set_downward_adjustment, write_ticket_note
 
 
-@flow(name="renegotiate-agreement", persist_result=True, on_failure=[mark_needs_attention])
+@flow(
+    name="renegotiate-agreement",
+    persist_result=True,
+    on_failure=[mark_needs_attention],
+    on_crashed=[mark_needs_attention],
+    on_cancellation=[mark_run_cancelled],
+)
 def renegotiate_agreement(case_key: str) -> CaseState:
     """Renegotiate the agreement of the case's customer; people only approve and decide."""
     routine = get_runtime().settings.routine
     today = local_today(routine.timezone)
+    reopen_case(case_key)
     attach_run(case_key, str(runtime.flow_run.id))
     enriched = enrich_ticket(case_key)
     deal = create_deal(case_key, enriched, today)
     agreement = read_agreement(case_key, enriched.company)
     contract = draft_contract(case_key, enriched, deal, agreement, today)
-    if not _approved(case_key, enriched, deal, agreement, contract.id, today):
+    if not _approved(case_key, enriched, deal, contract.id, today):
         return CaseState.REJECTED
-    signed_on = _signed(case_key, enriched, deal, contract.id, today, routine)
-    if signed_on is None:
+    signed = _signed(case_key, enriched, deal, contract.id, today, routine)
+    if signed is None:
         return CaseState.CANCELLED
-    _complete(case_key, enriched, deal, agreement, signed_on, routine)
+    signed_on, start = signed
+    _complete(case_key, enriched, deal, agreement, signed_on, start, routine)
     return CaseState.COMPLETED
 
 
-def _approved(
-    case_key: str, enriched: EnrichedTicket, deal: Deal, agreement: Agreement, contract_id: str, today: date
-) -> bool:
+def _approved(case_key: str, enriched: EnrichedTicket, deal: Deal, contract_id: str, today: date) -> bool:
     """Ask for approval until the draft is approved (True) or rejected (False); corrections ask again."""
     problems: list[str] = []
     attempt = 1
     while True:
         step = f"approval-{attempt}"
-        case = load_case(case_key)
+        # What this form showed, from its own snapshot: on a replay the case already holds later corrections.
+        shown = snapshot_terms(case_key, attempt)
         preview = preview_contract(case_key, attempt, contract_id)
         mark_case(case_key, step, CaseState.AWAITING_APPROVAL)
-        form = ContractApproval.with_initial_data(
-            description=approval_description(_approval_facts(case, attempt, enriched, deal, preview.url, problems)),
-            approved=False,
-        )
+        facts = _approval_facts(load_case(case_key), shown, attempt, enriched, deal, preview.url, problems)
+        form = ContractApproval.with_initial_data(description=approval_description(facts), approved=False)
         decision = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, decision.approver, decision.model_dump(mode="json"))
+        licences = decision.licences or shown.licences
+        price = decision.price_per_licence or shown.price_per_licence
+        correcting = (licences, price) != (shown.licences, shown.price_per_licence)
         problems = approval_problems(
-            approver=decision.approver, licences=decision.licences, price_per_licence=decision.price_per_licence
+            approver=decision.approver,
+            licences=decision.licences,
+            price_per_licence=decision.price_per_licence,
+            rejecting=not decision.approved and not correcting,
+            comment=decision.comment,
         )
         attempt += 1
         if problems:
             continue
-        licences = decision.licences or case.licences_after
-        price = decision.price_per_licence or case.price_after
-        if (licences, price) != (case.licences_after, case.price_after):
+        if correcting:
             correct_draft(case_key, attempt - 1, contract_id, licences, price, today)
+            set_deal_licences(case_key, attempt - 1, deal.id, licences)
             continue
         if decision.approved:
             return True
@@ -105,9 +129,16 @@ def _approved(
 
 
 def _approval_facts(
-    case: Case, attempt: int, enriched: EnrichedTicket, deal: Deal, preview_url: str, problems: list[str]
+    case: Case,
+    shown: Terms,
+    attempt: int,
+    enriched: EnrichedTicket,
+    deal: Deal,
+    preview_url: str,
+    problems: list[str],
 ) -> ApprovalFacts:
     routine = get_runtime().settings.routine
+    today = local_today(routine.timezone)
     return ApprovalFacts(
         case_key=case.case_key,
         attempt=attempt,
@@ -115,13 +146,14 @@ def _approval_facts(
         org_number=enriched.company.org_number,
         signer_name=enriched.contact.full_name,
         signer_email=enriched.contact.email,
+        signer_phone=enriched.contact.phone,
         licences_before=case.licences_before or 0,
-        licences_after=case.licences_after,
+        licences_after=shown.licences,
         price_before=case.price_before or Decimal(0),
-        price_after=case.price_after,
-        start_date=case.start_date or local_today(routine.timezone),
-        signing_deadline=case.signing_deadline or local_today(routine.timezone),
-        lines=contract_lines(routine, licences=case.licences_after, price_per_licence=case.price_after),
+        price_after=shown.price_per_licence,
+        start_date=delivery_start_date(today, case.start_date),
+        signing_deadline=signing_deadline(today),
+        lines=contract_lines(routine, licences=shown.licences, price_per_licence=shown.price_per_licence),
         preview_url=preview_url,
         deal_url=deal.url,
         problems=tuple(problems),
@@ -130,12 +162,13 @@ def _approval_facts(
 
 def _signed(
     case_key: str, enriched: EnrichedTicket, deal: Deal, contract_id: str, today: date, routine: RoutineSettings
-) -> date | None:
-    """Send the contract and wait for the signature; after a decline or expiry a person extends or cancels."""
+) -> tuple[date, date] | None:
+    """Send the contract and wait for the signature; after a decline or expiry a person extends or cancels.
+    Returns the signing date and the delivery start date, or None when the contract was cancelled."""
     signing_round = 1
     while True:
         send_contract(case_key, signing_round, contract_id, today)
-        set_delivery_start(case_key, signing_round, deal.id, today)
+        start = set_delivery_start(case_key, signing_round, deal.id, today)
         if signing_round == 1:
             move_ticket(case_key, "sent", enriched.ticket.id, routine.ticket_stage_sent)
         key = "signature" if signing_round == 1 else f"signature-{signing_round}"
@@ -144,21 +177,20 @@ def _signed(
         record_decision(case_key, key, "poll-signatures", outcome.model_dump(mode="json"))
         if outcome.state == ContractState.SIGNED:
             mark_case(case_key, "signed", CaseState.SIGNED, {"raw_status": outcome.raw_status})
-            return outcome.signed_on or today
+            return outcome.signed_on or today, start
         step = f"decision-{signing_round}"
         mark_case(case_key, step, CaseState.AWAITING_DECISION, {"outcome": str(outcome.state)})
-        form = ContractFollowUp.with_initial_data(
-            description=(
-                f"## Kontrakten ble ikke signert: {outcome.state}\n\n"
-                f"{enriched.company.name}, sak **{case_key}**, status hos Dealbuilder: `{outcome.raw_status}`.\n\n"
-                "Velg **extend_and_resend** for å gi kunden 7 nye dager og sende på nytt, "
-                "eller **cancel** for å kansellere kontrakten og lukke saken."
-            )
-        )
+        form = ContractFollowUp.with_initial_data(description=_follow_up_description(case_key, enriched, outcome))
         follow_up = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, follow_up.decided_by, follow_up.model_dump(mode="json"))
-        if follow_up.action == "cancel":
-            cancel_contract(case_key, step, contract_id)
+        # The customer may have signed while the form waited (an expiry is our own deadline rule).
+        now = read_contract(case_key, step, contract_id)
+        if now.state == ContractState.SIGNED:
+            mark_case(case_key, "signed", CaseState.SIGNED, {"raw_status": now.raw_status, "after": step})
+            return now.signed_on or today, start
+        if follow_up.action == "cancel" or now.state == ContractState.CANCELED:
+            if now.state != ContractState.CANCELED:
+                cancel_contract(case_key, step, contract_id)
             note = cancellation_note(
                 case_key=case_key,
                 decided_by=follow_up.decided_by,
@@ -171,12 +203,27 @@ def _signed(
         signing_round += 1
 
 
+def _follow_up_description(case_key: str, enriched: EnrichedTicket, outcome: SignatureOutcome) -> str:
+    cancelled = outcome.state == ContractState.CANCELED
+    return (
+        f"## Kontrakten ble ikke signert: {outcome.state}\n\n"
+        f"{enriched.company.name}, sak **{case_key}**, status hos Dealbuilder: `{outcome.raw_status}`.\n\n"
+        + (
+            "Kontrakten er kansellert i Dealbuilder og kan ikke sendes på nytt: velg **cancel** for å lukke saken."
+            if cancelled
+            else "Velg **extend_and_resend** for å gi kunden 7 nye dager og sende på nytt, "
+            "eller **cancel** for å kansellere kontrakten og lukke saken."
+        )
+    )
+
+
 def _complete(
     case_key: str,
     enriched: EnrichedTicket,
     deal: Deal,
     agreement: Agreement,
     signed_on: date,
+    start: date,
     routine: RoutineSettings,
 ) -> None:
     """After the signature: licences, nedjustering, the note for order/invoice, routing, sales registration."""
@@ -190,7 +237,6 @@ def _complete(
         route = route_downward_adjustment(
             before, after, min_reduction=routine.min_reduction, max_share=routine.max_share
         )
-    start = case.start_date or signed_on
     note = invoice_note(
         case_key=case_key,
         licences_before=before,
@@ -227,7 +273,9 @@ def _complete(
         signed_on=signed_on,
         months=routine.sales_registration_months,
     ):
-        message = sales_registration_message(**figures, recipient=routine.sales_registration_recipient)
+        message = sales_registration_message(
+            **figures, recipient=routine.sales_registration_recipient, months=routine.sales_registration_months
+        )
         send_mail(case_key, "sales-registration", message)
     mark_case(case_key, "completed", CaseState.COMPLETED, {"route": route.value if route else None})
     get_run_logger().info("case %s completed: %s %d -> %d, route %s", case_key, direction, before, after, route)

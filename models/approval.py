@@ -22,6 +22,7 @@ class ApprovalFacts(BaseModel):
     org_number: str
     signer_name: str
     signer_email: str
+    signer_phone: str = ""
     licences_before: int
     licences_after: int
     price_before: Decimal
@@ -46,7 +47,8 @@ def approval_description(facts: ApprovalFacts) -> str:
         f"## Godkjenn reforhandling: {facts.company_name}\n\n"
         f"{problems}"
         f"Sak **{facts.case_key}**, godkjenning nr. {facts.attempt}. Org.nr. {facts.org_number}. "
-        f"Signerer: **{facts.signer_name}** ({facts.signer_email}).\n\n"
+        f"Signerer: **{facts.signer_name}** ({facts.signer_email}, "
+        f"{facts.signer_phone or '**mangler mobilnummer: ingen SMS**'}).\n\n"
         "| | Før | Etter |\n|---|---|---|\n"
         f"| Lisenser | {facts.licences_before} | **{facts.licences_after}** |\n"
         f"| Pris per lisens | {format_nok(facts.price_before)} | **{format_nok(facts.price_after)}** |\n\n"
@@ -61,9 +63,22 @@ def approval_description(facts: ApprovalFacts) -> str:
     )
 
 
-def approval_problems(*, approver: str, licences: int | None, price_per_licence: Decimal | None) -> list[str]:
+def approval_problems(
+    *,
+    approver: str,
+    licences: int | None,
+    price_per_licence: Decimal | None,
+    rejecting: bool = False,
+    comment: str | None = None,
+) -> list[str]:
     """Why a submitted decision cannot be used as it is (empty when it can)."""
     problems = []
+    if rejecting and not (comment or "").strip():
+        # A rejection revokes the draft and closes the case: make sure it is meant, and say why on the ticket.
+        problems.append(
+            "approved was off and nothing was corrected: to reject, write the reason in comment; "
+            "to send the contract, switch on approved"
+        )
     if not approver.strip():
         problems.append("approver is empty; write your name so the decision can be traced")
     if licences is not None and licences < 1:

@@ -32,8 +32,7 @@ S = CaseState
 CLOSED_STATES = frozenset({S.COMPLETED, S.REJECTED, S.CANCELLED})
 
 TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
-    # A case whose run could not even be created is cancelled, so the ticket can be started again.
-    S.STARTED: frozenset({S.ENRICHED, S.CANCELLED}),
+    S.STARTED: frozenset({S.ENRICHED}),
     S.ENRICHED: frozenset({S.DEAL_CREATED}),
     S.DEAL_CREATED: frozenset({S.DRAFTED}),
     S.DRAFTED: frozenset({S.AWAITING_APPROVAL}),
@@ -41,19 +40,20 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     S.AWAITING_APPROVAL: frozenset({S.DRAFTED, S.SENT, S.REJECTED}),
     S.SENT: frozenset({S.AWAITING_SIGNATURE}),
     S.AWAITING_SIGNATURE: frozenset({S.SIGNED, S.AWAITING_DECISION}),
-    # Declined or expired: a person extends and resends, or cancels.
-    S.AWAITING_DECISION: frozenset({S.SENT, S.CANCELLED}),
+    # Declined or expired: a person extends and resends, or cancels; the signer may still sign meanwhile.
+    S.AWAITING_DECISION: frozenset({S.SENT, S.CANCELLED, S.SIGNED}),
     S.SIGNED: frozenset({S.AWAITING_LICENCE_CONFIRMATION, S.LICENCES_ADJUSTED}),
     S.AWAITING_LICENCE_CONFIRMATION: frozenset({S.LICENCES_ADJUSTED}),
     S.LICENCES_ADJUSTED: frozenset({S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.REJECTED: frozenset(),
     S.CANCELLED: frozenset(),
-    # After ops fixed the cause, the retried run puts the case back where it was, or it is cancelled.
-    S.NEEDS_ATTENTION: frozenset(set(CaseState) - CLOSED_STATES - {S.STARTED, S.NEEDS_ATTENTION} | {S.CANCELLED}),
+    # A retried run puts the case back in the state it failed in (`attention_from`) and goes on from there.
+    S.NEEDS_ATTENTION: frozenset(set(CaseState) - CLOSED_STATES - {S.NEEDS_ATTENTION}),
 }
-for _open in set(CaseState) - CLOSED_STATES - {S.NEEDS_ATTENTION}:
-    TRANSITIONS[_open] = TRANSITIONS[_open] | {S.NEEDS_ATTENTION}
+# Any open case can fail into NEEDS_ATTENTION, and ops can cancel any open case (`reforhandling cancel`).
+for _open in set(CaseState) - CLOSED_STATES:
+    TRANSITIONS[_open] = TRANSITIONS[_open] | {S.NEEDS_ATTENTION, S.CANCELLED} - {_open}
 
 
 class IllegalTransition(ValueError):
@@ -96,6 +96,7 @@ class Case(SQLModel, table=True):
     signing_deadline: date | None = None
     route: str | None = None
     reason: str | None = None
+    attention_from: CaseState | None = None
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
 

@@ -93,6 +93,7 @@ def sales_registration_message(
     new_signed_on: date,
     deal_url: str,
     recipient: str,
+    months: int = 36,
 ) -> MailMessage:
     """Ask the sales-registration contact to register an upward renegotiation as a sale."""
     rows = _change_rows(
@@ -112,7 +113,7 @@ def sales_registration_message(
     text_table, html_table = _table(rows)
     intro = (
         f"{company_name} har signert en reforhandlet avtale om Avonova Assist med flere lisenser. "
-        "Den opprinnelige avtalen er signert for mindre enn 36 måneder siden, så salget skal registreres."
+        f"Den opprinnelige avtalen er signert for mindre enn {months} måneder siden, så salget skal registreres."
     )
     outro = "Registrer salget på dealen i HubSpot."
     signature = f"Vennlig hilsen\nKundesenteret (automatisk melding, sak {case_key})"

@@ -189,3 +189,12 @@ def describe_errors(error: ValidationError) -> str:
         else:
             lines.append(f"{field}: {item['msg']} (got {_show(item['input'])})")
     return "\n".join(lines)
+
+
+class Terms(BaseModel):
+    """The licence count and price a case asks for at one point (what an approval form showed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    licences: int
+    price_per_licence: Decimal

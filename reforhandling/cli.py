@@ -29,7 +29,13 @@ def _settings() -> Settings:
 @app.command()
 def config() -> None:
     """Print the effective settings, secrets masked."""
-    typer.echo(json.dumps(_settings().model_dump(mode="json"), indent=2, ensure_ascii=False))
+    from sqlalchemy.engine import make_url
+
+    settings = _settings()
+    shown = settings.model_dump(mode="json")
+    # A database URL may carry a password.
+    shown["database_url"] = make_url(settings.effective_database_url).render_as_string(hide_password=True)
+    typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
 
 
 @app.command()
@@ -114,6 +120,31 @@ def start(
         raise typer.Exit(1) from error
     assert started.flow_run_id is not None
     typer.echo(f"Case {started.case_key} started: {run_url(settings, started.flow_run_id)}")
+
+
+@app.command()
+def cancel(
+    case_key: str,
+    reason: Annotated[str, typer.Option(help="Why; it goes on the ticket and in the case log.")],
+    actor: Annotated[str, typer.Option(help="Your e-mail or name, for the case log.")] = "ops",
+) -> None:
+    """Cancel an open case: stop its run, revoke its unsigned contract, note it on the ticket, close the case."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from reforhandling.cancelling import CannotCancel, cancel_case
+    from reforhandling.wiring import build_runtime
+    from store.case_store import CaseNotFound
+
+    settings = _settings()
+    runtime = build_runtime(settings)
+    try:
+        with temporary_settings({PREFECT_API_URL: settings.prefect.api_url}), get_client(sync_client=True) as client:
+            cancelled = cancel_case(case_key, reason=reason, runtime=runtime, client=client, actor=actor)
+    except (CannotCancel, CaseNotFound) as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"Case {cancelled.case_key} cancelled; the ticket {cancelled.ticket_id} can get a new case.")
 
 
 @app.command()

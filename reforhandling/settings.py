@@ -34,7 +34,6 @@ class RoutineSettings(BaseModel):
     deal_stage: str = "Venter på beslutning"
     ticket_pipeline: str = "Kundesenter"
     ticket_stage_sent: str = "Sendt kontrakt"
-    ticket_stage_closed: str = "Lukket"
     deal_type: str = "Tilleggslisenser / reforhandling"
     currency: str = "NOK"
     # Internal property names (not labels) in HubSpot.
@@ -51,7 +50,6 @@ class RoutineSettings(BaseModel):
     licence_line: str = "Avonova Assist lisens"
     onboarding_line: str = "digital oppstart"
     onboarding_price: Decimal = Decimal("2500.00")
-    signing_days: int = 7
     # Thresholds (DOMAIN.md, "Decisions").
     min_reduction: int = 10
     max_share: Decimal = Decimal("0.20")

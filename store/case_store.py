@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func, update
+from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col, create_engine, select
@@ -105,16 +105,13 @@ class CaseStore:
         *,
         actor: str,
         details: dict[str, Any] | None = None,
-        expected: CaseState | None = None,
         **fields: Any,
     ) -> Case:
-        """Move the case to `new` (and set `fields`), logging an event; with `expected`, only from that state."""
+        """Move the case to `new` (and set `fields`), logging an event."""
         with self._session() as session:
             case = session.exec(select(Case).where(Case.case_key == case_key).with_for_update()).first()
             if case is None:
                 raise CaseNotFound(f"no case with key {case_key!r}")
-            if expected is not None and case.state != expected:
-                raise _StateChanged(case_key, expected, case.state)
             check_transition(case_key, case.state, new)
             previous = case.state
             for name, value in fields.items():
@@ -128,22 +125,6 @@ class CaseStore:
                 session.add(_event(case_key, actor, f"state:{new}", {"from": str(previous), **(details or {})}))
             session.commit()
             return case
-
-    def claim(self, case_key: str, *, expected: CaseState, new: CaseState, actor: str, details: dict[str, Any]) -> bool:
-        """Compare-and-set a state change: True for the one caller that won it (the poller's guard)."""
-        check_transition(case_key, expected, new)
-        with self._session() as session:
-            result = session.exec(
-                update(Case)
-                .where(col(Case.case_key) == case_key, col(Case.state) == expected)
-                .values(state=new, updated_at=datetime.now(UTC))
-            )
-            if result.rowcount != 1:
-                session.rollback()
-                return False
-            session.add(_event(case_key, actor, f"state:{new}", {"from": str(expected), **details}))
-            session.commit()
-            return True
 
     def update(self, case_key: str, **fields: Any) -> Case:
         """Record facts on the case (external ids, before-values) without changing its state."""
@@ -180,11 +161,6 @@ class CaseStore:
     @staticmethod
     def _open_case_for(session: Session, ticket_id: str) -> Case | None:
         return session.exec(select(Case).where(Case.open_ticket_id == ticket_id)).first()
-
-
-class _StateChanged(ValueError):
-    def __init__(self, case_key: str, expected: CaseState, actual: CaseState) -> None:
-        super().__init__(f"case {case_key} is {actual}, not {expected}: someone else moved it")
 
 
 def _open_case_error(case: Case) -> OpenCaseExists:

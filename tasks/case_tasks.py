@@ -1,4 +1,5 @@
-"""Tasks that only touch the case store: attach the run, mark a waiting state, record a person's decision."""
+"""Tasks and hooks that only touch the case store: attach the run, mark waiting states, record decisions, flag
+a failed run for ops and put a retried one back where it failed."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from prefect import Flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State
 
-from models.case import Case, CaseState
+from models.case import CLOSED_STATES, Case, CaseState
+from models.renegotiation import Terms
 from reforhandling.wiring import get_runtime
 from tasks.policy import case_step_key
 
@@ -28,6 +30,25 @@ def attach_run(case_key: str, flow_run_id: str) -> Case:
     return store.update(case_key, flow_run_id=flow_run_id)
 
 
+@task(name="reopen-case", cache_policy=NO_CACHE)
+def reopen_case(case_key: str) -> Case:
+    """After an ops retry, put a NEEDS_ATTENTION case back in the state it failed in, so the run goes on from there."""
+    store = get_runtime().store
+    case = store.get(case_key)
+    if case.state is not CaseState.NEEDS_ATTENTION or case.attention_from is None:
+        return case
+    return store.transition(
+        case_key, case.attention_from, actor="flow", reason=None, attention_from=None, details={"retried": True}
+    )
+
+
+@task(name="snapshot-terms", cache_key_fn=case_step_key, persist_result=True)
+def snapshot_terms(case_key: str, attempt: int) -> Terms:
+    """The licences and price an approval form showed, kept so a replay compares the answer with what was asked."""
+    case = get_runtime().store.get(case_key)
+    return Terms(licences=case.licences_after, price_per_licence=case.price_after)
+
+
 @task(name="mark-case", cache_key_fn=case_step_key, persist_result=True)
 def mark_case(case_key: str, step: str, state: CaseState, details: dict[str, Any] | None = None) -> Case:
     """Move the case to a waiting or closing state (once per step); `details` go to the event, and `route` also
@@ -43,17 +64,39 @@ def record_decision(case_key: str, step: str, decided_by: str, decision: dict[st
     get_runtime().store.add_event(case_key, actor=decided_by or "unknown", kind=f"decision:{step}", details=decision)
 
 
-def mark_needs_attention(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
-    """Flow failure hook: flag the case for ops with the reason, so `reforhandling cases` shows it."""
+def _flag(flow_run: FlowRun, reason: str) -> None:
     case_key = str(flow_run.parameters.get("case_key", ""))
-    reason = (state.message or state.name or "failed")[:1000]
     logger = logging.getLogger(__name__)
     try:
         store = get_runtime().store
-        store.transition(case_key, CaseState.NEEDS_ATTENTION, actor="flow", reason=reason, details={"reason": reason})
-    except Exception:
-        logger.exception("case %s: could not be flagged NEEDS_ATTENTION after the run failed: %s", case_key, reason)
-    else:
-        logger.error(
-            "case %s needs attention: %s. Fix the cause, then Retry the run in the Prefect UI.", case_key, reason
+        case = store.get(case_key)
+        if case.state in CLOSED_STATES:
+            return
+        came_from = case.attention_from if case.state is CaseState.NEEDS_ATTENTION else case.state
+        store.transition(
+            case_key,
+            CaseState.NEEDS_ATTENTION,
+            actor="flow",
+            reason=reason,
+            attention_from=came_from,
+            details={"reason": reason, "from": str(came_from)},
         )
+    except Exception:
+        logger.exception("case %s: could not be flagged NEEDS_ATTENTION: %s", case_key, reason)
+    else:
+        logger.error("case %s needs attention: %s", case_key, reason)
+
+
+def mark_needs_attention(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
+    """Flow failure and crash hook: flag the case for ops with the reason, so `reforhandling cases` shows it."""
+    reason = (state.message or state.name or "failed")[:900]
+    _flag(flow_run, f"{reason}. Fix the cause, then Retry the run in the Prefect UI.")
+
+
+def mark_run_cancelled(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
+    """Flow cancellation hook: a run cancelled in Prefect leaves the case and its contract for a person to close."""
+    case_key = str(flow_run.parameters.get("case_key", ""))
+    _flag(
+        flow_run,
+        f"the run was cancelled in Prefect; `reforhandling cancel {case_key}` revokes the contract and closes the case",
+    )

@@ -111,6 +111,12 @@ def send_contract(case_key: str, round: int, contract_id: str, today: date) -> C
     return contract
 
 
+@task(name="read-contract", **SYSTEM_STEP)
+def read_contract(case_key: str, step: str, contract_id: str) -> Contract:
+    """The contract's status right before a person's decision is acted on (it may have been signed meanwhile)."""
+    return get_runtime().contracts.read_status(contract_id=contract_id)
+
+
 @task(name="cancel-contract", **SYSTEM_STEP)
 def cancel_contract(case_key: str, step: str, contract_id: str) -> Contract:
     """Cancel the contract in the e-signature tool so it can no longer be signed."""

@@ -38,6 +38,17 @@ def create_deal(case_key: str, enriched: EnrichedTicket, today: date) -> Deal:
     return deal
 
 
+@task(name="set-deal-licences", **SYSTEM_STEP)
+def set_deal_licences(case_key: str, attempt: int, deal_id: str, licences: int) -> None:
+    """Keep the deal's amount (the licence count) in step with a corrected draft."""
+    rt = get_runtime()
+    with counting_calls(rt.crm) as calls:
+        rt.crm.set_deal_licences(deal_id=deal_id, licences=licences)
+    rt.store.add_event(
+        case_key, actor="flow", kind="deal-licences", details={"licences": licences, "hubspot_calls": calls()}
+    )
+
+
 @task(name="set-delivery-start", **SYSTEM_STEP)
 def set_delivery_start(case_key: str, round: int, deal_id: str, sent_on: date) -> date:
     """Set the deal's delivery start date: the agreed start, else the day the contract was sent."""

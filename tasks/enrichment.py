@@ -55,4 +55,7 @@ def _company_of(crm: Crm, ticket: Ticket, signer_email: str) -> str:
             return signer.company_ids[0]
         companies = ", ".join(signer.company_ids) if signer and signer.company_ids else "none"
         found = f"ticket {ticket.id} has no company and the signer {signer_email} has companies: {companies}"
-    raise TicketNotReady(f"{found}; start the case again with --company <HubSpot company id> to say which")
+    raise TicketNotReady(
+        f"{found}; close this case with `reforhandling cancel <case key> --reason ...`, then start it again with "
+        "--company <HubSpot company id>"
+    )

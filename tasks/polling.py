@@ -62,19 +62,12 @@ def read_contract_statuses(contract_ids: list[str]) -> dict[str, Contract]:
 
 @task(name="resume-case", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
 def resume_case(waiting: WaitingCase, outcome: ContractState, contract: Contract | None) -> bool:
-    """Claim the case in the store and resume its run with the outcome; False when another poller had it."""
+    """Resume the case's run with the contract's outcome; False when the run is not (or no longer) waiting for it.
+
+    The case stays AWAITING_SIGNATURE until the resumed run moves it, so a failed resume is simply tried again by
+    the next poll; Prefect's server refuses to resume a run that is no longer suspended, so two pollers never both
+    get through."""
     logger = get_run_logger()
-    store = get_runtime().store
-    target = CaseState.SIGNED if outcome is ContractState.SIGNED else CaseState.AWAITING_DECISION
-    details = {"outcome": str(outcome), "raw_status": contract.raw_status if contract else ""}
-    claimed = store.claim(
-        waiting.case_key, expected=CaseState.AWAITING_SIGNATURE, new=target, actor="poll-signatures", details=details
-    )
-    # A claim won by an earlier attempt of ours whose resume failed still needs the resume; the server refuses a
-    # second resume of a run that is no longer suspended, so two pollers never both get through.
-    if not claimed and store.get(waiting.case_key).state is not target:
-        logger.info("case %s: already handled by another poller", waiting.case_key)
-        return False
     run_input = {
         "state": str(outcome),
         "raw_status": contract.raw_status if contract else "",
@@ -84,10 +77,14 @@ def resume_case(waiting: WaitingCase, outcome: ContractState, contract: Contract
         run = client.read_flow_run(UUID(waiting.flow_run_id))
         pause_key = run.state.state_details.pause_key if run.state else None
         if run.state is None or not run.state.is_paused() or not (pause_key or "").startswith("signature"):
-            logger.info("case %s: run %s is not waiting for a signature; nothing to resume", waiting.case_key, run.id)
+            logger.info("case %s: run %s is not waiting for a signature now; not resumed", waiting.case_key, run.id)
             return False
         result = client.resume_flow_run(run.id, run_input=run_input)
+    if result.status == SetStateStatus.ABORT:
+        logger.info("case %s: run %s was resumed by someone else", waiting.case_key, run.id)
+        return False
     if result.status != SetStateStatus.ACCEPT:
         raise RuntimeError(f"case {waiting.case_key}: resume of run {run.id} refused: {result.details}")
+    get_runtime().store.add_event(waiting.case_key, actor="poll-signatures", kind="resumed", details=run_input)
     logger.info("case %s: run %s resumed with %s", waiting.case_key, run.id, outcome)
     return True

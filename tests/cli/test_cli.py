@@ -82,3 +82,14 @@ def test_production_refuses_to_start_with_placeholder_secrets_and_names_them() -
 def test_production_defaults_to_the_manual_licence_routine_and_local_to_the_api() -> None:
     assert Settings().licence_mode == "http"
     assert Settings.model_construct(profile="production", licences=Settings().licences).licence_mode == "manual"
+
+
+def test_config_hides_the_password_in_a_database_url(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFORHANDLING_DATABASE_URL", "postgresql+psycopg://reforhandling:hemmelig@db.internal/cases")
+    get_settings.cache_clear()
+
+    result = runner.invoke(app, ["config"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["database_url"] == "postgresql+psycopg://reforhandling:***@db.internal/cases"
+    assert "hemmelig" not in result.output

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,6 +11,7 @@ import pytest
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from models.agreement import Agreement
 from models.contract import ContractDraft, ContractLine, Signer
+from models.rules import signing_deadline
 from reforhandling.settings import DealbuilderSettings, RoutineSettings
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import SandboxServer
@@ -75,7 +76,7 @@ def make_draft(
         licences=licences,
         price_per_licence=price,
         start_date=start or today,
-        signing_deadline=deadline or today + timedelta(days=ROUTINE.signing_days),
+        signing_deadline=deadline or signing_deadline(today),
         sender=ROUTINE.contract_sender,
         booker=ROUTINE.contract_booker,
         lines=(

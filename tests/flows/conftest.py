@@ -16,13 +16,6 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import Pause
 from prefect.flow_engine import run_flow
-from prefect.settings import (
-    PREFECT_LOCAL_STORAGE_PATH,
-    PREFECT_RESULTS_PERSIST_BY_DEFAULT,
-    PREFECT_SERVER_ANALYTICS_ENABLED,
-    temporary_settings,
-)
-from prefect.testing.utilities import prefect_test_harness
 
 from adapters.licence_admin import ManualLicenceAdmin
 from flows.poll_signatures import poll_signatures
@@ -49,20 +42,9 @@ def sandboxes() -> Iterator[SandboxStack]:
 
 
 @pytest.fixture(scope="session")
-def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UUID]:
-    storage = tmp_path_factory.mktemp("results")
-    with (
-        temporary_settings(
-            {
-                PREFECT_LOCAL_STORAGE_PATH: storage,
-                PREFECT_RESULTS_PERSIST_BY_DEFAULT: True,
-                PREFECT_SERVER_ANALYTICS_ENABLED: False,
-            }
-        ),
-        prefect_test_harness(server_startup_timeout=60),
-    ):
-        deployment = cast(RunnerDeployment, renegotiate_agreement.to_deployment(name="renegotiate-agreement"))
-        yield cast(UUID, deployment.apply())
+def prefect_server(prefect_api: str) -> UUID:
+    deployment = cast(RunnerDeployment, renegotiate_agreement.to_deployment(name="renegotiate-agreement"))
+    return cast(UUID, deployment.apply())
 
 
 def settings_for(sandboxes: SandboxStack, tmp_path: Path) -> Settings:

@@ -8,6 +8,7 @@ from prefect.states import AwaitingRetry
 
 from adapters import dealbuilder_api as api
 from models.case import CaseState
+from reforhandling.cancelling import cancel_case
 from sandbox import records
 from sandbox.kit import FaultRule
 from tests.flows.conftest import CaseDriver
@@ -100,7 +101,7 @@ def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
     approve_and_sign(driver, case.case_key)
     case = driver.case(case.case_key)
-    assert case.state == CaseState.NEEDS_ATTENTION
+    assert (case.state, case.attention_from) == (CaseState.NEEDS_ATTENTION, CaseState.SIGNED)
     assert case.reason and "licence" in case.reason.lower()
     requests_before = len(sandboxes.hubspot.requests())
 
@@ -131,7 +132,9 @@ def test_a_second_poll_finds_nothing_to_resume_and_a_case_is_resumed_once(driver
     assert driver.poll() == 1
     assert driver.poll() == 0
 
-    assert len(driver.runtime.store.events(case.case_key, kind="state:SIGNED")) == 1
+    assert len(driver.runtime.store.events(case.case_key, kind="resumed")) == 1
+    driver.run(case)
+    assert driver.case(case.case_key).state == CaseState.COMPLETED
 
 
 def test_a_second_case_for_a_ticket_is_refused_while_the_first_is_open(driver: CaseDriver) -> None:
@@ -158,3 +161,50 @@ def test_a_ticket_without_a_company_and_an_unknown_signer_stops_for_a_person_and
     assert driver.sandboxes.hubspot.objects("deals") == []
     assert len(driver.sandboxes.hubspot.objects("contacts")) == contacts_before
     assert driver.sandboxes.dealbuilder.deliveries() == []
+
+
+def test_an_ops_retry_after_a_failure_late_in_completion_writes_no_second_note_or_email(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(ticket="5003", signer="bjorn.laerum@blabaerhelse.example", licences=70, price="390")
+    case = driver.case(case.case_key)
+    driver.resume(case, approved=True, approver="Ola")
+    # The hand-over to CSC fails when the ticket is assigned: after the invoice note, before the CSC e-mail.
+    sandboxes.hubspot.faults.set([FaultRule(kind="error", status=400, route=r"^PATCH /crm/v3/objects/tickets/5003$")])
+    case = driver.case(case.case_key)
+    assert case.contract_id
+    sandboxes.dealbuilder.sign(case.contract_id)
+    assert driver.poll() == 1
+    driver.run(case)
+    case = driver.case(case.case_key)
+    assert (case.state, case.attention_from) == (CaseState.NEEDS_ATTENTION, CaseState.LICENCES_ADJUSTED)
+    assert len(records.notes(sandboxes, "5003")) == 1
+
+    sandboxes.hubspot.faults.set([])
+    assert case.flow_run_id
+    driver.client.set_flow_run_state(UUID(case.flow_run_id), AwaitingRetry(), force=True)
+    driver.run(case)
+
+    case = driver.case(case.case_key)
+    assert (case.state, case.route, case.reason) == (CaseState.COMPLETED, "csc", None)
+    assert len(records.notes(sandboxes, "5003")) == 1
+    assert [m["to"] for m in sandboxes.smtp.messages] == [["csc@avonova.example"]]
+    assert (
+        records.owner_email(sandboxes, records.ticket(sandboxes, "5003")["hubspot_owner_id"]) == "csc@avonova.example"
+    )
+
+
+def test_a_case_cancelled_by_ops_stops_its_run_revokes_its_contract_and_frees_the_ticket(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.case(sent_case(driver))
+    contract_id, flow_run_id = case.contract_id, case.flow_run_id
+    assert contract_id and flow_run_id
+
+    cancel_case(case.case_key, reason="Kunden har sagt opp", runtime=driver.runtime, client=driver.client, actor="ops")
+
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.CANCELLED
+    run = driver.client.read_flow_run(UUID(flow_run_id))
+    assert run.state and run.state.is_cancelled()
+    assert sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Revoked"
+    assert any("avbrutt av ops" in note and "Kunden har sagt opp" in note for note in records.notes(sandboxes, "5001"))
+    assert driver.start(**FJORDKRAFT, licences=60, price="450").state == CaseState.AWAITING_APPROVAL

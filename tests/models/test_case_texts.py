@@ -104,8 +104,9 @@ def test_signature_outcome(state: ContractState, today: date, outcome: ContractS
     assert signature_outcome(contract(state), deadline=date(2026, 12, 4), today=today) == outcome
 
 
-def test_an_unknown_contract_has_no_outcome() -> None:
-    assert signature_outcome(None, deadline=date(2026, 12, 4), today=date(2027, 1, 1)) is None
+def test_a_contract_the_provider_no_longer_returns_waits_until_its_deadline_and_then_counts_as_expired() -> None:
+    assert signature_outcome(None, deadline=date(2026, 12, 4), today=date(2026, 12, 4)) is None
+    assert signature_outcome(None, deadline=date(2026, 12, 4), today=date(2026, 12, 5)) == ContractState.EXPIRED
 
 
 def test_the_invoice_note_gives_price_licences_and_start_date_before_and_after_and_the_route() -> None:

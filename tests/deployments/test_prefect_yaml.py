@@ -1,0 +1,53 @@
+"""deployments/prefect.yaml, deployed with Prefect's own CLI to a server, declares what production runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from prefect.client.orchestration import get_client
+
+from reforhandling.settings import PROJECT_ROOT
+
+
+def prefect_cli(api_url: str, *args: str) -> None:
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": api_url,
+        "REFORHANDLING_CHECKOUT": str(PROJECT_ROOT),
+        "REFORHANDLING_RESULT_STORAGE_BLOCK": "local-file-system/reforhandling-results",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "prefect", "--no-prompt", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_prefect_deploy_creates_both_deployments_on_the_process_pool_with_the_poller_on_its_schedule(
+    prefect_api: str,
+) -> None:
+    prefect_cli(prefect_api, "work-pool", "create", "reforhandling-process", "--type", "process")
+
+    prefect_cli(prefect_api, "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
+
+    with get_client(sync_client=True) as client:
+        flow = client.read_deployment_by_name("renegotiate-agreement/renegotiate-agreement")
+        poller = client.read_deployment_by_name("poll-signatures/poll-signatures")
+    assert (flow.entrypoint, flow.work_pool_name) == (
+        "flows/renegotiation.py:renegotiate_agreement",
+        "reforhandling-process",
+    )
+    assert flow.schedules == []
+    assert (poller.entrypoint, poller.work_queue_name) == ("flows/poll_signatures.py:poll_signatures", "poller")
+    [schedule] = poller.schedules
+    assert schedule.schedule.interval.total_seconds() == 300  # type: ignore[union-attr]
+    assert poller.global_concurrency_limit is not None and poller.global_concurrency_limit.limit == 1
+    env = flow.job_variables["env"]
+    assert env["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] == "true"
+    assert env["PREFECT_DEFAULT_RESULT_STORAGE_BLOCK"] == "local-file-system/reforhandling-results"
