@@ -13,12 +13,11 @@ import httpx
 
 from adapters import dealbuilder_api as api
 from adapters.errors import (
-    AuthenticationError,
     ConfigurationError,
-    ExternalSystemError,
     NotFoundError,
     TransientError,
     ValidationRejected,
+    error_for_status,
 )
 from models.agreement import Agreement
 from models.contract import Contract, ContractDraft, ContractPreview, ContractState
@@ -426,16 +425,7 @@ def _raise_for(response: httpx.Response, method: str, path: str) -> None:
     )
     correlation = str(body.get(api.E_CORRELATION_ID) or "") if isinstance(body, dict) else ""
     text = f"{method} {path}: {message}"
-    error_type: type[ExternalSystemError]
-    if status == 429 or status >= 500:
-        error_type = TransientError
-    elif status in {401, 403}:
-        error_type = AuthenticationError
-    elif status == 404:
-        error_type = NotFoundError
-    else:
-        error_type = ValidationRejected
-    raise error_type(SYSTEM, text, object_type="document", status=status, correlation_id=correlation)
+    raise error_for_status(status)(SYSTEM, text, object_type="document", status=status, correlation_id=correlation)
 
 
 def _custom_field(document: dict[str, Any], name: str) -> str | None:

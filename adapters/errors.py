@@ -58,6 +58,17 @@ class ConfigurationError(ExternalSystemError):
     """A configured label or name does not exist in the system (e.g. a pipeline stage)."""
 
 
+def error_for_status(status: int) -> type[ExternalSystemError]:
+    """Our exception class for an HTTP error status of a REST API."""
+    if status == 429 or status >= 500:
+        return TransientError
+    if status in {401, 403}:
+        return AuthenticationError
+    if status == 404:
+        return NotFoundError
+    return ValidationRejected
+
+
 def is_retryable(error: BaseException) -> bool:
     """Retry condition for tasks: only transient failures of external systems."""
     return isinstance(error, TransientError)

@@ -9,11 +9,10 @@ from typing import Any
 import httpx
 
 from adapters.errors import (
-    AuthenticationError,
     ExternalSystemError,
-    NotFoundError,
     TransientError,
     ValidationRejected,
+    error_for_status,
 )
 from reforhandling.settings import LicenceSettings
 
@@ -95,16 +94,7 @@ class HttpLicenceAdmin:
         message = f"{method} {path}: " + (
             str(body.get("message")) if isinstance(body, dict) and body else response.reason_phrase
         )
-        error_type: type[ExternalSystemError]
-        if status == 429 or status >= 500:
-            error_type = TransientError
-        elif status in {401, 403}:
-            error_type = AuthenticationError
-        elif status == 404:
-            error_type = NotFoundError
-        else:
-            error_type = ValidationRejected
-        raise error_type(SYSTEM, message, object_type="licences", status=status)
+        raise error_for_status(status)(SYSTEM, message, object_type="licences", status=status)
 
 
 class ManualLicenceAdmin:

@@ -58,6 +58,36 @@ def _html(paragraphs_before: list[str], table: str, paragraphs_after: list[str])
     )
 
 
+def _compose(
+    *,
+    kind: str,
+    case_key: str,
+    recipient: str,
+    subject: str,
+    intro: str,
+    rows: list[tuple[str, str]],
+    closing_text: str,
+    closing_html: str,
+    signer: str,
+) -> MailMessage:
+    """One of the routine's e-mails: greeting, intro, the table of figures, a closing line and the signature."""
+    text_table, html_table = _table(rows)
+    text_parts = [
+        "Hei,",
+        intro,
+        text_table,
+        closing_text,
+        f"Vennlig hilsen\n{signer} (automatisk melding, sak {case_key})",
+    ]
+    html = _html(
+        ["Hei,", escape(intro)],
+        html_table,
+        [closing_html, f"Vennlig hilsen<br>{escape(signer)} (automatisk melding, sak {escape(case_key)})"],
+    )
+    text = "\n\n".join(part for part in text_parts if part) + "\n"
+    return MailMessage(message_id=message_id(case_key, kind), to=(recipient,), subject=subject, text=text, html=html)
+
+
 def _change_rows(
     *,
     company_name: str,
@@ -110,28 +140,20 @@ def sales_registration_message(
         ("Ny avtale signert", format_date(new_signed_on)),
         ("Deal i HubSpot", deal_url),
     ]
-    text_table, html_table = _table(rows)
     intro = (
         f"{company_name} har signert en reforhandlet avtale om Avonova Assist med flere lisenser. "
         f"Den opprinnelige avtalen er signert for mindre enn {months} måneder siden, så salget skal registreres."
     )
-    outro = "Registrer salget på dealen i HubSpot."
-    signature = f"Vennlig hilsen\nKundesenteret (automatisk melding, sak {case_key})"
-    text = f"Hei,\n\n{intro}\n\n{text_table}\n\n{outro}\n\n{signature}\n"
-    html = _html(
-        ["Hei,", escape(intro)],
-        html_table,
-        [
-            f"Registrer salget på {_link(deal_url, 'dealen i HubSpot')}.",
-            f"Vennlig hilsen<br>Kundesenteret (automatisk melding, sak {escape(case_key)})",
-        ],
-    )
-    return MailMessage(
-        message_id=message_id(case_key, "sales-registration"),
-        to=(recipient,),
+    return _compose(
+        kind="sales-registration",
+        case_key=case_key,
+        recipient=recipient,
         subject=f"Salgsregistrering: {company_name} – {licences_before} → {licences_after} lisenser",
-        text=text,
-        html=html,
+        intro=intro,
+        rows=rows,
+        closing_text="Registrer salget på dealen i HubSpot.",
+        closing_html=f"Registrer salget på {_link(deal_url, 'dealen i HubSpot')}.",
+        signer="Kundesenteret",
     )
 
 
@@ -167,28 +189,22 @@ def csc_handover_message(
         ("Ny avtale signert", format_date(new_signed_on)),
         ("Deal i HubSpot", deal_url),
     ]
-    text_table, html_table = _table(rows)
     intro = (
         f"{company_name} har signert en reforhandlet avtale om Avonova Assist som reduserer antall lisenser "
         f"med {reduction}. Saken overleveres til CSC for oppfølging av kunden."
     )
-    text = f"Hei,\n\n{intro}\n\n{text_table}\n\nVennlig hilsen\nKundesenteret (automatisk melding, sak {case_key})\n"
-    html = _html(
-        ["Hei,", escape(intro)],
-        html_table,
-        [
-            f"Se {_link(deal_url, 'dealen i HubSpot')}.",
-            f"Vennlig hilsen<br>Kundesenteret (automatisk melding, sak {escape(case_key)})",
-        ],
-    )
-    return MailMessage(
-        message_id=message_id(case_key, "csc-handover"),
-        to=(recipient,),
+    return _compose(
+        kind="csc-handover",
+        case_key=case_key,
+        recipient=recipient,
         subject=(
             f"Overlevering til CSC: {company_name} – nedjustering fra {licences_before} til {licences_after} lisenser"
         ),
-        text=text,
-        html=html,
+        intro=intro,
+        rows=rows,
+        closing_text="",
+        closing_html=f"Se {_link(deal_url, 'dealen i HubSpot')}.",
+        signer="Kundesenteret",
     )
 
 
@@ -222,27 +238,18 @@ def approval_needed_message(
     if new_signed_on is not None:
         rows.append(("Ny avtale signert", format_date(new_signed_on)))
     rows += [("Deal i HubSpot", deal_url), ("Godkjenning", run_url)]
-    text_table, html_table = _table(rows)
     intro = (
         f"Kontrakten for reforhandlingen med {company_name} er klar. Kontroller forhåndsvisningen og godkjenn "
         "den før den sendes til kunden på e-post og SMS."
     )
-    text = (
-        f"Hei,\n\n{intro}\n\n{text_table}\n\nGodkjenn eller avvis her: {run_url}\n\n"
-        f"Vennlig hilsen\nReforhandlingsrutinen (automatisk melding, sak {case_key})\n"
-    )
-    html = _html(
-        ["Hei,", escape(intro)],
-        html_table,
-        [
-            f"{_link(run_url, 'Godkjenn eller avvis kontrakten')}.",
-            f"Vennlig hilsen<br>Reforhandlingsrutinen (automatisk melding, sak {escape(case_key)})",
-        ],
-    )
-    return MailMessage(
-        message_id=message_id(case_key, "approval-needed"),
-        to=(recipient,),
+    return _compose(
+        kind="approval-needed",
+        case_key=case_key,
+        recipient=recipient,
         subject=f"Godkjenning trengs: reforhandling for {company_name}",
-        text=text,
-        html=html,
+        intro=intro,
+        rows=rows,
+        closing_text=f"Godkjenn eller avvis her: {run_url}",
+        closing_html=f"{_link(run_url, 'Godkjenn eller avvis kontrakten')}.",
+        signer="Reforhandlingsrutinen",
     )
