@@ -100,6 +100,7 @@ def run_demo(settings: Settings, *, poll_seconds: int) -> int:
 def _drive(settings: Settings, sandboxes: SandboxStack, cases: list[DemoCase]) -> None:
     """Start the cases, approve each at its approval form, sign each contract, and wait for completion."""
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.responses import SetStateStatus
 
     from reforhandling.starting import start_case
 
@@ -135,9 +136,12 @@ def _drive(settings: Settings, sandboxes: SandboxStack, cases: list[DemoCase]) -
                 pause_key = run.state.state_details.pause_key if run.state and run.state.is_paused() else None
                 if pause_key == "approval-1" and case.case_key not in approved:
                     # Exactly what the UI's Resume dialog sends.
-                    client.resume_flow_run(run.id, run_input={"approved": True, "approver": "Demo (Prefect API)"})
-                    approved.add(case.case_key)
-                    print(f"demo: {case.label}: approved")
+                    answer = {"approved": True, "approver": "Demo (Prefect API)"}
+                    result = client.resume_flow_run(run.id, run_input=answer)
+                    # Just after suspending, a run may not have stored its form yet: refused, we answer again.
+                    if result.status == SetStateStatus.ACCEPT:
+                        approved.add(case.case_key)
+                        print(f"demo: {case.label}: approved")
                 elif stored.state is CaseState.AWAITING_SIGNATURE and case.case_key not in signed:
                     assert stored.contract_id
                     sandboxes.dealbuilder.sign(stored.contract_id)

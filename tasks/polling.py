@@ -84,6 +84,7 @@ def resume_case(waiting: WaitingCase, outcome: ContractState, contract: Contract
         logger.info("case %s: run %s was resumed by someone else", waiting.case_key, run.id)
         return False
     if result.status != SetStateStatus.ACCEPT:
+        # E.g. "Run input schema not found" in the instant between a run suspending and storing its form.
         raise RuntimeError(f"case {waiting.case_key}: resume of run {run.id} refused: {result.details}")
     get_runtime().store.add_event(waiting.case_key, actor="poll-signatures", kind="resumed", details=run_input)
     logger.info("case %s: run %s resumed with %s", waiting.case_key, run.id, outcome)
