@@ -67,6 +67,9 @@ class DealbuilderContracts:
             licences=int(licence[api.PR_QUANTITY]),
             price_per_licence=Decimal(str(licence[api.PR_UNIT_PRICE])),
             signed_on=date.fromisoformat(str(document[api.D_SIGNED_DATE])[:10]),
+            start_date=date.fromisoformat(str(document[api.D_START_DATE])[:10])
+            if document.get(api.D_START_DATE)
+            else None,
             customer_name=str(customer.get(api.C_NAME) or company_name),
             org_number=str(customer.get(api.C_ORG_NUMBER) or org_number),
             address=str(customer.get(api.C_ADDRESS) or ""),

@@ -243,6 +243,7 @@ def _complete(
         licences_after=after,
         price_before=agreement.price_per_licence,
         price_after=case.price_after,
+        start_before=agreement.start_date,
         start_date=start,
         signed_on=signed_on,
         route=route,

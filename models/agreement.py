@@ -17,6 +17,7 @@ class Agreement(BaseModel):
     licences: int = Field(gt=0, description="current number of licences")
     price_per_licence: Decimal = Field(gt=0, description="current price per licence, NOK")
     signed_on: date = Field(description="the date the original agreement was signed")
+    start_date: date | None = Field(default=None, description="when the original agreement's delivery started")
     customer_name: str = ""
     org_number: str = ""
     address: str = ""

@@ -21,16 +21,18 @@ def invoice_note(
     licences_after: int,
     price_before: Decimal,
     price_after: Decimal,
+    start_before: date | None,
     start_date: date,
     signed_on: date,
     route: Route | None,
 ) -> str:
     """Tell order/invoice what changed in the customer's agreement: price, licence count, start date."""
+    before = format_date(start_before) if start_before else "ukjent"
     lines = [
         f"Reforhandling signert {format_date(signed_on)} (sak {case_key}). Til ordre/faktura:",
         f"Antall lisenser: {licences_before} → {licences_after}",
         f"Pris per lisens: {format_nok(price_before)} → {format_nok(price_after)}",
-        f"Oppstartsdato: {format_date(start_date)}",
+        f"Oppstartsdato: {before} → {format_date(start_date)}",
     ]
     if route is not None:
         lines.append(ROUTE_TEXT[route])

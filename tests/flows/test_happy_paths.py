@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 from adapters import dealbuilder_api as api
 from models.case import CaseState
+from models.messages import format_date
 from sandbox import records
 from tests.flows.conftest import CaseDriver
 
@@ -57,6 +59,11 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     [note] = records.notes(sandboxes, "5001")
     assert "Antall lisenser: 40 → 55" in note
     assert "Pris per lisens: 450,00 kr → 475,50 kr" in note
+    # No start was agreed, so delivery starts the day the contract was sent; the deal says the same.
+    original_start = date.fromisoformat(sandboxes.dealbuilder.document("DB-ORIG-1001")[api.D_START_DATE])
+    [deal] = records.deals(sandboxes, case.case_key)
+    started = date.fromisoformat(deal["properties"]["delivery_start_date"])
+    assert f"Oppstartsdato: {format_date(original_start)} → {format_date(started)}" in note
     [mail] = sandboxes.smtp.messages
     assert mail["to"] == ["salgsregistrering@avonova.example"]
     assert "Fjordkraft Bygg AS" in mail["subject"]

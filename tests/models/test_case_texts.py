@@ -116,6 +116,7 @@ def test_the_invoice_note_gives_price_licences_and_start_date_before_and_after_a
         licences_after=54,
         price_before=Decimal("420"),
         price_after=Decimal("425.50"),
+        start_before=date(2022, 9, 15),
         start_date=date(2026, 12, 1),
         signed_on=date(2026, 11, 30),
         route=Route.INVOICE_SERVICE,
@@ -125,7 +126,7 @@ def test_the_invoice_note_gives_price_licences_and_start_date_before_and_after_a
         "Reforhandling signert 30.11.2026 (sak RF-5002-1-abc123). Til ordre/faktura:",
         "Antall lisenser: 60 → 54",
         "Pris per lisens: 420,00 kr → 425,50 kr",
-        "Oppstartsdato: 01.12.2026",
+        "Oppstartsdato: 15.09.2022 → 01.12.2026",
         "Nedjusteringen håndteres av Invoice service; ticketen er tildelt dem.",
     ]
 
