@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from prefect import get_run_logger, task
 
 from models.agreement import Agreement
 from models.case import CaseState
-from models.contract import Contract, ContractPreview
+from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Company, Deal, EnrichedTicket
 from models.drafting import renegotiation_draft
 from models.rules import signing_deadline
@@ -99,7 +100,7 @@ def send_contract(case_key: str, round: int, contract_id: str, today: date) -> C
     if round == 1:
         contract = rt.contracts.send(contract_id=contract_id, signing_deadline=deadline)
     else:
-        contract = rt.contracts.extend_and_resend(contract_id=contract_id, signing_deadline=deadline)
+        contract = _resend_once(case_key, round, contract_id, deadline)
     rt.store.transition(
         case_key,
         CaseState.SENT,
@@ -109,6 +110,21 @@ def send_contract(case_key: str, round: int, contract_id: str, today: date) -> C
     )
     get_run_logger().info("case %s: contract %s sent (round %d), deadline %s", case_key, contract_id, round, deadline)
     return contract
+
+
+def _resend_once(case_key: str, round: int, contract_id: str, deadline: date) -> Contract:
+    """Extend and resend, recorded before the call: a re-run (even days later) finding the contract out for signing
+    after a recorded attempt knows the resend went out, and does not send it a second time."""
+    rt = get_runtime()
+    attempted = any(
+        json.loads(event.details).get("round") == round
+        for event in rt.store.events(case_key, kind="contract-resending")
+    )
+    current = rt.contracts.read_status(contract_id=contract_id)
+    if attempted and current.state in {ContractState.SENT, ContractState.VIEWED}:
+        return current
+    rt.store.add_event(case_key, actor="flow", kind="contract-resending", details={"round": round})
+    return rt.contracts.extend_and_resend(contract_id=contract_id, signing_deadline=deadline)
 
 
 @task(name="read-contract", **SYSTEM_STEP)

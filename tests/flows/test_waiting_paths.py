@@ -11,6 +11,7 @@ from models.case import CaseState
 from reforhandling.cancelling import cancel_case
 from sandbox import records
 from sandbox.kit import FaultRule
+from tasks.contract import send_contract
 from tests.flows.conftest import CaseDriver
 from tests.flows.test_happy_paths import FJORDKRAFT, approve_and_sign
 
@@ -208,3 +209,23 @@ def test_a_case_cancelled_by_ops_stops_its_run_revokes_its_contract_and_frees_th
     assert sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Revoked"
     assert any("avbrutt av ops" in note and "Kunden har sagt opp" in note for note in records.notes(sandboxes, "5001"))
     assert driver.start(**FJORDKRAFT, licences=60, price="450").state == CaseState.AWAITING_APPROVAL
+
+
+def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days_later(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.case(sent_case(driver))
+    contract_id = case.contract_id
+    assert contract_id and case.signing_deadline
+    sandboxes.dealbuilder.decline(contract_id)
+    assert driver.poll() == 1
+    driver.run(case)
+    # Round 2 was attempted and reached the customer, then the worker died before anything else was recorded.
+    driver.runtime.store.add_event(case.case_key, actor="flow", kind="contract-resending", details={"round": 2})
+    driver.runtime.contracts.extend_and_resend(contract_id=contract_id, signing_deadline=case.signing_deadline)
+    deliveries = len(sandboxes.dealbuilder.deliveries(contract_id))
+
+    three_days_later = case.signing_deadline - timedelta(days=4)
+    send_contract(case.case_key, 2, contract_id, three_days_later)
+
+    assert len(sandboxes.dealbuilder.deliveries(contract_id)) == deliveries == 4
+    assert driver.case(case.case_key).state == CaseState.SENT
