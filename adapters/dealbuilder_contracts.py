@@ -97,7 +97,13 @@ class DealbuilderContracts:
         return document if isinstance(document, Contract) else self._contract(document)
 
     def update_draft(
-        self, *, contract_id: str, licences: int, price_per_licence: Decimal, signing_deadline: date
+        self,
+        *,
+        contract_id: str,
+        licences: int,
+        price_per_licence: Decimal,
+        signing_deadline: date,
+        start_date: date | None = None,
     ) -> Contract:
         document = self._read(contract_id)
         products = [dict(product) for product in document.get(api.D_PRODUCTS) or []]
@@ -105,6 +111,8 @@ class DealbuilderContracts:
         licence[api.PR_QUANTITY] = licences
         licence[api.PR_UNIT_PRICE] = _decimal(price_per_licence)
         body = {api.D_PRODUCTS: products, api.D_VALID_UNTIL: signing_deadline.isoformat()}
+        if start_date is not None:
+            body[api.D_START_DATE] = start_date.isoformat()
         return self._contract(self._request("PUT", api.document_path(contract_id), json=body))
 
     def preview(self, *, contract_id: str) -> ContractPreview:

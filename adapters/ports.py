@@ -54,7 +54,13 @@ class ContractService(Protocol):
     def find_or_create_draft(self, *, draft: ContractDraft) -> Contract: ...
 
     def update_draft(
-        self, *, contract_id: str, licences: int, price_per_licence: Decimal, signing_deadline: date
+        self,
+        *,
+        contract_id: str,
+        licences: int,
+        price_per_licence: Decimal,
+        signing_deadline: date,
+        start_date: date | None = None,
     ) -> Contract: ...
 
     def preview(self, *, contract_id: str) -> ContractPreview: ...

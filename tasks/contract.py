@@ -13,7 +13,7 @@ from models.case import CaseState
 from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Company, Deal, EnrichedTicket
 from models.drafting import renegotiation_draft
-from models.rules import signing_deadline
+from models.rules import delivery_start_date, signing_deadline
 from reforhandling.wiring import get_runtime
 from tasks.policy import SYSTEM_STEP
 
@@ -98,6 +98,16 @@ def send_contract(case_key: str, round: int, contract_id: str, today: date) -> C
     rt = get_runtime()
     deadline = signing_deadline(today)
     if round == 1:
+        case = rt.store.get(case_key)
+        if rt.contracts.read_status(contract_id=contract_id).state == ContractState.DRAFT:
+            # Approval may have taken days: the start (unless agreed) is the day the contract goes out.
+            rt.contracts.update_draft(
+                contract_id=contract_id,
+                licences=case.licences_after,
+                price_per_licence=case.price_after,
+                signing_deadline=deadline,
+                start_date=delivery_start_date(today, case.start_date),
+            )
         contract = rt.contracts.send(contract_id=contract_id, signing_deadline=deadline)
     else:
         contract = _resend_once(case_key, round, contract_id, deadline)

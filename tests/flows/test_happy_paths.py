@@ -63,6 +63,7 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     original_start = date.fromisoformat(sandboxes.dealbuilder.document("DB-ORIG-1001")[api.D_START_DATE])
     [deal] = records.deals(sandboxes, case.case_key)
     started = date.fromisoformat(deal["properties"]["delivery_start_date"])
+    assert records.documents(sandboxes, case.case_key)[0][api.D_START_DATE] == started.isoformat()
     assert f"Oppstartsdato: {format_date(original_start)} → {format_date(started)}" in note
     [mail] = sandboxes.smtp.messages
     assert mail["to"] == ["salgsregistrering@avonova.example"]
