@@ -10,7 +10,7 @@ from models.case import CaseState
 from models.crm import Deal, DealDraft, EnrichedTicket
 from models.rules import deal_close_date, deal_name, delivery_start_date
 from reforhandling.wiring import get_runtime
-from tasks.hubspot_calls import counting_calls
+from tasks.hubspot_calls import counting_calls, crm_step
 from tasks.policy import SYSTEM_STEP
 
 
@@ -41,22 +41,14 @@ def create_deal(case_key: str, enriched: EnrichedTicket, today: date) -> Deal:
 @task(name="set-deal-licences", **SYSTEM_STEP)
 def set_deal_licences(case_key: str, attempt: int, deal_id: str, licences: int) -> None:
     """Keep the deal's amount (the licence count) in step with a corrected draft."""
-    rt = get_runtime()
-    with counting_calls(rt.crm) as calls:
-        rt.crm.set_deal_licences(deal_id=deal_id, licences=licences)
-    rt.store.add_event(
-        case_key, actor="flow", kind="deal-licences", details={"licences": licences, "hubspot_calls": calls()}
-    )
+    with crm_step(case_key, "deal-licences", licences=licences) as (crm, _):
+        crm.set_deal_licences(deal_id=deal_id, licences=licences)
 
 
 @task(name="set-delivery-start", **SYSTEM_STEP)
 def set_delivery_start(case_key: str, round: int, deal_id: str, sent_on: date) -> date:
     """Set the deal's delivery start date: the agreed start, else the day the contract was sent."""
-    rt = get_runtime()
-    start = delivery_start_date(sent_on, rt.store.get(case_key).start_date)
-    with counting_calls(rt.crm) as calls:
-        rt.crm.set_deal_delivery_start(deal_id=deal_id, start=start)
-    rt.store.add_event(
-        case_key, actor="flow", kind="delivery-start", details={"start": start.isoformat(), "hubspot_calls": calls()}
-    )
+    start = delivery_start_date(sent_on, get_runtime().store.get(case_key).start_date)
+    with crm_step(case_key, "delivery-start", start=start.isoformat()) as (crm, _):
+        crm.set_deal_delivery_start(deal_id=deal_id, start=start)
     return start

@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from adapters.ports import Crm
+from reforhandling.wiring import get_runtime
 
 
 @contextmanager
 def counting_calls(crm: Crm) -> Iterator[Callable[[], int]]:
     start = crm.calls
     yield lambda: crm.calls - start
+
+
+@contextmanager
+def crm_step(case_key: str, kind: str, **details: Any) -> Iterator[tuple[Crm, dict[str, Any]]]:
+    """Run one step's CRM calls, then log the step on the case with `details` (the block may add to them) and the
+    number of HubSpot requests it made."""
+    rt = get_runtime()
+    with counting_calls(rt.crm) as calls:
+        yield rt.crm, details
+    rt.store.add_event(case_key, actor="flow", kind=kind, details={**details, "hubspot_calls": calls()})
