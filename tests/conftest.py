@@ -8,6 +8,7 @@ import pytest
 from prefect.settings import (
     PREFECT_API_URL,
     PREFECT_LOCAL_STORAGE_PATH,
+    PREFECT_LOGGING_TO_API_ENABLED,
     PREFECT_RESULTS_PERSIST_BY_DEFAULT,
     PREFECT_SERVER_ANALYTICS_ENABLED,
     temporary_settings,
@@ -25,6 +26,8 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 PREFECT_LOCAL_STORAGE_PATH: storage,
                 PREFECT_RESULTS_PERSIST_BY_DEFAULT: True,
                 PREFECT_SERVER_ANALYTICS_ENABLED: False,
+                # Run logs stay on stderr (pytest shows them on failure); shipping them to the API only costs time.
+                PREFECT_LOGGING_TO_API_ENABLED: False,
             }
         ),
         prefect_test_harness(server_startup_timeout=60),
