@@ -29,7 +29,7 @@ def poll_signatures(today: date | None = None) -> int:
         if outcome is None:
             continue
         # One case that cannot be resumed must not hold up the others.
-        state = resume_case(case, outcome, contract, return_state=True)
+        state = resume_case(case, outcome, contract, today, return_state=True)
         if state.is_failed():
             failed.append(case.case_key)
         elif state.result():

@@ -15,7 +15,7 @@ from prefect.flow_runs import suspend_flow_run
 from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome
 from models.agreement import Agreement
 from models.approval import ApprovalFacts, approval_description, approval_problems
-from models.case import Case, CaseState
+from models.case import CLOSED_STATES, Case, CaseState
 from models.contract import ContractState
 from models.crm import Deal, EnrichedTicket
 from models.drafting import contract_lines
@@ -52,6 +52,7 @@ from tasks.contract import (
     preview_contract,
     read_agreement,
     read_contract,
+    refresh_draft,
     send_contract,
 )
 from tasks.deal import create_deal, set_deal_licences, set_delivery_start
@@ -72,7 +73,10 @@ def renegotiate_agreement(case_key: str) -> CaseState:
     """Renegotiate the agreement of the case's customer; people only approve and decide."""
     routine = get_runtime().settings.routine
     today = local_today(routine.timezone)
-    reopen_case(case_key)
+    if (case := reopen_case(case_key)).state in CLOSED_STATES:
+        # An ops retry of a run whose case was closed meanwhile (e.g. `reforhandling cancel`) must touch nothing.
+        get_run_logger().warning("case %s is %s; nothing to do", case_key, case.state)
+        return case.state
     attach_run(case_key, str(runtime.flow_run.id))
     enriched = enrich_ticket(case_key)
     deal = create_deal(case_key, enriched, today)
@@ -98,7 +102,7 @@ def _approved(case_key: str, enriched: EnrichedTicket, deal: Deal, contract_id: 
         shown = snapshot_terms(case_key, attempt)
         preview = preview_contract(case_key, attempt, contract_id)
         mark_case(case_key, step, CaseState.AWAITING_APPROVAL)
-        facts = _approval_facts(load_case(case_key), shown, attempt, enriched, deal, preview.url, problems)
+        facts = _approval_facts(load_case(case_key), shown, attempt, enriched, deal, preview.url, problems, today)
         form = ContractApproval.with_initial_data(description=approval_description(facts), approved=False)
         decision = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, decision.approver, decision.model_dump(mode="json"))
@@ -136,9 +140,9 @@ def _approval_facts(
     deal: Deal,
     preview_url: str,
     problems: list[str],
+    today: date,
 ) -> ApprovalFacts:
     routine = get_runtime().settings.routine
-    today = local_today(routine.timezone)
     return ApprovalFacts(
         case_key=case.case_key,
         attempt=attempt,
@@ -167,9 +171,12 @@ def _signed(
     Returns the signing date and the delivery start date, or None when the contract was cancelled."""
     signing_round = 1
     while True:
-        send_contract(case_key, signing_round, contract_id, today)
-        start = set_delivery_start(case_key, signing_round, deal.id, today)
         if signing_round == 1:
+            refresh_draft(case_key, contract_id, today)
+        send_contract(case_key, signing_round, contract_id, today)
+        if signing_round == 1:
+            # The signed contract keeps the first sending's start date, whatever round it is signed in.
+            start = set_delivery_start(case_key, deal.id, today)
             move_ticket(case_key, "sent", enriched.ticket.id, routine.ticket_stage_sent)
         key = "signature" if signing_round == 1 else f"signature-{signing_round}"
         mark_case(case_key, key, CaseState.AWAITING_SIGNATURE)

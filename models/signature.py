@@ -11,7 +11,8 @@ def signature_outcome(contract: Contract | None, *, deadline: date | None, today
     """The outcome to resume the case with, or None while the signer still has time.
 
     A contract still waiting after its deadline day counts as EXPIRED even if the provider has not said so, and
-    so does one the provider no longer returns, so that a person decides instead of the case waiting for ever."""
+    so, once its deadline has passed, does one the provider no longer returns: a person decides instead of the
+    case waiting for ever."""
     if contract is not None and contract.state not in WAITING_STATES:
         return contract.state
     if deadline is not None and today > deadline:

@@ -2,42 +2,80 @@
 
 from __future__ import annotations
 
+import time
 from uuid import UUID
 
 from prefect.client.orchestration import SyncPrefectClient
-from prefect.states import Cancelled
+from prefect.states import Cancelling
 
 from models.case import CLOSED_STATES, Case, CaseState
 from models.contract import ContractState
 from reforhandling.wiring import Runtime
 
+# How long a running flow run gets to stop before we give up (the runner kills it on Cancelling).
+STOP_TIMEOUT_SECONDS = 60.0
+
 
 class CannotCancel(ValueError):
-    """The case is closed already, or its contract is signed (then the case must complete instead)."""
+    """The case is closed already, its run would not stop, or its contract is signed (then it must complete)."""
 
 
 def cancel_case(case_key: str, *, reason: str, runtime: Runtime, client: SyncPrefectClient, actor: str) -> Case:
     """Cancel an open case; each step is safe to repeat if a previous attempt stopped half-way."""
-    case = runtime.store.get(case_key)
+    store = runtime.store
+    case = store.get(case_key)
     if case.state in CLOSED_STATES:
         raise CannotCancel(f"case {case_key} is already {case.state}; nothing to cancel")
     if not reason.strip():
         raise CannotCancel("give a reason with --reason: it goes on the ticket and in the case log")
-    if case.contract_id:
-        contract = runtime.contracts.read_status(contract_id=case.contract_id)
-        if contract.state == ContractState.SIGNED:
-            raise CannotCancel(
-                f"contract {case.contract_id} of case {case_key} is signed; retry the case's run so it completes"
-            )
+    _refuse_if_signed(case, runtime)
     if case.flow_run_id:
-        run = client.read_flow_run(UUID(case.flow_run_id))
-        if run.state is None or not run.state.is_final():
-            client.set_flow_run_state(run.id, Cancelled(message=f"cancelled by {actor}: {reason}"), force=True)
-    if case.contract_id and contract.state != ContractState.CANCELED:
-        runtime.contracts.cancel(contract_id=case.contract_id)
+        _stop_run(client, UUID(case.flow_run_id), f"cancelled by {actor}: {reason}")
+    # The run is stopped now, so nothing sends the contract behind our back; it may still have been signed.
+    if case.contract_id:
+        _refuse_if_signed(case, runtime, stopped=True)
+        if runtime.contracts.read_status(contract_id=case.contract_id).state != ContractState.CANCELED:
+            runtime.contracts.cancel(contract_id=case.contract_id)
     runtime.crm.add_ticket_note(
         ticket_id=case.ticket_id,
         marker=f"[{case_key}/cancelled]",
         body=f"Reforhandlingen (sak {case_key}) er avbrutt av {actor}. Begrunnelse: {reason.strip()}",
     )
-    return runtime.store.transition(case_key, CaseState.CANCELLED, actor=actor, details={"reason": reason})
+    return store.transition(case_key, CaseState.CANCELLED, actor=actor, details={"reason": reason})
+
+
+def _stop_run(client: SyncPrefectClient, run_id: UUID, message: str) -> None:
+    """Ask Prefect to cancel the run (a suspended one is cancelled at once, a running one is killed) and wait."""
+    deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
+    run = client.read_flow_run(run_id)
+    if run.state is not None and not run.state.is_final() and not run.state.is_cancelling():
+        client.set_flow_run_state(run_id, Cancelling(message=message))
+    while run.state is None or not run.state.is_final():
+        if time.monotonic() > deadline:
+            raise CannotCancel(f"flow run {run_id} did not stop within {STOP_TIMEOUT_SECONDS:.0f}s; try again")
+        time.sleep(0.5)
+        run = client.read_flow_run(run_id)
+
+
+def _refuse_if_signed(case: Case, runtime: Runtime, *, stopped: bool = False) -> None:
+    """A signed contract is the customer's word: the case must complete, not be cancelled."""
+    if not case.contract_id:
+        return
+    if runtime.contracts.read_status(contract_id=case.contract_id).state != ContractState.SIGNED:
+        return
+    if not stopped:
+        raise CannotCancel(f"contract {case.contract_id} of case {case.case_key} is signed; let the case complete")
+    # Signed in the moment between the first check and stopping the run: hand it to a person, don't drop it.
+    message = (
+        f"contract {case.contract_id} was signed while the case was being cancelled and its run is stopped; "
+        "Retry the run in the Prefect UI so the case completes"
+    )
+    runtime.store.transition(
+        case.case_key,
+        CaseState.NEEDS_ATTENTION,
+        actor="reforhandling cancel",
+        reason=message,
+        attention_from=case.attention_from if case.state is CaseState.NEEDS_ATTENTION else case.state,
+        details={"reason": message},
+    )
+    raise CannotCancel(message)

@@ -22,10 +22,13 @@ def load_case(case_key: str) -> Case:
     return get_runtime().store.get(case_key)
 
 
-@task(name="attach-run", cache_key_fn=case_step_key, persist_result=True)
+@task(name="attach-run", cache_policy=NO_CACHE)
 def attach_run(case_key: str, flow_run_id: str) -> Case:
-    """Record the flow run that carries the case."""
+    """Record the flow run that carries the case (the poller resumes that run)."""
     store = get_runtime().store
+    case = store.get(case_key)
+    if case.flow_run_id == flow_run_id:
+        return case
     store.add_event(case_key, actor="flow", kind="run-attached", details={"flow_run_id": flow_run_id})
     return store.update(case_key, flow_run_id=flow_run_id)
 

@@ -92,25 +92,31 @@ def correct_draft(
     return contract
 
 
+@task(name="refresh-draft", **SYSTEM_STEP)
+def refresh_draft(case_key: str, contract_id: str, today: date) -> None:
+    """Bring a draft's start date and deadline to the sending day: approval may have taken days."""
+    rt = get_runtime()
+    case = rt.store.get(case_key)
+    if rt.contracts.read_status(contract_id=contract_id).state != ContractState.DRAFT:
+        return
+    rt.contracts.update_draft(
+        contract_id=contract_id,
+        licences=case.licences_after,
+        price_per_licence=case.price_after,
+        signing_deadline=signing_deadline(today),
+        start_date=delivery_start_date(today, case.start_date),
+    )
+
+
 @task(name="send-contract", **SYSTEM_STEP)
 def send_contract(case_key: str, round: int, contract_id: str, today: date) -> Contract:
     """Send the contract by e-mail and SMS (round 1) or extend its deadline and resend it (later rounds)."""
     rt = get_runtime()
-    deadline = signing_deadline(today)
     if round == 1:
-        case = rt.store.get(case_key)
-        if rt.contracts.read_status(contract_id=contract_id).state == ContractState.DRAFT:
-            # Approval may have taken days: the start (unless agreed) is the day the contract goes out.
-            rt.contracts.update_draft(
-                contract_id=contract_id,
-                licences=case.licences_after,
-                price_per_licence=case.price_after,
-                signing_deadline=deadline,
-                start_date=delivery_start_date(today, case.start_date),
-            )
-        contract = rt.contracts.send(contract_id=contract_id, signing_deadline=deadline)
+        contract = rt.contracts.send(contract_id=contract_id, signing_deadline=signing_deadline(today))
     else:
-        contract = _resend_once(case_key, round, contract_id, deadline)
+        contract = _resend_once(case_key, round, contract_id, today)
+    deadline = contract.signing_deadline or signing_deadline(today)
     rt.store.transition(
         case_key,
         CaseState.SENT,
@@ -122,18 +128,25 @@ def send_contract(case_key: str, round: int, contract_id: str, today: date) -> C
     return contract
 
 
-def _resend_once(case_key: str, round: int, contract_id: str, deadline: date) -> Contract:
-    """Extend and resend, recorded before the call: a re-run (even days later) finding the contract out for signing
-    after a recorded attempt knows the resend went out, and does not send it a second time."""
+def _resend_once(case_key: str, round: int, contract_id: str, today: date) -> Contract:
+    """Extend and resend with the deadline recorded before the first try: a re-run, even days later, asks for the
+    same deadline, and the adapter leaves a contract already out with that deadline alone. A contract signed
+    meanwhile is not touched (the poller then resumes the case as signed)."""
     rt = get_runtime()
-    attempted = any(
-        json.loads(event.details).get("round") == round
-        for event in rt.store.events(case_key, kind="contract-resending")
-    )
     current = rt.contracts.read_status(contract_id=contract_id)
-    if attempted and current.state in {ContractState.SENT, ContractState.VIEWED}:
+    if current.state == ContractState.SIGNED:
         return current
-    rt.store.add_event(case_key, actor="flow", kind="contract-resending", details={"round": round})
+    recorded = [
+        json.loads(event.details)
+        for event in rt.store.events(case_key, kind="contract-resending")
+        if json.loads(event.details).get("round") == round
+    ]
+    if recorded:
+        deadline = date.fromisoformat(recorded[0]["deadline"])
+    else:
+        deadline = signing_deadline(today)
+        details = {"round": round, "deadline": deadline.isoformat()}
+        rt.store.add_event(case_key, actor="flow", kind="contract-resending", details=details)
     return rt.contracts.extend_and_resend(contract_id=contract_id, signing_deadline=deadline)
 
 

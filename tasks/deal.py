@@ -46,7 +46,7 @@ def set_deal_licences(case_key: str, attempt: int, deal_id: str, licences: int) 
 
 
 @task(name="set-delivery-start", **SYSTEM_STEP)
-def set_delivery_start(case_key: str, round: int, deal_id: str, sent_on: date) -> date:
+def set_delivery_start(case_key: str, deal_id: str, sent_on: date) -> date:
     """Set the deal's delivery start date: the agreed start, else the day the contract was sent."""
     start = delivery_start_date(sent_on, get_runtime().store.get(case_key).start_date)
     with crm_step(case_key, "delivery-start", start=start.isoformat()) as (crm, _):

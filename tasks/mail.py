@@ -13,7 +13,11 @@ from tasks.policy import SYSTEM_STEP
 
 @task(name="send-mail", **SYSTEM_STEP)
 def send_mail(case_key: str, step: str, message: MailMessage) -> str:
-    """Send the message unless the case log says it went already (it is recorded before and after sending)."""
+    """Send the message unless the case log says it went already.
+
+    At least once, deliberately: if a worker dies after the server took the message but before `mail-sent` is
+    recorded, the retry sends it again (the fixed Message-ID lets the recipient's mail system spot the twin),
+    because a lost sales registration costs more than a duplicate one."""
     rt = get_runtime()
     for event in rt.store.events(case_key, kind="mail-sent"):
         if json.loads(event.details).get("step") == step:

@@ -61,17 +61,19 @@ def read_contract_statuses(contract_ids: list[str]) -> dict[str, Contract]:
 
 
 @task(name="resume-case", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def resume_case(waiting: WaitingCase, outcome: ContractState, contract: Contract | None) -> bool:
+def resume_case(waiting: WaitingCase, outcome: ContractState, contract: Contract | None, today: date) -> bool:
     """Resume the case's run with the contract's outcome; False when the run is not (or no longer) waiting for it.
 
     The case stays AWAITING_SIGNATURE until the resumed run moves it, so a failed resume is simply tried again by
     the next poll; Prefect's server refuses to resume a run that is no longer suspended, so two pollers never both
     get through."""
     logger = get_run_logger()
+    signed = outcome is ContractState.SIGNED
     run_input = {
         "state": str(outcome),
         "raw_status": contract.raw_status if contract else "",
-        "signed_on": contract.signed_on.isoformat() if contract and contract.signed_on else None,
+        # The signing date feeds the 36-month rule: fixed here, so a later replay or retry cannot move it.
+        "signed_on": ((contract.signed_on if contract else None) or today).isoformat() if signed else None,
     }
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(waiting.flow_run_id))

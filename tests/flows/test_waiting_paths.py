@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
+import pytest
 from prefect.states import AwaitingRetry
 
 from adapters import dealbuilder_api as api
+from adapters.errors import TransientError
 from models.case import CaseState
 from reforhandling.cancelling import cancel_case
 from sandbox import records
@@ -220,7 +222,8 @@ def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days
     assert driver.poll() == 1
     driver.run(case)
     # Round 2 was attempted and reached the customer, then the worker died before anything else was recorded.
-    driver.runtime.store.add_event(case.case_key, actor="flow", kind="contract-resending", details={"round": 2})
+    first_try = {"round": 2, "deadline": case.signing_deadline.isoformat()}
+    driver.runtime.store.add_event(case.case_key, actor="flow", kind="contract-resending", details=first_try)
     driver.runtime.contracts.extend_and_resend(contract_id=contract_id, signing_deadline=case.signing_deadline)
     deliveries = len(sandboxes.dealbuilder.deliveries(contract_id))
 
@@ -228,4 +231,44 @@ def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days
     send_contract(case.case_key, 2, contract_id, three_days_later)
 
     assert len(sandboxes.dealbuilder.deliveries(contract_id)) == deliveries == 4
-    assert driver.case(case.case_key).state == CaseState.SENT
+    case = driver.case(case.case_key)
+    assert (case.state, case.signing_deadline) == (CaseState.SENT, date.fromisoformat(first_try["deadline"]))
+
+
+def test_a_resend_that_failed_on_a_transient_error_goes_out_when_the_task_retries(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.case(sent_case(driver))
+    contract_id = case.contract_id
+    assert contract_id and case.signing_deadline
+    sandboxes.dealbuilder.decline(contract_id)
+    assert driver.poll() == 1
+    driver.run(case)
+    sandboxes.dealbuilder.faults.set([FaultRule(kind="error", status=503, route="/resend$")])
+    with pytest.raises(TransientError, match="status=503"):
+        send_contract.with_options(retries=0)(case.case_key, 2, contract_id, case.signing_deadline)
+    sandboxes.dealbuilder.faults.set([])
+
+    send_contract(case.case_key, 2, contract_id, case.signing_deadline)
+
+    assert [d["kind"] for d in sandboxes.dealbuilder.deliveries(contract_id)] == ["send", "send", "resend", "resend"]
+    assert sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Sent"
+
+
+def test_a_retried_run_whose_case_was_cancelled_meanwhile_changes_nothing(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    # The contract goes out, then setting the deal's start date is refused: the run fails after sending.
+    sandboxes.hubspot.faults.set([FaultRule(kind="error", status=400, route=r"^PATCH /crm/v3/objects/deals/")])
+    driver.resume(case, approved=True, approver="Ola")
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.NEEDS_ATTENTION and case.flow_run_id
+    sandboxes.hubspot.faults.set([])
+    cancel_case(case.case_key, reason="Kunden trakk seg", runtime=driver.runtime, client=driver.client, actor="ops")
+    stage_before = records.stage_label(sandboxes, "5001")
+
+    driver.client.set_flow_run_state(UUID(case.flow_run_id), AwaitingRetry(), force=True)
+    final = driver.run(case)
+
+    assert final.state and final.state.is_completed()
+    assert driver.case(case.case_key).state == CaseState.CANCELLED
+    assert records.stage_label(sandboxes, "5001") == stage_before != "Sendt kontrakt"
