@@ -222,7 +222,7 @@ def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days
     assert driver.poll() == 1
     driver.run(case)
     # Round 2 was attempted and reached the customer, then the worker died before anything else was recorded.
-    first_try = {"round": 2, "deadline": case.signing_deadline.isoformat()}
+    first_try: dict[str, object] = {"round": 2, "deadline": case.signing_deadline.isoformat()}
     driver.runtime.store.add_event(case.case_key, actor="flow", kind="contract-resending", details=first_try)
     driver.runtime.contracts.extend_and_resend(contract_id=contract_id, signing_deadline=case.signing_deadline)
     deliveries = len(sandboxes.dealbuilder.deliveries(contract_id))
@@ -232,7 +232,7 @@ def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days
 
     assert len(sandboxes.dealbuilder.deliveries(contract_id)) == deliveries == 4
     case = driver.case(case.case_key)
-    assert (case.state, case.signing_deadline) == (CaseState.SENT, date.fromisoformat(first_try["deadline"]))
+    assert (case.state, case.signing_deadline) == (CaseState.SENT, date.fromisoformat(str(first_try["deadline"])))
 
 
 def test_a_resend_that_failed_on_a_transient_error_goes_out_when_the_task_retries(driver: CaseDriver) -> None:
