@@ -9,7 +9,7 @@ from prefect.states import AwaitingRetry
 
 from adapters import dealbuilder_api as api
 from adapters.errors import TransientError
-from models.case import CaseState
+from models.case import Case, CaseState
 from reforhandling.cancelling import cancel_case
 from sandbox import records
 from sandbox.kit import FaultRule
@@ -213,14 +213,21 @@ def test_a_case_cancelled_by_ops_stops_its_run_revokes_its_contract_and_frees_th
     assert driver.start(**FJORDKRAFT, licences=60, price="450").state == CaseState.AWAITING_APPROVAL
 
 
-def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days_later(driver: CaseDriver) -> None:
-    sandboxes = driver.sandboxes
+def declined_case(driver: CaseDriver) -> tuple[Case, str]:
+    """A sent case whose contract the customer declined, its run waiting for a person's decision."""
     case = driver.case(sent_case(driver))
-    contract_id = case.contract_id
-    assert contract_id and case.signing_deadline
-    sandboxes.dealbuilder.decline(contract_id)
+    assert case.contract_id
+    driver.sandboxes.dealbuilder.decline(case.contract_id)
     assert driver.poll() == 1
     driver.run(case)
+    assert driver.pause_key(case) == "decision-1"
+    return driver.case(case.case_key), case.contract_id
+
+
+def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days_later(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case, contract_id = declined_case(driver)
+    assert case.signing_deadline
     # Round 2 was attempted and reached the customer, then the worker died before anything else was recorded.
     first_try: dict[str, object] = {"round": 2, "deadline": case.signing_deadline.isoformat()}
     driver.runtime.store.add_event(case.case_key, actor="flow", kind="contract-resending", details=first_try)
@@ -237,12 +244,8 @@ def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days
 
 def test_a_resend_that_failed_on_a_transient_error_goes_out_when_the_task_retries(driver: CaseDriver) -> None:
     sandboxes = driver.sandboxes
-    case = driver.case(sent_case(driver))
-    contract_id = case.contract_id
-    assert contract_id and case.signing_deadline
-    sandboxes.dealbuilder.decline(contract_id)
-    assert driver.poll() == 1
-    driver.run(case)
+    case, contract_id = declined_case(driver)
+    assert case.signing_deadline
     sandboxes.dealbuilder.faults.set([FaultRule(kind="error", status=503, route="/resend$")])
     with pytest.raises(TransientError, match="status=503"):
         send_contract.with_options(retries=0)(case.case_key, 2, contract_id, case.signing_deadline)
