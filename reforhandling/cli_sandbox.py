@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from reforhandling.settings import get_settings
+from sandbox.kit import wait_for_stop_signal
 
 sandbox_app = typer.Typer(
     help="Run the local sandboxes (same wire protocol as the real systems).", no_args_is_help=True
@@ -86,7 +87,7 @@ def mail(port: PortOption = None, http_port: PortOption = None) -> None:
     with smtp:
         typer.echo(f"smtp: smtp://{smtp.host}:{smtp.port}")
         typer.echo(f"smtp messages: {smtp.http_url}/messages")
-        _wait_for_signal()
+        wait_for_stop_signal()
 
 
 @sandbox_app.command("all")
@@ -108,14 +109,4 @@ def all_sandboxes(
         for key, url in stack.urls.items():
             typer.echo(f"{labels.get(key, key):<30} {url}")
         typer.echo("Ctrl-C stops them all.")
-        _wait_for_signal()
-
-
-def _wait_for_signal() -> None:
-    import signal
-    import threading
-
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
+        wait_for_stop_signal()

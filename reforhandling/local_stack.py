@@ -4,8 +4,6 @@ example case waiting for approval; Ctrl-C stops everything it started."""
 from __future__ import annotations
 
 import os
-import signal
-import threading
 import time
 from uuid import UUID
 
@@ -13,6 +11,7 @@ from models.case import CLOSED_STATES
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_stack import PrefectStack, prefect_env
 from reforhandling.settings import Settings
+from sandbox.kit import wait_for_stop_signal
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
@@ -24,9 +23,6 @@ EXAMPLE_LICENCES = 55
 def run_up(settings: Settings) -> None:
     data = settings.data_dir
     os.environ.update(prefect_env(settings, data / "prefect"))
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
     try:
         started = SandboxStack.start(settings, free_ports=False, state_dir=data / "sandboxes")
     except OSError as error:
@@ -51,8 +47,8 @@ def run_up(settings: Settings) -> None:
             print(f"E-mails received:    {sandboxes.urls['smtp_messages']}")
             print(f"HubSpot requests:    {sandboxes.urls['hubspot']}/_sandbox/requests")
             print("Cases: `reforhandling cases`. New case: `reforhandling start --help`. Ctrl-C stops everything.")
-            while not stop.wait(1):
-                stack.check_alive()
+            # Installed only now: importing Prefect's client above replaces the handlers.
+            wait_for_stop_signal(stack.check_alive)
         finally:
             print("Stopping ...")
             stack.stop()

@@ -366,16 +366,32 @@ class SandboxServer:
         self.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def wait_for_stop_signal(check: Callable[[], None] = lambda: None) -> None:
+    """Block until SIGINT or SIGTERM (calling `check` every second); return normally on either.
+
+    A handler that only raises is the safe kind: one that sets a threading.Event can deadlock when the signal
+    lands while the main thread holds that Event's lock."""
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        while True:
+            time.sleep(1)
+            check()
+    except KeyboardInterrupt:
+        return
+
+
 def serve_until_signal(servers: list[SandboxServer], announce: Callable[[str], None] = print) -> None:
     """Run servers until SIGINT/SIGTERM, for `reforhandling sandbox ...`."""
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    for server in servers:
-        server.start()
-        announce(f"{server.app.name}: {server.url}")
     try:
-        stop.wait()
+        for server in servers:
+            server.start()
+            announce(f"{server.app.name}: {server.url}")
+        wait_for_stop_signal()
     finally:
         for server in servers:
             server.stop()

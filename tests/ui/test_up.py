@@ -1,0 +1,74 @@
+"""`reforhandling up`, the README's main command, as a person runs it: it comes up with an example case waiting for
+approval, and Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from reforhandling.settings import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) != 0
+
+
+def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_it_all(tmp_path: Path) -> None:
+    ports = {name: free_port() for name in ("hubspot", "dealbuilder", "licences", "mail", "mail_http", "prefect")}
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "REFORHANDLING_DATA_DIR": str(tmp_path),
+        "REFORHANDLING_HUBSPOT__BASE_URL": f"http://127.0.0.1:{ports['hubspot']}",
+        "REFORHANDLING_DEALBUILDER__BASE_URL": f"http://127.0.0.1:{ports['dealbuilder']}",
+        "REFORHANDLING_LICENCES__BASE_URL": f"http://127.0.0.1:{ports['licences']}",
+        "REFORHANDLING_MAIL__PORT": str(ports["mail"]),
+        "REFORHANDLING_MAIL__SANDBOX_HTTP_PORT": str(ports["mail_http"]),
+        "REFORHANDLING_PREFECT__PORT": str(ports["prefect"]),
+    }
+    env.pop("PREFECT_API_URL", None)
+    log = tmp_path / "up.log"
+    with log.open("w") as out:
+        up = subprocess.Popen(
+            [sys.executable, "-c", "from reforhandling.cli import app; app()", "up"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 150
+        while "Ctrl-C stops everything" not in log.read_text():
+            assert up.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.5)
+        printed = log.read_text()
+        run_id = re.search(r"/runs/flow-run/([0-9a-f-]{36})", printed)
+        assert run_id, printed
+        api = f"http://127.0.0.1:{ports['prefect']}/api"
+        run = httpx.get(f"{api}/flow_runs/{run_id.group(1)}", timeout=10).json()
+        assert (run["state"]["type"], run["state"]["state_details"]["pause_key"]) == ("PAUSED", "approval-1")
+        assert f"http://127.0.0.1:{ports['dealbuilder']}/sign/" in printed
+
+        up.send_signal(signal.SIGINT)
+        assert up.wait(timeout=60) == 0, log.read_text()
+    finally:
+        if up.poll() is None:
+            up.kill()
+    assert "Stopping" in log.read_text()
+    assert all(port_is_free(port) for port in ports.values()), ports
