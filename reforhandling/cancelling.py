@@ -32,10 +32,8 @@ def cancel_case(case_key: str, *, reason: str, runtime: Runtime, client: SyncPre
     if case.flow_run_id:
         _stop_run(client, UUID(case.flow_run_id), f"cancelled by {actor}: {reason}")
     # The run is stopped now, so nothing sends the contract behind our back; it may still have been signed.
-    if case.contract_id:
-        _refuse_if_signed(case, runtime, stopped=True)
-        if runtime.contracts.read_status(contract_id=case.contract_id).state != ContractState.CANCELED:
-            runtime.contracts.cancel(contract_id=case.contract_id)
+    if case.contract_id and _refuse_if_signed(case, runtime, stopped=True) != ContractState.CANCELED:
+        runtime.contracts.cancel(contract_id=case.contract_id)
     runtime.crm.add_ticket_note(
         ticket_id=case.ticket_id,
         marker=f"[{case_key}/cancelled]",
@@ -57,12 +55,13 @@ def _stop_run(client: SyncPrefectClient, run_id: UUID, message: str) -> None:
         run = client.read_flow_run(run_id)
 
 
-def _refuse_if_signed(case: Case, runtime: Runtime, *, stopped: bool = False) -> None:
-    """A signed contract is the customer's word: the case must complete, not be cancelled."""
+def _refuse_if_signed(case: Case, runtime: Runtime, *, stopped: bool = False) -> ContractState | None:
+    """The contract's state, unless it is signed: the customer's word, so the case must complete, not be cancelled."""
     if not case.contract_id:
-        return
-    if runtime.contracts.read_status(contract_id=case.contract_id).state != ContractState.SIGNED:
-        return
+        return None
+    state = runtime.contracts.read_status(contract_id=case.contract_id).state
+    if state != ContractState.SIGNED:
+        return state
     if not stopped:
         raise CannotCancel(f"contract {case.contract_id} of case {case.case_key} is signed; let the case complete")
     # Signed in the moment between the first check and stopping the run: hand it to a person, don't drop it.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_stack import PrefectStack, prefect_env
 from reforhandling.settings import Settings
 from sandbox import records
+from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
@@ -50,11 +50,6 @@ def demo_cases(settings: Settings) -> list[DemoCase]:
         DemoCase("large reduction", "5003", 70, "csc", routine.csc_recipient),
     ]
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def run_demo(settings: Settings, *, poll_seconds: int) -> int:

@@ -7,6 +7,7 @@ import json
 import random
 import re
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -364,6 +365,13 @@ class SandboxServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _interrupt(signum: int, frame: object) -> None:

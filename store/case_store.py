@@ -151,6 +151,10 @@ class CaseStore:
                 query = query.where(CaseEvent.kind == kind)
             return list(session.exec(query.order_by(col(CaseEvent.id))).all())
 
+    def event_details(self, case_key: str, kind: str) -> list[dict[str, Any]]:
+        """The details of the case's events of one kind, oldest first."""
+        return [json.loads(event.details) for event in self.events(case_key, kind=kind)]
+
     def cases(self, states: Iterable[CaseState] | None = None) -> list[Case]:
         with self._session() as session:
             query = select(Case)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from decimal import Decimal
 
@@ -137,9 +136,7 @@ def _resend_once(case_key: str, round: int, contract_id: str, today: date) -> Co
     if current.state == ContractState.SIGNED:
         return current
     recorded = [
-        json.loads(event.details)
-        for event in rt.store.events(case_key, kind="contract-resending")
-        if json.loads(event.details).get("round") == round
+        tried for tried in rt.store.event_details(case_key, "contract-resending") if tried.get("round") == round
     ]
     if recorded:
         deadline = date.fromisoformat(recorded[0]["deadline"])

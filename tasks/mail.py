@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from prefect import get_run_logger, task
 
 from models.mail import MailMessage
@@ -19,9 +17,9 @@ def send_mail(case_key: str, step: str, message: MailMessage) -> str:
     recorded, the retry sends it again (the fixed Message-ID lets the recipient's mail system spot the twin),
     because a lost sales registration costs more than a duplicate one."""
     rt = get_runtime()
-    for event in rt.store.events(case_key, kind="mail-sent"):
-        if json.loads(event.details).get("step") == step:
-            return str(json.loads(event.details)["message_id"])
+    for sent in rt.store.event_details(case_key, "mail-sent"):
+        if sent.get("step") == step:
+            return str(sent["message_id"])
     details = {"step": step, "to": list(message.to), "subject": message.subject, "message_id": message.message_id}
     rt.store.add_event(case_key, actor="flow", kind="mail-sending", details=details)
     message_id = rt.mailer.send(message=message)

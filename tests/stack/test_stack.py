@@ -19,6 +19,7 @@ from adapters.smtp_mailer import SmtpMailer
 from models.contract import ContractState
 from models.mail import MailMessage
 from reforhandling.settings import Settings
+from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import CUSTOMERS
 from tests.contracts.conftest import make_draft
@@ -88,10 +89,10 @@ def test_sandbox_all_starts_every_sandbox_and_prints_their_addresses(tmp_path: P
     ports = {"HUBSPOT__BASE_URL": 0, "DEALBUILDER__BASE_URL": 0, "LICENCES__BASE_URL": 0, "MAIL__PORT": 0}
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT)}
     for name in ports:
-        port = _free_port()
+        port = free_port()
         env[f"REFORHANDLING_{name}"] = str(port) if name == "MAIL__PORT" else f"http://127.0.0.1:{port}"
         ports[name] = port
-    env["REFORHANDLING_MAIL__SANDBOX_HTTP_PORT"] = str(_free_port())
+    env["REFORHANDLING_MAIL__SANDBOX_HTTP_PORT"] = str(free_port())
     process = subprocess.Popen(
         [sys.executable, "-c", "from reforhandling.cli import app; app()", "sandbox", "all"],
         cwd=PROJECT,
@@ -122,11 +123,3 @@ def test_sandbox_all_starts_every_sandbox_and_prints_their_addresses(tmp_path: P
         process.terminate()
         process.wait(timeout=10)
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

@@ -4,7 +4,6 @@ page; the served deployments and the scheduled poller do the rest (the embedded 
 from __future__ import annotations
 
 import json
-import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_stack import PrefectStack
 from reforhandling.settings import Settings
 from reforhandling.starting import run_url, start_case
+from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
@@ -42,11 +42,6 @@ class Stack:
     sandboxes: SandboxStack
     store: CaseStore
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

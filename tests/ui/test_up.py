@@ -15,12 +15,7 @@ from pathlib import Path
 import httpx
 
 from reforhandling.settings import PROJECT_ROOT
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from sandbox.kit import free_port
 
 
 def port_is_free(port: int) -> bool:
