@@ -7,27 +7,26 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from adapters import dealbuilder_api as api
 from adapters.errors import (
     ConfigurationError,
-    NotFoundError,
     TransientError,
+    Unanswered,
     ValidationRejected,
     error_for_status,
+    may_still_land,
 )
 from models.agreement import Agreement
-from models.contract import Contract, ContractDraft, ContractPreview, ContractState
-from models.messages import format_date, format_nok
+from models.contract import Contract, ContractDraft, ContractLine, ContractPreview, ContractState, Signer
 from reforhandling.settings import DealbuilderSettings, RoutineSettings
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "dealbuilder"
-T = TypeVar("T")
 
 
 class DealbuilderContracts:
@@ -48,33 +47,40 @@ class DealbuilderContracts:
         self._client.close()
 
     # --- ContractService ----------------------------------------------------------------------------------------
-    def read_original_agreement(self, *, org_number: str, company_name: str) -> Agreement:
-        """The customer's current agreement: its most recently signed document."""
-        signed = [
-            document
-            for document in self._list({api.Q_ORG_NUMBER: org_number})
-            if self._state(document) == ContractState.SIGNED and document.get(api.D_SIGNED_DATE)
-        ]
-        if not signed:
-            raise NotFoundError(
-                SYSTEM, f"no signed agreement for {company_name} (org {org_number})", object_type="document"
-            )
-        document = max(signed, key=lambda d: (str(d[api.D_SIGNED_DATE]), str(d.get(api.D_UPDATED) or "")))
+    def signed_agreements(self, *, org_number: str) -> list[Agreement]:
+        """Every signed document of this org number (9 digits) that holds the Assist licence line."""
+        found: list[Agreement] = []
+        for document in self._list({api.Q_ORG_NUMBER: org_number}):
+            customer = document.get(api.D_CUSTOMER) or {}
+            if _digits(str(customer.get(api.C_ORG_NUMBER) or "")) != org_number:
+                # Never trust the filter alone: a vendor that ignored it would hand us every customer's agreements.
+                continue
+            if self._state(document) != ContractState.SIGNED or not document.get(api.D_SIGNED_DATE):
+                continue
+            if not self._licence_product(document, required=False):
+                log.info("dealbuilder: signed document %s has no Assist licence line; skipped", document.get(api.D_ID))
+                continue
+            found.append(self._agreement(document))
+        return found
+
+    def _agreement(self, document: dict[str, Any]) -> Agreement:
         licence = self._licence_product(document)
         customer = document.get(api.D_CUSTOMER) or {}
         return Agreement(
             contract_id=str(document[api.D_ID]),
             licences=int(licence[api.PR_QUANTITY]),
             price_per_licence=Decimal(str(licence[api.PR_UNIT_PRICE])),
-            signed_on=date.fromisoformat(str(document[api.D_SIGNED_DATE])[:10]),
-            start_date=date.fromisoformat(str(document[api.D_START_DATE])[:10])
-            if document.get(api.D_START_DATE)
-            else None,
-            customer_name=str(customer.get(api.C_NAME) or company_name),
-            org_number=str(customer.get(api.C_ORG_NUMBER) or org_number),
+            licence_discount_percent=Decimal(str(licence.get(api.PR_DISCOUNT) or "0")),
+            signed_on=_day(document[api.D_SIGNED_DATE]),
+            start_date=_day(document[api.D_START_DATE]) if document.get(api.D_START_DATE) else None,
+            template=str(document.get(api.D_TEMPLATE_NAME) or ""),
+            sender=str(document.get(api.D_SENDER) or ""),
+            customer_name=str(customer.get(api.C_NAME) or ""),
+            org_number=str(customer.get(api.C_ORG_NUMBER) or ""),
             address=str(customer.get(api.C_ADDRESS) or ""),
             postal_code=str(customer.get(api.C_POSTAL_CODE) or ""),
             city=str(customer.get(api.C_CITY) or ""),
+            lines=_lines(document),
             terms={
                 str(field[api.F_NAME]): str(field[api.F_VALUE])
                 for field in document.get(api.D_CUSTOM_FIELDS) or []
@@ -110,16 +116,33 @@ class DealbuilderContracts:
         licence = self._licence_product({api.D_PRODUCTS: products, api.D_ID: contract_id})
         licence[api.PR_QUANTITY] = licences
         licence[api.PR_UNIT_PRICE] = _decimal(price_per_licence)
+        # The new price is what the customer pays (DOMAIN.md): the licence line carries no discount.
+        licence[api.PR_DISCOUNT] = "0"
         body = {api.D_PRODUCTS: products, api.D_VALID_UNTIL: signing_deadline.isoformat()}
         if start_date is not None:
             body[api.D_START_DATE] = start_date.isoformat()
         return self._contract(self._request("PUT", api.document_path(contract_id), json=body))
 
     def preview(self, *, contract_id: str) -> ContractPreview:
+        """The draft's lines, signer, dates and parties as Dealbuilder holds them, and its preview link."""
         document = self._read(contract_id)
-        url = str(document.get(api.D_PREVIEW_URL) or "")
-        html = self._request_text(url) if url else ""
-        return ContractPreview(contract_id=contract_id, url=url, html=html, summary=self._summary(document))
+        signer = next(iter(document.get(api.D_SIGNATORIES) or []), None)
+        return ContractPreview(
+            contract_id=contract_id,
+            url=str(document.get(api.D_PREVIEW_URL) or ""),
+            lines=_lines(document),
+            signer=Signer(
+                name=str(signer.get(api.S_NAME) or ""),
+                email=str(signer.get(api.S_EMAIL) or ""),
+                phone=str(signer.get(api.S_PHONE) or ""),
+            )
+            if signer
+            else None,
+            start_date=_day(document[api.D_START_DATE]) if document.get(api.D_START_DATE) else None,
+            signing_deadline=_day(document[api.D_VALID_UNTIL]) if document.get(api.D_VALID_UNTIL) else None,
+            sender=str(document.get(api.D_SENDER) or ""),
+            booker=str(document.get(api.D_BOOKER) or ""),
+        )
 
     def send(self, *, contract_id: str, signing_deadline: date) -> Contract:
         """Send by e-mail and SMS once: before every attempt the status is read, and a sent contract is returned."""
@@ -286,31 +309,6 @@ class DealbuilderContracts:
             )
         return {}
 
-    def _summary(self, document: dict[str, Any]) -> str:
-        customer = document.get(api.D_CUSTOMER) or {}
-        lines = [
-            f"Kontrakt: {document.get(api.D_TITLE, '')} ({document.get(api.D_TEMPLATE_NAME, '')})",
-            f"Kunde: {customer.get(api.C_NAME, '')}, org.nr. {customer.get(api.C_ORG_NUMBER, '')}, "
-            f"{customer.get(api.C_ADDRESS, '')}, {customer.get(api.C_POSTAL_CODE, '')} {customer.get(api.C_CITY, '')}",
-        ]
-        for signatory in document.get(api.D_SIGNATORIES) or []:
-            lines.append(
-                f"Signatar: {signatory.get(api.S_NAME, '')} <{signatory.get(api.S_EMAIL, '')}> "
-                f"{signatory.get(api.S_PHONE, '')}".rstrip()
-            )
-        for product in document.get(api.D_PRODUCTS) or []:
-            discount = Decimal(str(product.get(api.PR_DISCOUNT, "0")))
-            price = format_nok(Decimal(str(product[api.PR_UNIT_PRICE])))
-            line = f"- {product[api.PR_NAME]}: {product[api.PR_QUANTITY]} × {price}"
-            if discount:
-                line += f", rabatt {discount.normalize():f} %"
-            lines.append(line)
-        for key, label in ((api.D_START_DATE, "Oppstart"), (api.D_VALID_UNTIL, "Signeringsfrist")):
-            if document.get(key):
-                lines.append(f"{label}: {format_date(date.fromisoformat(str(document[key])[:10]))}")
-        lines.append(f"Avsender: {document.get(api.D_SENDER, '')}; booker: {document.get(api.D_BOOKER, '')}")
-        return "\n".join(lines)
-
     # --- lookups ----------------------------------------------------------------------------------------------
     def _template_id(self, name: str) -> str:
         if name not in self._template_ids:
@@ -321,15 +319,36 @@ class DealbuilderContracts:
         return self._template_ids[name]
 
     def _find_by_case_key(self, case_key: str) -> Contract | None:
-        found = [
-            self._contract(document)
-            for document in self._list({api.Q_CUSTOM_FIELD_NAME: api.CF_CASE_KEY, api.Q_CUSTOM_FIELD_VALUE: case_key})
-        ]
+        """The case's contract, chosen the same way whatever order Dealbuilder lists in: the oldest live one, or
+        the oldest one already out to the customer. Other live drafts of the case (a create that landed after we
+        gave up on it) are revoked, logged."""
+        filters = {api.Q_CUSTOM_FIELD_NAME: api.CF_CASE_KEY, api.Q_CUSTOM_FIELD_VALUE: case_key}
+        found = [self._contract(document) for document in sorted(self._list(filters), key=_creation_order)]
         if not found:
             return None
         # A canceled contract of this case does not count while a live one exists.
         live = [contract for contract in found if contract.state != ContractState.CANCELED]
-        return (live or found)[-1]
+        if not live:
+            return found[0]
+        kept = next((contract for contract in live if contract.state != ContractState.DRAFT), live[0])
+        self._revoke_twins(case_key, kept, [contract for contract in live if contract.id != kept.id])
+        return kept
+
+    def _revoke_twins(self, case_key: str, kept: Contract, twins: list[Contract]) -> None:
+        for twin in twins:
+            if twin.state == ContractState.DRAFT:
+                self.cancel(contract_id=twin.id)
+                log.warning(
+                    "dealbuilder: case %s had a second draft %s beside %s; revoked it", case_key, twin.id, kept.id
+                )
+            else:
+                # Both went out to the customer: which one stands is a person's call, not ours.
+                log.error(
+                    "dealbuilder: case %s has two contracts out, %s and %s; revoke one by hand",
+                    case_key,
+                    kept.id,
+                    twin.id,
+                )
 
     def _list(self, filters: dict[str, str]) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -364,22 +383,40 @@ class DealbuilderContracts:
         params: dict[str, str] | None = None,
         recover: Callable[[], Contract | None] | None = None,
     ) -> dict[str, Any] | Contract:
-        """One request with retries; before retrying a write, `recover` checks whether it already happened."""
+        """One request with retries. For a write, `recover` reads whether it already happened: before each retry,
+        after the last attempt, and when Dealbuilder refuses the write as a conflict (an earlier attempt of ours
+        got there first). After an attempt that may still land it reads only once that must have finished
+        (`settle_seconds`): read sooner, it can miss the attempt and make a second document or sending."""
         last: TransientError | None = None
         for attempt in range(max(1, self.settings.max_attempts)):
             if attempt:
-                time.sleep(self.settings.backoff_seconds * 2 ** (attempt - 1))
-                if recover is not None:
-                    recovered = recover()
-                    if recovered is not None:
-                        return recovered
+                assert last is not None
+                time.sleep(self._pause(attempt, last, settle=recover is not None))
+                recovered = recover() if recover is not None else None
+                if recovered is not None:
+                    return recovered
             try:
                 return self._once(method, path, json=json, params=params)
             except TransientError as error:
                 log.info("dealbuilder: %s %s failed (attempt %d): %s", method, path, attempt + 1, error.message)
                 last = error
+            except ValidationRejected as refusal:
+                recovered = recover() if recover is not None and refusal.status == 409 else None
+                if recovered is not None:
+                    return recovered
+                raise
         assert last is not None
+        if recover is not None and may_still_land(last):
+            # Leave nothing of ours in flight behind the look-up a task retry starts with.
+            time.sleep(self.settings.settle_seconds)
+            recovered = recover()
+            if recovered is not None:
+                return recovered
         raise last
+
+    def _pause(self, attempt: int, last: TransientError, *, settle: bool) -> float:
+        backoff = float(self.settings.backoff_seconds * 2 ** (attempt - 1))
+        return max(backoff, self.settings.settle_seconds) if settle and may_still_land(last) else backoff
 
     def _once(
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
@@ -387,40 +424,16 @@ class DealbuilderContracts:
         self.calls += 1
         try:
             response = self._client.request(method, path, json=json, params=params)
-        except httpx.TransportError as error:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # No connection was made: Dealbuilder cannot have the request.
             raise TransientError(SYSTEM, f"{method} {path}: {type(error).__name__}") from error
+        except httpx.TransportError as error:
+            raise Unanswered(SYSTEM, f"{method} {path}: no answer ({type(error).__name__})") from error
         _raise_for(response, method, path)
         payload = response.json() if response.content else {}
         if not isinstance(payload, dict):
             raise ValidationRejected(SYSTEM, f"{method} {path}: unexpected response shape", status=response.status_code)
         return payload
-
-    def _request_text(self, url: str) -> str:
-        def fetch() -> str:
-            self.calls += 1
-            request = self._client.build_request("GET", url)
-            if request.url.netloc != self._client.base_url.netloc:
-                # The API key is for the API's own host only.
-                del request.headers[api.API_KEY_HEADER]
-            try:
-                response = self._client.send(request)
-            except httpx.TransportError as error:
-                raise TransientError(SYSTEM, f"GET preview: {type(error).__name__}") from error
-            _raise_for(response, "GET", "preview")
-            return response.text
-
-        return _retry(fetch, attempts=self.settings.max_attempts, backoff=self.settings.backoff_seconds)
-
-
-def _retry(operation: Callable[[], T], *, attempts: int, backoff: float) -> T:
-    for attempt in range(max(1, attempts)):
-        try:
-            return operation()
-        except TransientError:
-            if attempt + 1 >= attempts:
-                raise
-            time.sleep(backoff * 2**attempt)
-    raise AssertionError("unreachable")
 
 
 def _raise_for(response: httpx.Response, method: str, path: str) -> None:
@@ -439,11 +452,37 @@ def _raise_for(response: httpx.Response, method: str, path: str) -> None:
     raise error_for_status(status)(SYSTEM, text, object_type="document", status=status, correlation_id=correlation)
 
 
+def _creation_order(document: dict[str, Any]) -> tuple[str, int, str]:
+    """Oldest first: by createdAt (ISO, so text order is time order), then by id."""
+    identifier = str(document.get(api.D_ID) or "")
+    return str(document.get(api.D_CREATED) or "9999"), len(identifier), identifier
+
+
 def _custom_field(document: dict[str, Any], name: str) -> str | None:
     for field in document.get(api.D_CUSTOM_FIELDS) or []:
         if field.get(api.F_NAME) == name:
             return str(field.get(api.F_VALUE))
     return None
+
+
+def _day(value: object) -> date:
+    return date.fromisoformat(str(value)[:10])
+
+
+def _digits(org_number: str) -> str:
+    return "".join(ch for ch in org_number if ch.isdigit())
+
+
+def _lines(document: dict[str, Any]) -> tuple[ContractLine, ...]:
+    return tuple(
+        ContractLine(
+            name=str(product[api.PR_NAME]),
+            quantity=int(product[api.PR_QUANTITY]),
+            unit_price=Decimal(str(product[api.PR_UNIT_PRICE])),
+            discount_percent=Decimal(str(product.get(api.PR_DISCOUNT) or "0")),
+        )
+        for product in document.get(api.D_PRODUCTS) or []
+    )
 
 
 def _decimal(value: Decimal) -> str:

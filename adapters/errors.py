@@ -42,6 +42,11 @@ class TransientError(ExternalSystemError):
     retryable = True
 
 
+class Unanswered(TransientError):
+    """No answer came (read timeout, dropped connection): the system may have the request and may still carry it
+    out, so a look-up right now can miss it."""
+
+
 class NotFoundError(ExternalSystemError):
     """The object does not exist (HTTP 404)."""
 
@@ -67,6 +72,15 @@ def error_for_status(status: int) -> type[ExternalSystemError]:
     if status == 404:
         return NotFoundError
     return ValidationRejected
+
+
+# A gateway that gave up (502, 504) says nothing of the system behind it, which may still be working on the request.
+GATEWAY_GAVE_UP = frozenset({502, 504})
+
+
+def may_still_land(error: ExternalSystemError) -> bool:
+    """True when a write that failed this way may yet be carried out: look for it only once it must have finished."""
+    return isinstance(error, Unanswered) or error.status in GATEWAY_GAVE_UP
 
 
 def is_retryable(error: BaseException) -> bool:

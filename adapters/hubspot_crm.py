@@ -23,10 +23,10 @@ from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate as NoteCr
 from hubspot.crm.tickets import SimplePublicObjectInput as TicketUpdate
 from urllib3.util.retry import Retry
 
-from adapters.errors import ConfigurationError, NotFoundError, TransientError
+from adapters.errors import ConfigurationError, NotFoundError, TransientError, ValidationRejected, may_still_land
 from adapters.hubspot_labels import Pipeline, PortalLabels, portal_labels, resolve
 from adapters.hubspot_transport import SYSTEM, Conflict, HubSpotTransport, RetryableFailure
-from models.crm import Company, Contact, Deal, DealDraft, Ticket
+from models.crm import Company, Contact, Deal, DealDraft, Ticket, one_line
 from reforhandling.settings import HubSpotSettings, RoutineSettings
 
 logger = logging.getLogger(__name__)
@@ -43,6 +43,18 @@ R = TypeVar("R")
 
 def _association(to_id: str, type_id: int) -> dict[str, Any]:
     return {"to": {"id": to_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
+
+
+def _gave_up(failure: RetryableFailure, attempt: int, object_type: str) -> TransientError:
+    return TransientError(SYSTEM, f"{failure.message} (create gave up after {attempt} attempts)",
+                          object_type=object_type, status=failure.status, correlation_id=failure.correlation_id)
+
+
+def _creation_order(record: Any) -> tuple[datetime, int, str]:
+    """Oldest first: by HubSpot's createdAt, then by id (numeric ids grow with time)."""
+    created = record.created_at or datetime.max.replace(tzinfo=UTC)
+    identifier = str(record.id)
+    return created, int(identifier) if identifier.isdigit() else 0, identifier
 
 
 def _associated(record: Any, to_type: str) -> tuple[str, ...]:
@@ -102,8 +114,9 @@ class HubSpotCrm:
             values = record.properties or {}
             return Ticket(
                 id=str(record.id),
-                name=values.get("subject") or "",
+                name=one_line(values.get("subject")),
                 stage=self._stage_label("tickets", values.get("hs_pipeline"), values.get("hs_pipeline_stage")),
+                pipeline=self._pipeline_label("tickets", values.get("hs_pipeline")),
                 owner_id=values.get("hubspot_owner_id") or None,
                 company_ids=_associated(record, "companies"),
                 contact_ids=_associated(record, "contacts"),
@@ -118,9 +131,9 @@ class HubSpotCrm:
             )
             values = record.properties or {}
             return Company(
-                id=str(record.id), name=values.get("name") or "", org_number=values.get(org_number) or "",
-                address=values.get("address") or "", postal_code=values.get("zip") or "",
-                city=values.get("city") or "",
+                id=str(record.id), name=one_line(values.get("name")), org_number=one_line(values.get(org_number)),
+                address=one_line(values.get("address")), postal_code=one_line(values.get("zip")),
+                city=one_line(values.get("city")),
             )
 
     def find_contact(self, *, email: str) -> Contact | None:
@@ -136,7 +149,13 @@ class HubSpotCrm:
                     self._call(self._associations.create_default, "contacts", contact.id, "companies", company_id,
                                object_type="contact")
                 return contact
-            first, _, last = name.strip().rpartition(" ")
+            if not one_line(name):
+                # A contract must never go to a nameless contact made from a mistyped address.
+                raise NotFoundError(
+                    SYSTEM, f"no HubSpot contact has the e-mail {address}; check the address, or give the signer's "
+                    "name (--signer-name) to create the contact", object_type="contact", field="email",
+                )
+            first, _, last = one_line(name).rpartition(" ")
             body = ContactCreate(
                 properties={"email": address, "firstname": first or last, "lastname": last if first else ""},
                 associations=[_association(company_id, CONTACT_TO_COMPANY)],
@@ -210,10 +229,12 @@ class HubSpotCrm:
                 },
                 associations=[_association(ticket_id, NOTE_TO_TICKET)],
             )
+            # HubSpot cannot refuse a second note as a duplicate (no unique value on notes): the create waits for
+            # an unanswered attempt to settle before looking, and the look-up removes any twin it finds.
             return self._create_once(
                 lambda: self._note_with_tag(ticket_id, tag),
                 lambda: str(self._call(self._notes.create, note, object_type="note", retry=False).id),
-                object_type="note",
+                object_type="note", refuses_duplicates=False,
             )
 
     def set_company_property(self, *, company_id: str, name: str, value: str) -> None:
@@ -237,33 +258,53 @@ class HubSpotCrm:
         finally:
             logger.info("hubspot %s: %d requests", name, self.calls - before)
 
-    def _create_once(self, lookup: Callable[[], R | None], create: Callable[[], R], *, object_type: str) -> R:
+    def _create_once(
+        self, lookup: Callable[[], R | None], create: Callable[[], R], *, object_type: str,
+        refuses_duplicates: bool = True,
+    ) -> R:
         """Create, having looked up first; after a failure that may or may not have landed (dropped connection,
-        timeout, 5xx), look up again and only create again when the object is still not there."""
+        timeout, 5xx), look up again and only create again when the object is still not there.
+
+        `refuses_duplicates`: the object carries a unique value (a contact's e-mail, the deal's case key), so an
+        earlier attempt landing late is refused by HubSpot and looking up at once is safe. Otherwise a look-up
+        right after an unanswered attempt could miss it while HubSpot still works on it: wait `settle_seconds`
+        first. The last attempt is settled and looked for too, so no request of ours is left in flight behind a
+        task retry's look-up."""
         attempts = self._settings.max_attempts
         for attempt in range(1, attempts + 1):
             try:
                 return create()
-            except Conflict:
-                # Someone (or our own earlier attempt) created it meanwhile: HubSpot refuses the duplicate.
-                found = lookup()
+            except ValidationRejected as refusal:
+                # Someone (or our own earlier attempt) created it meanwhile: HubSpot refuses the duplicate with 409
+                # for a contact's e-mail; its status for a custom unique value is not documented, so look either way.
+                found = lookup() if isinstance(refusal, Conflict) or refuses_duplicates else None
                 if found is not None:
                     return found
                 raise
             except RetryableFailure as failure:
-                if attempt >= attempts:
-                    raise TransientError(SYSTEM, f"{failure.message} (create gave up after {attempt} attempts)",
-                                         object_type=object_type, status=failure.status,
-                                         correlation_id=failure.correlation_id) from failure
-                logger.warning("hubspot create %s: %s; looking up before attempt %d of %d", object_type,
-                               failure.message, attempt + 1, attempts)
-                self._sleep(failure.wait)
                 if failure.status == 429:
-                    continue  # a rate-limited request was refused before HubSpot did anything with it
-                found = lookup()
+                    # Refused before HubSpot did anything with it: nothing to look for.
+                    if attempt >= attempts:
+                        raise _gave_up(failure, attempt, object_type) from failure
+                    self._sleep(failure.wait)
+                    continue
+                found = self._settle_and_look(lookup, failure, object_type=object_type, settle=not refuses_duplicates)
                 if found is not None:
                     return found
+                if attempt >= attempts:
+                    raise _gave_up(failure, attempt, object_type) from failure
         raise AssertionError("unreachable")
+
+    def _settle_and_look(
+        self, lookup: Callable[[], R | None], failure: RetryableFailure, *, object_type: str, settle: bool
+    ) -> R | None:
+        """Wait as the failure asks (with `settle`, until an attempt that may still land must have), then look up."""
+        wait = failure.wait
+        if settle and may_still_land(failure):
+            wait = max(wait, self._settings.settle_seconds)
+        logger.warning("hubspot create %s: %s; looking it up in %.1fs", object_type, failure.message, wait)
+        self._sleep(wait)
+        return lookup()
 
     def _update_ticket(self, ticket_id: str, properties: dict[str, str]) -> None:
         self._call(self._tickets.update, ticket_id, TicketUpdate(properties=properties), object_type="ticket")
@@ -273,7 +314,7 @@ class HubSpotCrm:
         try:
             record = self._call(
                 self._contacts.get_by_id, address, id_property="email", object_type="contact",
-                properties=["email", "firstname", "lastname", "phone"], associations=["companies"],
+                properties=["email", "firstname", "lastname", "phone", "mobilephone"], associations=["companies"],
             )
         except NotFoundError:
             return None
@@ -291,6 +332,7 @@ class HubSpotCrm:
         return self._to_deal(results[0]) if results else None
 
     def _note_with_tag(self, ticket_id: str, tag: str) -> str | None:
+        """The ticket's first note carrying `tag`; later twins (a create that landed late) are archived, logged."""
         note_ids: list[str] = []
         after: str | None = None
         while True:
@@ -300,15 +342,23 @@ class HubSpotCrm:
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
                 break
+        tagged: list[Any] = []
         for start in range(0, len(note_ids), BATCH_READ_LIMIT):
             chunk = note_ids[start : start + BATCH_READ_LIMIT]
             request = NoteBatchRead(inputs=[NoteId(id=i) for i in chunk], properties=["hs_note_body"],
                                     properties_with_history=[])
             response = self._call(self._notes_batch.read, request, object_type="note")
-            for note in response.results or []:
-                if tag in ((note.properties or {}).get("hs_note_body") or ""):
-                    return str(note.id)
-        return None
+            tagged += [note for note in response.results or []
+                       if tag in ((note.properties or {}).get("hs_note_body") or "")]
+        if not tagged:
+            return None
+        first, *twins = sorted(tagged, key=_creation_order)
+        for twin in twins:
+            self._call(self._notes.archive, str(twin.id), object_type="note")
+        if twins:
+            logger.warning("hubspot: ticket %s had %d notes marked %s; kept %s (the first), archived %s", ticket_id,
+                           len(tagged), tag, first.id, ", ".join(str(twin.id) for twin in twins))
+        return str(first.id)
 
     # --- labels, options and owners (cached per process) -------------------------------------------------------
     def _deal_properties(self, deal: DealDraft) -> dict[str, str]:
@@ -378,6 +428,13 @@ class HubSpotCrm:
             found = find(self._fetch_pipelines(object_type))
         return found or stage_id
 
+    def _pipeline_label(self, object_type: str, pipeline_id: str | None) -> str:
+        """The pipeline's label (known after `_stage_label` has read the pipelines); the raw id otherwise."""
+        for pipeline in (self._labels.pipelines.get(object_type) or {}).values():
+            if pipeline.id == pipeline_id:
+                return pipeline.label
+        return pipeline_id or ""
+
     def _fetch_options(self, object_type: str) -> None:
         response = self._call(self._properties.get_all, object_type, object_type="property")
         with self._labels.lock:
@@ -434,9 +491,11 @@ class HubSpotCrm:
     # --- translation ------------------------------------------------------------------------------------------
     def _to_contact(self, record: Any) -> Contact:
         values = record.properties or {}
+        # SMS goes to the mobile number; the phone number is the fallback (DOMAIN.md).
         return Contact(
-            id=str(record.id), email=values.get("email") or "", first_name=values.get("firstname") or "",
-            last_name=values.get("lastname") or "", phone=values.get("phone") or "",
+            id=str(record.id), email=values.get("email") or "", first_name=one_line(values.get("firstname")),
+            last_name=one_line(values.get("lastname")),
+            phone=one_line(values.get("mobilephone")) or one_line(values.get("phone")),
             company_ids=_associated(record, "companies"),
         )
 

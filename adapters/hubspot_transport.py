@@ -23,10 +23,12 @@ from hubspot.crm.properties import ApiException as PropertiesError
 from hubspot.crm.tickets import ApiException as TicketsError
 
 from adapters.errors import (
+    GATEWAY_GAVE_UP,
     AuthenticationError,
     ExternalSystemError,
     NotFoundError,
     TransientError,
+    Unanswered,
     ValidationRejected,
 )
 from reforhandling.settings import HubSpotSettings
@@ -56,6 +58,10 @@ class RetryableFailure(TransientError):
                  wait: float) -> None:
         super().__init__(SYSTEM, message, object_type=object_type, status=status, correlation_id=correlation_id)
         self.wait = wait
+
+
+class UnansweredFailure(RetryableFailure, Unanswered):
+    """A retryable failure after which HubSpot may still carry the request out (no answer, or a gateway gave up)."""
 
 
 class HubSpotTransport:
@@ -95,8 +101,9 @@ class HubSpotTransport:
         except API_ERRORS as error:
             raise self.translate(error, object_type=object_type, attempt=attempt) from None
         except NETWORK_ERRORS as error:
-            raise RetryableFailure(f"network error: {type(error).__name__}", object_type=object_type, status=None,
-                                   correlation_id="", wait=self.backoff(attempt)) from None
+            failure = RetryableFailure if _never_sent(error) else UnansweredFailure
+            raise failure(f"network error: {type(error).__name__}", object_type=object_type, status=None,
+                          correlation_id="", wait=self.backoff(attempt)) from None
 
     def backoff(self, attempt: int, *, status: int | None = None, headers: dict[str, str] | None = None) -> float:
         """Exponential backoff with jitter; on a 429, HubSpot's Retry-After or a share of its rolling window."""
@@ -119,9 +126,9 @@ class HubSpotTransport:
         message = self._clean(str(body.get("message") or getattr(error, "reason", "") or f"HTTP {status}"))
         correlation = str(body.get("correlationId") or "")
         if status == 0 or status == 429 or status >= 500:
-            return RetryableFailure(f"HTTP {status}: {message}", object_type=object_type, status=status or None,
-                                    correlation_id=correlation,
-                                    wait=self.backoff(attempt, status=status, headers=headers))
+            failure = UnansweredFailure if status in GATEWAY_GAVE_UP else RetryableFailure
+            return failure(f"HTTP {status}: {message}", object_type=object_type, status=status or None,
+                           correlation_id=correlation, wait=self.backoff(attempt, status=status, headers=headers))
         kinds: dict[int, type[ExternalSystemError]] = {
             401: AuthenticationError, 403: AuthenticationError, 404: NotFoundError, 409: Conflict,
         }
@@ -132,6 +139,12 @@ class HubSpotTransport:
     def _clean(self, text: str) -> str:
         text = text[:1000]
         return text.replace(self._secret, "***") if self._secret else text
+
+
+def _never_sent(error: Exception) -> bool:
+    """True when no connection was made, so HubSpot cannot have the request (urllib3 wraps the cause in `reason`)."""
+    causes = (error, getattr(error, "reason", None))
+    return any(isinstance(cause, urllib3.exceptions.ConnectTimeoutError | ConnectionRefusedError) for cause in causes)
 
 
 def _json(raw: object) -> dict[str, Any]:

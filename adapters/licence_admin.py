@@ -11,8 +11,10 @@ import httpx
 from adapters.errors import (
     ExternalSystemError,
     TransientError,
+    Unanswered,
     ValidationRejected,
     error_for_status,
+    may_still_land,
 )
 from reforhandling.settings import LicenceSettings
 
@@ -59,11 +61,39 @@ class HttpLicenceAdmin:
         return int(self._request("GET", customer_id)[F_LICENCES])
 
     def set_licences(self, *, customer_id: str, licences: int, case_key: str) -> int:
-        """Set the count (a PUT of the absolute number, so repeating it is harmless) and return what is stored."""
+        """Set the count (a PUT of the absolute number) and return what is stored.
+
+        Repeating the PUT leaves the same count, but a PUT that went unanswered may land later still, over a
+        newer count. So after one the adapter waits until it must have landed (`settle_seconds`) and reads: a
+        count this case already set is not written again, and no PUT of ours is left in flight."""
         if licences < 0:
             raise ValidationRejected(SYSTEM, "the licence count cannot be negative", field=F_LICENCES)
+        path = LICENCES_PATH.format(customer_id=customer_id)
         body = {F_LICENCES: licences, F_REFERENCE: case_key}
-        return int(self._request("PUT", customer_id, json=body)[F_LICENCES])
+        # A run killed after its PUT landed and before it was recorded finds its own write here, not a second one.
+        if self._is_set(self._request("GET", customer_id), licences, case_key):
+            return licences
+        attempts = max(1, self.settings.max_attempts)
+        for attempt in range(attempts):
+            try:
+                return int(self._once("PUT", path, json=body)[F_LICENCES])
+            except TransientError as error:
+                if may_still_land(error) and self._already_set(customer_id, licences, case_key):
+                    return licences
+                if attempt + 1 >= attempts:
+                    raise
+                log.info("avonova-digital: PUT %s failed (attempt %d): %s", path, attempt + 1, error.message)
+                time.sleep(self.settings.backoff_seconds * 2**attempt)
+        raise AssertionError("unreachable")
+
+    def _already_set(self, customer_id: str, licences: int, case_key: str) -> bool:
+        """Whether an unanswered PUT of this count by this case landed, read once it must have."""
+        time.sleep(self.settings.settle_seconds)
+        return self._is_set(self._request("GET", customer_id), licences, case_key)
+
+    @staticmethod
+    def _is_set(stored: dict[str, Any], licences: int, case_key: str) -> bool:
+        return stored.get(F_LICENCES) == licences and stored.get(F_REFERENCE) == case_key
 
     def _request(self, method: str, customer_id: str, *, json: Any = None) -> dict[str, Any]:
         path = LICENCES_PATH.format(customer_id=customer_id)
@@ -82,8 +112,11 @@ class HttpLicenceAdmin:
         self.calls += 1
         try:
             response = self._client.request(method, path, json=json)
-        except httpx.TransportError as error:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # No connection was made: Avonova Digital cannot have the request.
             raise TransientError(SYSTEM, f"{method} {path}: {type(error).__name__}") from error
+        except httpx.TransportError as error:
+            raise Unanswered(SYSTEM, f"{method} {path}: no answer ({type(error).__name__})") from error
         status = response.status_code
         try:
             body = response.json() if response.content else {}

@@ -73,8 +73,8 @@ class Crm(Protocol):
 class ContractService(Protocol):
     """The contract and e-signature tool (Dealbuilder)."""
 
-    def read_original_agreement(self, *, org_number: str, company_name: str) -> Agreement:
-        """The customer's current signed agreement."""
+    def signed_agreements(self, *, org_number: str) -> list[Agreement]:
+        """Every signed agreement of the customer (9-digit org number) that holds the Assist licence line."""
         ...
 
     def find_or_create_draft(self, *, draft: ContractDraft) -> Contract:
@@ -94,7 +94,7 @@ class ContractService(Protocol):
         ...
 
     def preview(self, *, contract_id: str) -> ContractPreview:
-        """The rendered draft, with a short text summary."""
+        """The draft as the provider holds it (lines, signer, dates) and its preview link."""
         ...
 
     def send(self, *, contract_id: str, signing_deadline: date) -> Contract:

@@ -28,7 +28,7 @@ def main(count: int) -> None:
             price_per_licence=Decimal("450"),
             signed_on=date(2025, 9, 1),
             customer_name="Fjordkraft Bygg AS",
-            org_number="912345678",
+            org_number="912345610",
         )
         ids = []
         for number in range(count):

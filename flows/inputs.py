@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Literal
 
 from prefect.input import RunInput
+from pydantic import Field
 
 from models.contract import ContractState
 
@@ -14,11 +15,17 @@ from models.contract import ContractState
 class ContractApproval(RunInput):
     """Approve the draft, correct licences or price (asked again), or reject it (the case closes)."""
 
-    approved: bool
-    approver: str
-    licences: int | None = None
-    price_per_licence: Decimal | None = None
-    comment: str | None = None
+    approved: bool = Field(title="Godkjent", description="Slå på for å sende kontrakten til kunden.")
+    approver: str = Field(title="Godkjent av", description="Navnet ditt eller e-postadressen din.")
+    licences: int | None = Field(
+        default=None, title="Antall lisenser", description="Bare for å rette utkastet: nytt antall lisenser."
+    )
+    price_per_licence: Decimal | None = Field(
+        default=None,
+        title="Pris per lisens",
+        description="Bare for å rette utkastet: ny pris per lisens i kroner, f.eks. 449.50.",
+    )
+    comment: str | None = Field(default=None, title="Kommentar", description="Grunnen, når du avviser.")
 
 
 class SignatureOutcome(RunInput):
@@ -27,6 +34,8 @@ class SignatureOutcome(RunInput):
     state: ContractState
     raw_status: str
     signed_on: date | None = None
+    # Who says so; a claim only: the run reads the contract itself before acting.
+    reported_by: str = "poll-signatures"
 
 
 class ContractFollowUp(RunInput):

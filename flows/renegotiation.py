@@ -6,34 +6,31 @@ suspend come back from their persisted results (keyed by case key and step), so 
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
-from typing import Any
 
 from prefect import flow, get_run_logger, runtime
 from prefect.flow_runs import suspend_flow_run
 
 from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome
-from models.agreement import Agreement
-from models.approval import ApprovalFacts, approval_description, approval_problems
-from models.case import CLOSED_STATES, Case, CaseState
-from models.contract import ContractState
+from models.agreement import AgreementBasis
+from models.approval import (
+    ApprovalFacts,
+    approval_description,
+    approval_problems,
+    follow_up_description,
+    licence_confirmation_description,
+    may_decide,
+)
+from models.case import CLOSED_STATES, CaseState
+from models.change import ChangeSummary, completion_plan
+from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Deal, EnrichedTicket
-from models.drafting import contract_lines
 from models.messages import csc_handover_message, sales_registration_message
 from models.notes import cancellation_note, invoice_note, rejection_note
 from models.renegotiation import Terms
-from models.rules import (
-    Direction,
-    Route,
-    adjustment_direction,
-    delivery_start_date,
-    needs_sales_registration,
-    reduction,
-    route_downward_adjustment,
-    signing_deadline,
-)
+from models.rules import Route
+from models.signature import verified_outcome
 from reforhandling.clock import local_today
-from reforhandling.settings import RoutineSettings
+from reforhandling.settings import RoutineSettings, request_limits
 from reforhandling.wiring import get_runtime
 from tasks.case_tasks import (
     attach_run,
@@ -42,6 +39,7 @@ from tasks.case_tasks import (
     mark_needs_attention,
     mark_run_cancelled,
     record_decision,
+    record_refusal,
     reopen_case,
     snapshot_terms,
 )
@@ -79,21 +77,25 @@ def renegotiate_agreement(case_key: str) -> CaseState:
         return case.state
     attach_run(case_key, str(runtime.flow_run.id))
     enriched = enrich_ticket(case_key)
+    # Before anything is created: the customer's agreements, and a refusal when the request changes nothing.
+    basis = read_agreement(case_key, enriched.company)
     deal = create_deal(case_key, enriched, today)
-    agreement = read_agreement(case_key, enriched.company)
-    contract = draft_contract(case_key, enriched, deal, agreement, today)
-    if not _approved(case_key, enriched, deal, contract.id, today):
+    contract = draft_contract(case_key, enriched, deal, basis.current, today)
+    if not _approved(case_key, enriched, deal, basis, contract.id, today):
         return CaseState.REJECTED
     signed = _signed(case_key, enriched, deal, contract.id, today, routine)
     if signed is None:
         return CaseState.CANCELLED
     signed_on, start = signed
-    _complete(case_key, enriched, deal, agreement, signed_on, start, routine)
+    _complete(case_key, enriched, deal, basis, signed_on, start, routine)
     return CaseState.COMPLETED
 
 
-def _approved(case_key: str, enriched: EnrichedTicket, deal: Deal, contract_id: str, today: date) -> bool:
+def _approved(
+    case_key: str, enriched: EnrichedTicket, deal: Deal, basis: AgreementBasis, contract_id: str, today: date
+) -> bool:
     """Ask for approval until the draft is approved (True) or rejected (False); corrections ask again."""
+    routine = get_runtime().settings.routine
     problems: list[str] = []
     attempt = 1
     while True:
@@ -102,7 +104,7 @@ def _approved(case_key: str, enriched: EnrichedTicket, deal: Deal, contract_id: 
         shown = snapshot_terms(case_key, attempt)
         preview = preview_contract(case_key, attempt, contract_id)
         mark_case(case_key, step, CaseState.AWAITING_APPROVAL)
-        facts = _approval_facts(load_case(case_key), shown, attempt, enriched, deal, preview.url, problems, today)
+        facts = _approval_facts(case_key, shown, attempt, enriched, deal, basis, preview, problems)
         form = ContractApproval.with_initial_data(description=approval_description(facts), approved=False)
         decision = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, decision.approver, decision.model_dump(mode="json"))
@@ -115,9 +117,12 @@ def _approved(case_key: str, enriched: EnrichedTicket, deal: Deal, contract_id: 
             price_per_licence=decision.price_per_licence,
             rejecting=not decision.approved and not correcting,
             comment=decision.comment,
+            limits=request_limits(routine),
+            approvers=routine.approvers,
         )
         attempt += 1
         if problems:
+            record_refusal(case_key, step, decision.approver, problems)
             continue
         if correcting:
             correct_draft(case_key, attempt - 1, contract_id, licences, price, today)
@@ -133,33 +138,39 @@ def _approved(case_key: str, enriched: EnrichedTicket, deal: Deal, contract_id: 
 
 
 def _approval_facts(
-    case: Case,
+    case_key: str,
     shown: Terms,
     attempt: int,
     enriched: EnrichedTicket,
     deal: Deal,
-    preview_url: str,
+    basis: AgreementBasis,
+    preview: ContractPreview,
     problems: list[str],
-    today: date,
 ) -> ApprovalFacts:
+    """The form's facts: the draft as Dealbuilder holds it (lines, signer, dates), the before-values from the
+    current agreement."""
     routine = get_runtime().settings.routine
+    licence = next((line for line in preview.lines if line.name == routine.licence_line), None)
+    signer = preview.signer
     return ApprovalFacts(
-        case_key=case.case_key,
+        case_key=case_key,
         attempt=attempt,
         company_name=enriched.company.name,
-        org_number=enriched.company.org_number,
-        signer_name=enriched.contact.full_name,
-        signer_email=enriched.contact.email,
-        signer_phone=enriched.contact.phone,
-        licences_before=case.licences_before or 0,
-        licences_after=shown.licences,
-        price_before=case.price_before or Decimal(0),
-        price_after=shown.price_per_licence,
-        start_date=delivery_start_date(today, case.start_date),
-        signing_deadline=signing_deadline(today),
-        lines=contract_lines(routine, licences=shown.licences, price_per_licence=shown.price_per_licence),
-        preview_url=preview_url,
+        org_number=basis.org_number,
+        signer_name=signer.name if signer else "",
+        signer_email=signer.email if signer else "",
+        signer_phone=signer.phone if signer else "",
+        licences_before=basis.current.licences,
+        licences_after=licence.quantity if licence else shown.licences,
+        price_before=basis.current.paid_per_licence,
+        price_after=licence.paid_unit_price if licence else shown.price_per_licence,
+        start_date=preview.start_date,
+        signing_deadline=preview.signing_deadline,
+        lines=preview.lines,
+        preview_url=preview.url,
         deal_url=deal.url,
+        sold_signed_on=basis.sold.signed_on,
+        sold_is_fallback=basis.sold_is_fallback,
         problems=tuple(problems),
     )
 
@@ -179,17 +190,14 @@ def _signed(
             start = set_delivery_start(case_key, deal.id, today)
             move_ticket(case_key, "sent", enriched.ticket.id, routine.ticket_stage_sent)
         key = "signature" if signing_round == 1 else f"signature-{signing_round}"
-        mark_case(case_key, key, CaseState.AWAITING_SIGNATURE)
-        outcome = suspend_flow_run(wait_for_input=SignatureOutcome, key=key)
-        record_decision(case_key, key, "poll-signatures", outcome.model_dump(mode="json"))
-        if outcome.state == ContractState.SIGNED:
-            mark_case(case_key, "signed", CaseState.SIGNED, {"raw_status": outcome.raw_status})
-            return outcome.signed_on or today, start
+        outcome, now = _signature(case_key, contract_id, key)
+        if outcome == ContractState.SIGNED:
+            mark_case(case_key, "signed", CaseState.SIGNED, {"raw_status": now.raw_status})
+            return now.signed_on or today, start
         step = f"decision-{signing_round}"
-        mark_case(case_key, step, CaseState.AWAITING_DECISION, {"outcome": str(outcome.state)})
-        form = ContractFollowUp.with_initial_data(description=_follow_up_description(case_key, enriched, outcome))
-        follow_up = suspend_flow_run(wait_for_input=form, key=step)
-        record_decision(case_key, step, follow_up.decided_by, follow_up.model_dump(mode="json"))
+        mark_case(case_key, step, CaseState.AWAITING_DECISION, {"outcome": str(outcome)})
+        description = follow_up_description(case_key, enriched.company.name, outcome, now.raw_status)
+        follow_up = _decision(case_key, step, description, routine)
         # The customer may have signed while the form waited (an expiry is our own deadline rule).
         now = read_contract(case_key, step, contract_id)
         if now.state == ContractState.SIGNED:
@@ -201,7 +209,7 @@ def _signed(
             note = cancellation_note(
                 case_key=case_key,
                 decided_by=follow_up.decided_by,
-                outcome=str(outcome.state),
+                outcome=str(outcome),
                 comment=follow_up.comment,
             )
             write_ticket_note(case_key, "cancelled", enriched.ticket.id, note)
@@ -210,83 +218,95 @@ def _signed(
         signing_round += 1
 
 
-def _follow_up_description(case_key: str, enriched: EnrichedTicket, outcome: SignatureOutcome) -> str:
-    cancelled = outcome.state == ContractState.CANCELED
-    return (
-        f"## Kontrakten ble ikke signert: {outcome.state}\n\n"
-        f"{enriched.company.name}, sak **{case_key}**, status hos Dealbuilder: `{outcome.raw_status}`.\n\n"
-        + (
-            "Kontrakten er kansellert i Dealbuilder og kan ikke sendes på nytt: velg **cancel** for å lukke saken."
-            if cancelled
-            else "Velg **extend_and_resend** for å gi kunden 7 nye dager og sende på nytt, "
-            "eller **cancel** for å kansellere kontrakten og lukke saken."
-        )
-    )
+def _signature(case_key: str, contract_id: str, key: str) -> tuple[ContractState, Contract]:
+    """Wait for the poller (or anyone) to resume the run, then act only on what Dealbuilder says: a resume whose
+    claim the contract does not bear out is recorded as refused and the run waits again, under a new key."""
+    wait = 1
+    while True:
+        step = key if wait == 1 else f"{key}-wait-{wait}"
+        mark_case(case_key, step, CaseState.AWAITING_SIGNATURE)
+        claim = suspend_flow_run(wait_for_input=SignatureOutcome, key=step)
+        record_decision(case_key, step, claim.reported_by, claim.model_dump(mode="json"))
+        now = read_contract(case_key, step, contract_id)
+        outcome = verified_outcome(claim.state, now)
+        if outcome is not None:
+            return outcome, now
+        refusal = f"resumed as {claim.state} but Dealbuilder says {now.raw_status!r}: the case keeps waiting"
+        record_refusal(case_key, step, claim.reported_by, [refusal])
+        wait += 1
+
+
+def _decision(case_key: str, step: str, description: str, routine: RoutineSettings) -> ContractFollowUp:
+    """Ask a person whether to extend and resend or cancel, until someone on the approvers list answers."""
+    attempt = 1
+    while True:
+        key = step if attempt == 1 else f"{step}-{attempt}"
+        form = ContractFollowUp.with_initial_data(description=description)
+        follow_up = suspend_flow_run(wait_for_input=form, key=key)
+        record_decision(case_key, key, follow_up.decided_by, follow_up.model_dump(mode="json"))
+        if follow_up.decided_by.strip() and may_decide(follow_up.decided_by, routine.approvers):
+            return follow_up
+        problem = f"{follow_up.decided_by!r} may not decide: write your name, and be on the approvers list"
+        record_refusal(case_key, key, follow_up.decided_by, [problem])
+        attempt += 1
 
 
 def _complete(
     case_key: str,
     enriched: EnrichedTicket,
     deal: Deal,
-    agreement: Agreement,
+    basis: AgreementBasis,
     signed_on: date,
     start: date,
     routine: RoutineSettings,
 ) -> None:
-    """After the signature: licences, nedjustering, the note for order/invoice, routing, sales registration."""
+    """After the signature: licences, nedjustering, the note and the ticket to order/invoice (or CSC), sales
+    registration. Every text is composed before the first write, so bad data cannot stop the case halfway."""
     case = load_case(case_key)
-    before, after = agreement.licences, case.licences_after
-    _set_licences(case_key, enriched.company.org_number, after)
-    direction = adjustment_direction(before, after)
-    route: Route | None = None
-    if direction is Direction.DOWN:
-        set_downward_adjustment(case_key, enriched.company.id, reduction(before, after))
-        route = route_downward_adjustment(
-            before, after, min_reduction=routine.min_reduction, max_share=routine.max_share
-        )
-    note = invoice_note(
+    summary = ChangeSummary(
         case_key=case_key,
-        licences_before=before,
-        licences_after=after,
-        price_before=agreement.price_per_licence,
+        company_name=enriched.company.name,
+        org_number=basis.org_number,
+        licences_before=basis.current.licences,
+        licences_after=case.licences_after,
+        price_before=basis.current.paid_per_licence,
         price_after=case.price_after,
-        start_before=agreement.start_date,
+        start_before=basis.current.start_date,
         start_date=start,
         signed_on=signed_on,
-        route=route,
+        sold_signed_on=basis.sold.signed_on,
+        sold_is_fallback=basis.sold_is_fallback,
+        deal_url=deal.url,
     )
-    write_ticket_note(case_key, "invoice", enriched.ticket.id, note)
-    figures: dict[str, Any] = {
-        "case_key": case_key,
-        "company_name": enriched.company.name,
-        "org_number": enriched.company.org_number,
-        "licences_before": before,
-        "licences_after": after,
-        "price_before": agreement.price_per_licence,
-        "price_after": case.price_after,
-        "start_date": start,
-        "original_signed_on": agreement.signed_on,
-        "new_signed_on": signed_on,
-        "deal_url": deal.url,
-    }
-    if route is Route.INVOICE_SERVICE:
-        assign_ticket(case_key, enriched.ticket.id, routine.invoice_service_owner)
-    elif route is Route.CSC:
-        assign_ticket(case_key, enriched.ticket.id, routine.csc_owner)
-        send_mail(case_key, "csc-handover", csc_handover_message(**figures, recipient=routine.csc_recipient))
-    if direction is Direction.UP and needs_sales_registration(
-        before,
-        after,
-        original_signed_on=agreement.signed_on,
-        signed_on=signed_on,
-        months=routine.sales_registration_months,
-    ):
-        message = sales_registration_message(
-            **figures, recipient=routine.sales_registration_recipient, months=routine.sales_registration_months
+    plan = completion_plan(summary, routine)
+    note = invoice_note(summary, plan)
+    handover = csc_handover_message(summary, recipient=routine.csc_recipient) if plan.route is Route.CSC else None
+    registration = (
+        sales_registration_message(
+            summary, recipient=routine.sales_registration_recipient, months=routine.sales_registration_months
         )
-        send_mail(case_key, "sales-registration", message)
-    mark_case(case_key, "completed", CaseState.COMPLETED, {"route": route.value if route else None})
-    get_run_logger().info("case %s completed: %s %d -> %d, route %s", case_key, direction, before, after, route)
+        if plan.sales_registration
+        else None
+    )
+    _set_licences(case_key, basis.org_number, summary.licences_after)
+    if plan.removed:
+        set_downward_adjustment(case_key, enriched.company.id, plan.removed)
+    write_ticket_note(case_key, "invoice", enriched.ticket.id, note)
+    assign_ticket(case_key, enriched.ticket.id, plan.ticket_owner)
+    if handover is not None:
+        send_mail(case_key, "csc-handover", handover)
+    if registration is not None:
+        send_mail(case_key, "sales-registration", registration)
+    mark_case(case_key, "completed", CaseState.COMPLETED, {"route": plan.route.value})
+    get_run_logger().info(
+        "case %s completed: %s %d -> %d, ticket to %s (%s)",
+        case_key,
+        plan.direction,
+        summary.licences_before,
+        summary.licences_after,
+        plan.ticket_owner,
+        plan.route,
+    )
 
 
 def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
@@ -299,11 +319,7 @@ def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
         step = f"licences-{attempt}"
         mark_case(case_key, step, CaseState.AWAITING_LICENCE_CONFIRMATION)
         form = LicencesAdjusted.with_initial_data(
-            description=(
-                f"## Sett antall lisenser i Avonova Digital\n\nKunde (org.nr.) **{customer_id}**: "
-                f"sett antall tilganger til **{licences}**, og bekreft her med samme tall og navnet ditt."
-                + ("" if attempt == 1 else "\n\n> Forrige bekreftelse hadde et annet tall eller manglet navn.")
-            )
+            description=licence_confirmation_description(customer_id, licences, retry=attempt > 1)
         )
         confirmation = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, confirmation.confirmed_by, confirmation.model_dump(mode="json"))

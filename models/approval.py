@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
 from models.contract import ContractLine
-from models.messages import format_nok
+from models.markdown import md_text
+from models.messages import format_date, format_nok
+from models.renegotiation import RequestLimits, licence_problem, price_problem
 
 
 class ApprovalFacts(BaseModel):
@@ -27,39 +30,62 @@ class ApprovalFacts(BaseModel):
     licences_after: int
     price_before: Decimal
     price_after: Decimal
-    start_date: date
-    signing_deadline: date
+    start_date: date | None
+    signing_deadline: date | None
     lines: tuple[ContractLine, ...]
     preview_url: str
+    sold_signed_on: date
+    sold_is_fallback: bool = False
     deal_url: str = ""
     problems: tuple[str, ...] = ()
 
 
+NO_PHONE = "**mangler mobilnummer: kontrakten sendes bare på e-post**"
+
+
+def _day(day: date | None) -> str:
+    return format_date(day) if day else "**mangler i utkastet**"
+
+
+def _discount(percent: Decimal) -> str:
+    return f"{percent.normalize():f} %"
+
+
 def approval_description(facts: ApprovalFacts) -> str:
-    """The Markdown shown above the Resume form: the draft's content, before and after."""
+    """The Markdown shown above the Resume form: the draft as Dealbuilder holds it, before and after."""
     problems = "".join(f"> **Ikke godkjent:** {problem}\n" for problem in facts.problems)
     lines = "\n".join(
-        f"| {line.name} | {line.quantity} | {format_nok(line.unit_price)} | {line.discount_percent} % |"
+        f"| {md_text(line.name)} | {line.quantity} | {format_nok(line.unit_price)} "
+        f"| {_discount(line.discount_percent)} | {format_nok(line.paid_unit_price)} |"
         for line in facts.lines
     )
     deal = f" · [deal i HubSpot]({facts.deal_url})" if facts.deal_url else ""
+    sold = (
+        f"Ingen avtale solgt av en selger finnes i Dealbuilder: 36-månedersregelen regnes fra den eldste signerte "
+        f"avtalen, signert **{format_date(facts.sold_signed_on)}**."
+        if facts.sold_is_fallback
+        else f"Solgt avtale signert **{format_date(facts.sold_signed_on)}** (36-månedersregelen regnes herfra)."
+    )
     return (
-        f"## Godkjenn reforhandling: {facts.company_name}\n\n"
+        f"## Godkjenn reforhandling: {md_text(facts.company_name)}\n\n"
         f"{problems}"
-        f"Sak **{facts.case_key}**, godkjenning nr. {facts.attempt}. Org.nr. {facts.org_number}. "
-        f"Signerer: **{facts.signer_name}** ({facts.signer_email}, "
-        f"{facts.signer_phone or '**mangler mobilnummer: ingen SMS**'}).\n\n"
+        f"Sak **{facts.case_key}**, godkjenning nr. {facts.attempt}. Org.nr. {md_text(facts.org_number)}. "
+        f"Signerer: **{md_text(facts.signer_name)}** ({md_text(facts.signer_email)}, "
+        f"{md_text(facts.signer_phone) if facts.signer_phone else NO_PHONE}).\n\n"
         "| | Før | Etter |\n|---|---|---|\n"
         f"| Lisenser | {facts.licences_before} | **{facts.licences_after}** |\n"
-        f"| Pris per lisens | {format_nok(facts.price_before)} | **{format_nok(facts.price_after)}** |\n\n"
-        f"Oppstartsdato **{facts.start_date.isoformat()}**, signeringsfrist **{facts.signing_deadline.isoformat()}** "
-        "(fornyes til 7 dager fra sending).\n\n"
-        "| Linje | Antall | Pris | Rabatt |\n|---|---|---|---|\n"
+        f"| Pris per lisens (det kunden betaler) | {format_nok(facts.price_before)} "
+        f"| **{format_nok(facts.price_after)}** |\n\n"
+        f"Oppstartsdato **{_day(facts.start_date)}**, signeringsfrist **{_day(facts.signing_deadline)}** "
+        "(fornyes til 7 dager fra sending). "
+        f"{sold}\n\n"
+        "Linjene i utkastet, slik Dealbuilder har dem:\n\n"
+        "| Linje | Antall | Pris | Rabatt | Kunden betaler |\n|---|---|---|---|---|\n"
         f"{lines}\n\n"
         f"[Se hele kontrakten]({facts.preview_url}){deal}\n\n"
-        "Slå på **approved** og skriv navnet ditt i **approver** for å sende kontrakten på e-post og SMS. "
-        "Endre **licences** eller **price_per_licence** for å rette utkastet (du blir spurt igjen); "
-        "la **approved** være av for å avvise (utkastet kanselleres og saken lukkes)."
+        "Slå på **Godkjent** og skriv navnet ditt i **Godkjent av** for å sende kontrakten på e-post og SMS. "
+        "Endre **Antall lisenser** eller **Pris per lisens** for å rette utkastet (du blir spurt igjen); "
+        "la **Godkjent** være av og skriv hvorfor i **Kommentar** for å avvise (utkastet kanselleres og saken lukkes)."
     )
 
 
@@ -70,23 +96,59 @@ def approval_problems(
     price_per_licence: Decimal | None,
     rejecting: bool = False,
     comment: str | None = None,
+    limits: RequestLimits | None = None,
+    approvers: Sequence[str] = (),
 ) -> list[str]:
-    """Why a submitted decision cannot be used as it is (empty when it can)."""
+    """Why a submitted decision cannot be used as it is (empty when it can); the same bounds as a request's."""
+    limits = limits or RequestLimits()
     problems = []
     if rejecting and not (comment or "").strip():
         # A rejection revokes the draft and closes the case: make sure it is meant, and say why on the ticket.
         problems.append(
-            "approved was off and nothing was corrected: to reject, write the reason in comment; "
-            "to send the contract, switch on approved"
+            "Godkjent var av og ingenting var rettet: for å avvise, skriv grunnen i Kommentar; "
+            "for å sende kontrakten, slå på Godkjent"
         )
     if not approver.strip():
-        problems.append("approver is empty; write your name so the decision can be traced")
-    if licences is not None and licences < 1:
-        problems.append(f"licences: got {licences}; give the corrected count as a whole number of at least 1")
-    if price_per_licence is not None and (
-        price_per_licence <= 0 or price_per_licence != price_per_licence.quantize(Decimal("0.01"))
-    ):
+        problems.append("Godkjent av er tom; skriv navnet ditt så avgjørelsen kan spores")
+    elif not may_decide(approver, approvers):
         problems.append(
-            f"price_per_licence: got {price_per_licence}; give the corrected NOK price above 0 with at most 2 decimals"
+            f"Godkjent av: {md_text(approver)} står ikke på listen over godkjennere; "
+            "be en godkjenner om å avgjøre saken"
         )
+    if licences is not None and (problem := licence_problem(licences, limits)):
+        problems.append(f"Antall lisenser: fikk {licences}; {problem}")
+    if price_per_licence is not None and (problem := price_problem(price_per_licence, limits)):
+        problems.append(f"Pris per lisens: fikk {md_text(price_per_licence)}; {problem}")
     return problems
+
+
+def may_decide(person: str, approvers: Sequence[str]) -> bool:
+    """True when `person` is on the approvers list (e-mails or names, without case); an empty list allows anyone."""
+    if not approvers:
+        return True
+    wanted = person.strip().casefold()
+    return any(wanted == allowed.strip().casefold() for allowed in approvers)
+
+
+def follow_up_description(case_key: str, company_name: str, outcome: str, raw_status: str) -> str:
+    """The Markdown above the form a person answers after a decline or expiry."""
+    cancelled = outcome == "CANCELED"
+    return (
+        f"## Kontrakten ble ikke signert: {outcome}\n\n"
+        f"{md_text(company_name)}, sak **{case_key}**, status hos Dealbuilder: `{md_text(raw_status)}`.\n\n"
+        + (
+            "Kontrakten er kansellert i Dealbuilder og kan ikke sendes på nytt: velg **cancel** for å lukke saken."
+            if cancelled
+            else "Velg **extend_and_resend** for å gi kunden 7 nye dager og sende på nytt, "
+            "eller **cancel** for å kansellere kontrakten og lukke saken."
+        )
+    )
+
+
+def licence_confirmation_description(customer_id: str, licences: int, *, retry: bool) -> str:
+    """The Markdown above the form that confirms a licence count set by hand in Avonova Digital."""
+    return (
+        f"## Sett antall lisenser i Avonova Digital\n\nKunde (org.nr.) **{md_text(customer_id)}**: "
+        f"sett antall tilganger til **{licences}**, og bekreft her med samme tall og navnet ditt."
+        + ("\n\n> Forrige bekreftelse hadde et annet tall eller manglet navn." if retry else "")
+    )

@@ -6,9 +6,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from models.agreement import Agreement
+from models.agreement import Agreement, ContractLine
+
+__all__ = ["Contract", "ContractDraft", "ContractLine", "ContractPreview", "ContractState", "Signer"]
 
 
 class ContractState(StrEnum):
@@ -23,15 +25,6 @@ class ContractState(StrEnum):
 
 # A contract in one of these still waits for the signer.
 WAITING_STATES = frozenset({ContractState.DRAFT, ContractState.SENT, ContractState.VIEWED})
-
-
-class ContractLine(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    name: str
-    quantity: int
-    unit_price: Decimal
-    discount_percent: Decimal = Decimal("0")
 
 
 class Signer(BaseModel):
@@ -79,11 +72,21 @@ class Contract(BaseModel):
     price_per_licence: Decimal | None = None
     updated_at: datetime | None = None
 
+    def without_links(self) -> Contract:
+        """The contract without its signing links: task results are persisted, and a link lets anyone sign."""
+        return self.model_copy(update={"signing_urls": ()})
+
 
 class ContractPreview(BaseModel):
+    """The draft as Dealbuilder holds it, read back for the approval form: what a person approves is what is sent."""
+
     model_config = ConfigDict(frozen=True)
 
     contract_id: str
     url: str
-    html: str
-    summary: str = Field(description="a short plain-text summary for the approval form")
+    lines: tuple[ContractLine, ...]
+    signer: Signer | None = None
+    start_date: date | None = None
+    signing_deadline: date | None = None
+    sender: str = ""
+    booker: str = ""

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
+from models.change import ChangeSummary
 from models.mail import MailMessage
 
 
@@ -109,101 +110,82 @@ def _change_rows(
     ]
 
 
-def sales_registration_message(
-    *,
-    case_key: str,
-    company_name: str,
-    org_number: str,
-    licences_before: int,
-    licences_after: int,
-    price_before: Decimal,
-    price_after: Decimal,
-    start_date: date,
-    original_signed_on: date,
-    new_signed_on: date,
-    deal_url: str,
-    recipient: str,
-    months: int = 36,
-) -> MailMessage:
-    """Ask the sales-registration contact to register an upward renegotiation as a sale."""
-    rows = _change_rows(
-        company_name=company_name,
-        org_number=org_number,
-        licences_before=licences_before,
-        licences_after=licences_after,
-        price_before=price_before,
-        price_after=price_after,
-        start_date=start_date,
+def _summary_rows(summary: ChangeSummary) -> list[tuple[str, str]]:
+    return _change_rows(
+        company_name=summary.company_name,
+        org_number=summary.org_number,
+        licences_before=summary.licences_before,
+        licences_after=summary.licences_after,
+        price_before=summary.price_before,
+        price_after=summary.price_after,
+        start_date=summary.start_date,
     )
-    rows += [
-        ("Opprinnelig avtale signert", format_date(original_signed_on)),
-        ("Ny avtale signert", format_date(new_signed_on)),
-        ("Deal i HubSpot", deal_url),
+
+
+def sold_agreement_label(summary: ChangeSummary) -> str:
+    """The row label of the date the 36-month rule used, saying when it is not a sold agreement's."""
+    if summary.sold_is_fallback:
+        return "Eldste signerte avtale (ingen solgt avtale funnet)"
+    return "Solgt avtale signert"
+
+
+def sales_registration_message(summary: ChangeSummary, *, recipient: str, months: int = 36) -> MailMessage:
+    """Ask the sales-registration contact to register an upward renegotiation as a sale."""
+    rows = [
+        *_summary_rows(summary),
+        (sold_agreement_label(summary), format_date(summary.sold_signed_on)),
+        ("Ny avtale signert", format_date(summary.signed_on)),
+        ("Deal i HubSpot", summary.deal_url),
     ]
+    basis = (
+        "Ingen avtale solgt av en selger ble funnet i Dealbuilder, så den eldste signerte avtalen er brukt"
+        if summary.sold_is_fallback
+        else "Avtalen en selger solgte"
+    )
     intro = (
-        f"{company_name} har signert en reforhandlet avtale om Avonova Assist med flere lisenser. "
-        f"Den opprinnelige avtalen er signert for mindre enn {months} måneder siden, så salget skal registreres."
+        f"{summary.company_name} har signert en reforhandlet avtale om Avonova Assist med flere lisenser. "
+        f"{basis} er signert for mindre enn {months} måneder siden, så salget skal registreres."
     )
     return _compose(
         kind="sales-registration",
-        case_key=case_key,
+        case_key=summary.case_key,
         recipient=recipient,
-        subject=f"Salgsregistrering: {company_name} – {licences_before} → {licences_after} lisenser",
+        subject=(
+            f"Salgsregistrering: {summary.company_name} – {summary.licences_before} → {summary.licences_after} lisenser"
+        ),
         intro=intro,
         rows=rows,
         closing_text="Registrer salget på dealen i HubSpot.",
-        closing_html=f"Registrer salget på {_link(deal_url, 'dealen i HubSpot')}.",
+        closing_html=f"Registrer salget på {_link(summary.deal_url, 'dealen i HubSpot')}.",
         signer="Kundesenteret",
     )
 
 
-def csc_handover_message(
-    *,
-    case_key: str,
-    company_name: str,
-    org_number: str,
-    licences_before: int,
-    licences_after: int,
-    price_before: Decimal,
-    price_after: Decimal,
-    start_date: date,
-    original_signed_on: date,
-    new_signed_on: date,
-    deal_url: str,
-    recipient: str,
-) -> MailMessage:
+def csc_handover_message(summary: ChangeSummary, *, recipient: str) -> MailMessage:
     """Hand a large downward adjustment over to the customer success centre."""
-    reduction = licences_before - licences_after
-    rows = _change_rows(
-        company_name=company_name,
-        org_number=org_number,
-        licences_before=licences_before,
-        licences_after=licences_after,
-        price_before=price_before,
-        price_after=price_after,
-        start_date=start_date,
-    )
-    rows += [
-        ("Nedjustering", f"{reduction} lisenser"),
-        ("Opprinnelig avtale signert", format_date(original_signed_on)),
-        ("Ny avtale signert", format_date(new_signed_on)),
-        ("Deal i HubSpot", deal_url),
+    removed = summary.licences_before - summary.licences_after
+    rows = [
+        *_summary_rows(summary),
+        ("Nedjustering", f"{removed} lisenser"),
+        ("Ny avtale signert", format_date(summary.signed_on)),
+        ("Deal i HubSpot", summary.deal_url),
     ]
     intro = (
-        f"{company_name} har signert en reforhandlet avtale om Avonova Assist som reduserer antall lisenser "
-        f"med {reduction}. Saken overleveres til CSC for oppfølging av kunden."
+        f"{summary.company_name} har signert en reforhandlet avtale om Avonova Assist som reduserer antall lisenser "
+        f"med {removed}. Saken overleveres til CSC for oppfølging av kunden."
     )
     return _compose(
         kind="csc-handover",
-        case_key=case_key,
+        case_key=summary.case_key,
         recipient=recipient,
         subject=(
-            f"Overlevering til CSC: {company_name} – nedjustering fra {licences_before} til {licences_after} lisenser"
+            f"Overlevering til CSC: {summary.company_name} – nedjustering fra {summary.licences_before} "
+            f"til {summary.licences_after} lisenser"
         ),
         intro=intro,
         rows=rows,
         closing_text="",
-        closing_html=f"Se {_link(deal_url, 'dealen i HubSpot')}.",
+        closing_html=f"Se {_link(summary.deal_url, 'dealen i HubSpot')}.",
         signer="Kundesenteret",
     )
 

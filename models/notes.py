@@ -2,41 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
-
+from models.change import ChangeSummary, CompletionPlan
 from models.messages import format_date, format_nok
-from models.rules import Route
+from models.rules import Direction, Route, RoutingBasis
 
-ROUTE_TEXT = {
-    Route.INVOICE_SERVICE: "Nedjusteringen håndteres av Invoice service; ticketen er tildelt dem.",
-    Route.CSC: "Nedjusteringen er stor og er overført til CSC; ticketen er tildelt CSC.",
+BASIS_TEXT = {
+    RoutingBasis.REDUCTION: "antall lisenser som fjernes",
+    RoutingBasis.CUSTOMER_SIZE: "kundens antall lisenser før endringen",
 }
 
 
-def invoice_note(
-    *,
-    case_key: str,
-    licences_before: int,
-    licences_after: int,
-    price_before: Decimal,
-    price_after: Decimal,
-    start_before: date | None,
-    start_date: date,
-    signed_on: date,
-    route: Route | None,
-) -> str:
+def _route_text(plan: CompletionPlan) -> str:
+    if plan.route is Route.CSC:
+        return (
+            f"Nedjusteringen ({plan.removed} lisenser) er stor og er overført til CSC; ticketen er tildelt CSC "
+            f"(fordelingen regnes etter {BASIS_TEXT[plan.routing_basis]})."
+        )
+    if plan.direction is Direction.DOWN:
+        return (
+            f"Nedjusteringen ({plan.removed} lisenser) håndteres av ordre/faktura (Invoice service); ticketen er "
+            f"tildelt dem (fordelingen regnes etter {BASIS_TEXT[plan.routing_basis]})."
+        )
+    return "Ticketen er tildelt ordre/faktura (Invoice service)."
+
+
+def invoice_note(summary: ChangeSummary, plan: CompletionPlan) -> str:
     """Tell order/invoice what changed in the customer's agreement: price, licence count, start date."""
-    before = format_date(start_before) if start_before else "ukjent"
-    lines = [
-        f"Reforhandling signert {format_date(signed_on)} (sak {case_key}). Til ordre/faktura:",
-        f"Antall lisenser: {licences_before} → {licences_after}",
-        f"Pris per lisens: {format_nok(price_before)} → {format_nok(price_after)}",
-        f"Oppstartsdato: {before} → {format_date(start_date)}",
-    ]
-    if route is not None:
-        lines.append(ROUTE_TEXT[route])
-    return "\n".join(lines)
+    before = format_date(summary.start_before) if summary.start_before else "ukjent"
+    return "\n".join(
+        [
+            f"Reforhandling signert {format_date(summary.signed_on)} (sak {summary.case_key}). Til ordre/faktura:",
+            f"Antall lisenser: {summary.licences_before} → {summary.licences_after}",
+            f"Pris per lisens: {format_nok(summary.price_before)} → {format_nok(summary.price_after)}",
+            f"Oppstartsdato: {before} → {format_date(summary.start_date)}",
+            _route_text(plan),
+        ]
+    )
 
 
 def rejection_note(*, case_key: str, approver: str, comment: str | None) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
@@ -44,13 +44,49 @@ def _digits(field: str, value: object, hint: str) -> str:
     raise _fail(field, value, hint)
 
 
+class RequestLimits(BaseModel):
+    """Upper bounds of a request and of an approval form's corrections (settings, with these defaults)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_licences: int = 100_000
+    # What the case store's Numeric(12, 2) column holds comfortably, and far above any real licence price.
+    max_price_per_licence: Decimal = Decimal("100000")
+    max_start_days_ahead: int = 366
+
+
+def licence_problem(value: object, limits: RequestLimits) -> str | None:
+    """Why `value` is not a usable new licence count (None when it is)."""
+    if value == 0:
+        return "0 licences ends the agreement: a termination is not a renegotiation; give at least 1"
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        return "give the new number of licences as a whole number of at least 1"
+    if value > limits.max_licences:
+        return f"give at most {limits.max_licences} licences (a larger count needs a person to check the request)"
+    return None
+
+
+def price_problem(value: Decimal, limits: RequestLimits) -> str | None:
+    """Why `value` is not a usable price per licence (None when it is)."""
+    if not value.is_finite() or value <= 0:
+        return "give the new price per licence in NOK, above 0"
+    if value > limits.max_price_per_licence:
+        return f"give at most {limits.max_price_per_licence} NOK per licence"
+    exponent = value.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -RenegotiationRequest.PRICE_PLACES:
+        return "give the price with at most 2 decimals"
+    return None
+
+
 class RenegotiationRequest(BaseModel):
     """A request to renegotiate one customer's agreement (new licence count and price).
 
-    The start date may not lie before today. Rules take `today` as an argument, so this check needs it too:
-    pass it in the validation context, `RenegotiationRequest.model_validate(data, context={"today": today})`,
-    or use the shorthand `RenegotiationRequest.parse(data, today=today)`. Without a `today` in the context
-    (plain construction, reading a stored request back) every other check still runs.
+    The start date may go back to the first day of the current month and at most a year ahead. Rules take `today`
+    as an argument, so this check needs it too: pass it in the validation context,
+    `RenegotiationRequest.model_validate(data, context={"today": today})`, or use the shorthand
+    `RenegotiationRequest.parse(data, today=today)`. Without a `today` in the context (plain construction,
+    reading a stored request back) every other check still runs. Bounds come from `RequestLimits` in the context
+    under "limits" (defaults otherwise).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -62,13 +98,30 @@ class RenegotiationRequest(BaseModel):
     start_date: date | None = None
     agent_email: EmailStr
     company_id: str | None = None
+    # The signer's name, to create the HubSpot contact when no contact has `signer_email`.
+    signer_name: str | None = None
 
     PRICE_PLACES: ClassVar[int] = 2
 
     @classmethod
-    def parse(cls, data: dict[str, Any], *, today: date) -> RenegotiationRequest:
-        """Validate `data`, refusing a start date before `today`."""
-        return cls.model_validate(data, context={"today": today})
+    def parse(cls, data: dict[str, Any], *, today: date, limits: RequestLimits | None = None) -> RenegotiationRequest:
+        """Validate `data` against `today`'s start-date window and the limits."""
+        return cls.model_validate(data, context={"today": today, "limits": limits or RequestLimits()})
+
+    @field_validator("signer_name", mode="before")
+    @classmethod
+    def _signer_name(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise _fail("signer_name", value, "give the signer's first and last name")
+        # A name is one line: a line break or control character would end up in e-mail headers and forms.
+        name = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+        if not name:
+            return None
+        if len(name) > 200:
+            raise _fail("signer_name", value, "give the signer's first and last name, at most 200 characters")
+        return name
 
     @field_validator("ticket_id", mode="before")
     @classmethod
@@ -97,24 +150,26 @@ class RenegotiationRequest(BaseModel):
 
     @field_validator("licences", mode="before")
     @classmethod
-    def _licences(cls, value: object) -> int:
+    def _licences(cls, value: object, info: ValidationInfo) -> int:
         hint = "give the new number of licences as a whole number of at least 1"
         # bool is an int subclass and a float may hide a fraction: accept only whole numbers, as int or digits.
-        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() and len(value) < 20:
             count = int(value.strip())
         elif isinstance(value, int) and not isinstance(value, bool):
             count = value
         else:
             raise _fail("licences", value, hint)
-        if count < 1:
-            raise _fail("licences", value, hint)
+        problem = licence_problem(count, _limits(info))
+        if problem:
+            raise _fail("licences", value, problem)
         return count
 
     @field_validator("price_per_licence", mode="before")
     @classmethod
-    def _price(cls, value: object) -> Decimal:
+    def _price(cls, value: object, info: ValidationInfo) -> Decimal:
         hint = "give the new price per licence in NOK, above 0 with at most 2 decimals and a dot, like 450 or 449.50"
-        if isinstance(value, bool):
+        # Exponent notation (1e3) is valid for Decimal but never what a person typing a price meant.
+        if isinstance(value, bool) or (isinstance(value, str) and any(ch in value for ch in "eE")):
             raise _fail("price_per_licence", value, hint)
         if isinstance(value, Decimal):
             price = value
@@ -131,6 +186,9 @@ class RenegotiationRequest(BaseModel):
             raise _fail("price_per_licence", value, hint)
         if not price.is_finite() or price <= 0:
             raise _fail("price_per_licence", value, hint)
+        limits = _limits(info)
+        if price > limits.max_price_per_licence:
+            raise _fail("price_per_licence", value, f"give at most {limits.max_price_per_licence} NOK per licence")
         exponent = price.as_tuple().exponent
         if isinstance(exponent, int) and exponent < -cls.PRICE_PLACES:
             # 450.500 has three places but only two significant ones; normalize before judging.
@@ -163,14 +221,25 @@ class RenegotiationRequest(BaseModel):
         if today is not None and (isinstance(today, datetime) or not isinstance(today, date)):
             # A caller's mistake, not bad input: TypeError is not turned into a ValidationError.
             raise TypeError(f"context 'today' must be a date, got {today!r}")
-        if today is not None and start < today:
+        if today is None:
+            return start
+        earliest = today.replace(day=1)
+        if start < earliest:
             raise _fail(
                 "start_date",
                 start,
-                f"the start date may not be before today ({today.isoformat()}); give today or a later date, "
-                "or leave it out to start on the day the contract is sent",
+                f"the start date may go back to the first day of this month ({earliest.isoformat()}), no further; "
+                "give that or a later date, or leave it out to start on the day the contract is sent",
             )
+        latest = today + timedelta(days=_limits(info).max_start_days_ahead)
+        if start > latest:
+            raise _fail("start_date", start, f"the start date may be at most {latest.isoformat()}; check the year")
         return start
+
+
+def _limits(info: ValidationInfo) -> RequestLimits:
+    limits = info.context.get("limits") if isinstance(info.context, dict) else None
+    return limits if isinstance(limits, RequestLimits) else RequestLimits()
 
 
 def describe_errors(error: ValidationError) -> str:
@@ -198,3 +267,18 @@ class Terms(BaseModel):
 
     licences: int
     price_per_licence: Decimal
+
+
+class NothingToRenegotiate(ValueError):
+    """The request asks for the licences and price the customer already has."""
+
+
+def check_something_changes(
+    *, licences_before: int, paid_before: Decimal, licences_after: int, price_after: Decimal
+) -> None:
+    """Refuse a request that changes neither the licence count nor the price the customer pays."""
+    if licences_before == licences_after and paid_before == price_after:
+        raise NothingToRenegotiate(
+            f"nothing to renegotiate: the customer already has {licences_after} licences at {price_after} NOK; "
+            "give a new licence count or a new price"
+        )

@@ -21,10 +21,17 @@ class Direction(StrEnum):
 
 
 class Route(StrEnum):
-    """Who handles a downward adjustment."""
+    """Who gets the ticket after the signature: order/invoice, or CSC for a large reduction."""
 
     INVOICE_SERVICE = "invoice_service"
     CSC = "csc"
+
+
+class RoutingBasis(StrEnum):
+    """How "under/over 10 licences" in the routing rule is read (DOMAIN.md, "Decisions")."""
+
+    REDUCTION = "reduction"  # the number of licences removed
+    CUSTOMER_SIZE = "customer_size"  # the customer's current licence count
 
 
 def _check_date(name: str, value: object) -> date:
@@ -102,16 +109,22 @@ def reduction(current: int, new: int) -> int:
 
 
 def route_downward_adjustment(
-    current: int, new: int, *, min_reduction: int = 10, max_share: Decimal = Decimal("0.20")
+    current: int,
+    new: int,
+    *,
+    min_reduction: int = 10,
+    max_share: Decimal = Decimal("0.20"),
+    basis: RoutingBasis = RoutingBasis.REDUCTION,
 ) -> Route:
-    """Return who handles a downward adjustment: invoice service for small reductions, else CSC."""
+    """Return who handles a downward adjustment: invoice service below `min_reduction` licences (removed, or the
+    customer's count, by `basis`) or while under `max_share` of the current count is removed, else CSC."""
     removed = reduction(current, new)
     if isinstance(min_reduction, bool) or not isinstance(min_reduction, int) or min_reduction < 0:
         raise ValueError(f"min_reduction must be a whole number of licences, 0 or more, got {min_reduction!r}")
     # A float share would bring binary rounding into an exact threshold comparison.
     if not isinstance(max_share, Decimal) or not Decimal(0) < max_share <= Decimal(1):
         raise ValueError(f"max_share must be a Decimal above 0 and at most 1, got {max_share!r}")
-    if removed < min_reduction:
+    if (removed if basis is RoutingBasis.REDUCTION else current) < min_reduction:
         return Route.INVOICE_SERVICE
     if Decimal(removed) / Decimal(current) < max_share:
         return Route.INVOICE_SERVICE

@@ -18,3 +18,15 @@ def signature_outcome(contract: Contract | None, *, deadline: date | None, today
     if deadline is not None and today > deadline:
         return ContractState.EXPIRED
     return None
+
+
+def verified_outcome(claimed: ContractState, contract: Contract) -> ContractState | None:
+    """What a resumed run acts on: the contract's state as Dealbuilder reports it now, never the resume's claim.
+
+    A claimed expiry of a contract still out is taken (the deadline is our own rule, and it only asks a person to
+    decide); any other claim about a contract still out is refused (None) and the run waits again."""
+    if contract.state not in WAITING_STATES:
+        return contract.state
+    if claimed is ContractState.EXPIRED:
+        return ContractState.EXPIRED
+    return None

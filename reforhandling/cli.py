@@ -9,7 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from reforhandling.cli_sandbox import sandbox_app
-from reforhandling.settings import Settings, get_settings
+from reforhandling.settings import Settings, get_settings, request_limits
 
 app = typer.Typer(
     help="Renegotiate Avonova Assist agreements across HubSpot, Dealbuilder and Avonova Digital.",
@@ -86,15 +86,20 @@ def start(
         str | None, typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
     ] = None,
     company: Annotated[str | None, typer.Option(help="HubSpot company id, when the ticket has none.")] = None,
+    signer_name: Annotated[
+        str | None, typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
+    ] = None,
 ) -> None:
     """Start a renegotiation case from the deployment and print its run link."""
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import temporary_settings
 
     from models.renegotiation import RenegotiationRequest, describe_errors
     from reforhandling.clock import local_today
-    from reforhandling.starting import request_from_options, run_url, start_case
-    from store.case_store import CaseStore, OpenCaseExists
+    from reforhandling.prefect_auth import client_settings
+    from reforhandling.starting import preflight, request_from_options, run_url, start_case
+    from reforhandling.wiring import build_runtime
+    from store.case_store import OpenCaseExists
 
     settings = _settings()
     data = request_from_options(
@@ -105,16 +110,23 @@ def start(
         agent_email=agent,
         start_date=start_date,
         company_id=company,
+        signer_name=signer_name,
     )
     try:
-        request = RenegotiationRequest.parse(data, today=local_today(settings.routine.timezone))
+        request = RenegotiationRequest.parse(
+            data, today=local_today(settings.routine.timezone), limits=request_limits(settings.routine)
+        )
     except ValidationError as error:
         typer.echo(f"Nothing was started; fix these and run again:\n{describe_errors(error)}", err=True)
         raise typer.Exit(2) from error
-    store = CaseStore(settings.effective_database_url)
+    runtime = build_runtime(settings)
+    problems = preflight(request, runtime=runtime)
+    if problems:
+        typer.echo("Nothing was started; fix these and run again:\n" + "\n".join(problems), err=True)
+        raise typer.Exit(2)
     try:
-        with temporary_settings({PREFECT_API_URL: settings.prefect.api_url}), get_client(sync_client=True) as client:
-            started = start_case(request, settings=settings, store=store, client=client, actor=agent)
+        with temporary_settings(client_settings(settings)), get_client(sync_client=True) as client:
+            started = start_case(request, settings=settings, store=runtime.store, client=client, actor=agent)
     except OpenCaseExists as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
@@ -130,16 +142,17 @@ def cancel(
 ) -> None:
     """Cancel an open case: stop its run, revoke its unsigned contract, note it on the ticket, close the case."""
     from prefect.client.orchestration import get_client
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import temporary_settings
 
     from reforhandling.cancelling import CannotCancel, cancel_case
+    from reforhandling.prefect_auth import client_settings
     from reforhandling.wiring import build_runtime
     from store.case_store import CaseNotFound
 
     settings = _settings()
     runtime = build_runtime(settings)
     try:
-        with temporary_settings({PREFECT_API_URL: settings.prefect.api_url}), get_client(sync_client=True) as client:
+        with temporary_settings(client_settings(settings)), get_client(sync_client=True) as client:
             cancelled = cancel_case(case_key, reason=reason, runtime=runtime, client=client, actor=actor)
     except (CannotCancel, CaseNotFound) as error:
         typer.echo(str(error), err=True)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from models.case import CLOSED_STATES, CaseState
 from models.renegotiation import RenegotiationRequest
+from reforhandling.prefect_auth import auth_string
 from reforhandling.prefect_stack import PrefectStack, prefect_env
 from reforhandling.settings import Settings
 from sandbox import records
@@ -45,7 +46,7 @@ class DemoCase:
 def demo_cases(settings: Settings) -> list[DemoCase]:
     routine = settings.routine
     return [
-        DemoCase("increase within 36 months", "5001", 55, None, routine.sales_registration_recipient),
+        DemoCase("increase within 36 months", "5001", 55, "invoice_service", routine.sales_registration_recipient),
         DemoCase("small reduction", "5002", 54, "invoice_service", None),
         DemoCase("large reduction", "5003", 70, "csc", routine.csc_recipient),
     ]
@@ -66,8 +67,9 @@ def run_demo(settings: Settings, *, poll_seconds: int) -> int:
     with SandboxStack.start(settings, free_ports=True) as sandboxes:
         settings = sandboxes.configure(settings)
         # This process's Prefect client talks to the demo's server (Prefect reads its settings on import).
-        os.environ.update(prefect_env(settings, root / "prefect"))
-        stack = PrefectStack(settings, root / "prefect", root / "logs")
+        auth, _ = auth_string(settings, create=True)
+        os.environ.update(prefect_env(settings, root / "prefect", auth=auth))
+        stack = PrefectStack(settings, root / "prefect", root / "logs", auth=auth)
         try:
             began = time.monotonic()
             stack.start_server()
@@ -131,7 +133,7 @@ def _drive(settings: Settings, sandboxes: SandboxStack, cases: list[DemoCase]) -
                 pause_key = run.state.state_details.pause_key if run.state and run.state.is_paused() else None
                 if pause_key == "approval-1" and case.case_key not in approved:
                     # Exactly what the UI's Resume dialog sends.
-                    answer = {"approved": True, "approver": "Demo (Prefect API)"}
+                    answer = {"approved": True, "approver": "Ola Kundeservice"}
                     result = client.resume_flow_run(run.id, run_input=answer)
                     # Just after suspending, a run may not have stored its form yet: refused, we answer again.
                     if result.status == SetStateStatus.ACCEPT:

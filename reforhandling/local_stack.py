@@ -9,6 +9,7 @@ from uuid import UUID
 
 from models.case import CLOSED_STATES
 from models.renegotiation import RenegotiationRequest
+from reforhandling.prefect_auth import AUTH_FILE, auth_string
 from reforhandling.prefect_stack import PrefectStack, prefect_env
 from reforhandling.settings import Settings
 from sandbox.kit import wait_for_stop_signal
@@ -22,7 +23,8 @@ EXAMPLE_LICENCES = 55
 
 def run_up(settings: Settings) -> None:
     data = settings.data_dir
-    os.environ.update(prefect_env(settings, data / "prefect"))
+    auth, made = auth_string(settings, create=True)
+    os.environ.update(prefect_env(settings, data / "prefect", auth=auth))
     try:
         started = SandboxStack.start(settings, free_ports=False, state_dir=data / "sandboxes")
     except OSError as error:
@@ -33,7 +35,7 @@ def run_up(settings: Settings) -> None:
         ) from error
     with started as sandboxes:
         settings = sandboxes.configure(settings)
-        stack = PrefectStack(settings, data / "prefect", data / "logs")
+        stack = PrefectStack(settings, data / "prefect", data / "logs", auth=auth)
         try:
             print(f"Starting the Prefect server at {settings.prefect.ui_url} (logs in {data / 'logs'}) ...")
             stack.start_server()
@@ -41,7 +43,10 @@ def run_up(settings: Settings) -> None:
             stack.wait_for_deployment(settings.prefect.flow_deployment)
             run_id = _example_case(settings)
             print()
-            print(f"Prefect UI:          {settings.prefect.ui_url}")
+            print(f"Prefect UI:          {settings.prefect.ui_url}  (log in at /login with the Prefect password)")
+            if made and auth:
+                # Shown this once; it stays in the data dir for `reforhandling start`, `cancel` and the next `up`.
+                print(f"Prefect password:    {auth}  (kept in {data / AUTH_FILE})")
             print(f"Example case:        {settings.prefect.ui_url}/runs/flow-run/{run_id}  (Resume = approve)")
             print(f"Signing pages:       {sandboxes.urls['dealbuilder']}/sign/  (after approval)")
             print(f"E-mails received:    {sandboxes.urls['smtp_messages']}")

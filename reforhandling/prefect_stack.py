@@ -3,7 +3,9 @@ process for the two deployments, both child processes that stop with us."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -12,13 +14,18 @@ from pathlib import Path
 
 import httpx
 
+from reforhandling.prefect_auth import basic_auth_header
 from reforhandling.settings import PROJECT_ROOT, Settings
 
 
-def prefect_env(settings: Settings, prefect_home: Path, *, poll_seconds: int = 2) -> dict[str, str]:
-    """Prefect's own settings for the server, the serve process and this process's client."""
+def prefect_env(
+    settings: Settings, prefect_home: Path, *, poll_seconds: int = 2, auth: str | None = None
+) -> dict[str, str]:
+    """Prefect's own settings for the server, the serve process and this process's client; with `auth`, the API
+    and the UI ask for it (HTTP basic auth) and every client of ours sends it."""
     api_url = settings.prefect.api_url
-    return {
+    protected = {"PREFECT_SERVER_API_AUTH_STRING": auth, "PREFECT_API_AUTH_STRING": auth} if auth else {}
+    return protected | {
         "PREFECT_HOME": str(prefect_home),
         "PREFECT_API_URL": api_url,
         "PREFECT_UI_API_URL": api_url,
@@ -30,6 +37,11 @@ def prefect_env(settings: Settings, prefect_home: Path, *, poll_seconds: int = 2
         "PREFECT_RUNNER_POLL_FREQUENCY": str(poll_seconds),
         "PREFECT_LOGGING_LEVEL": "INFO",
     }
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -56,11 +68,13 @@ class PrefectStack:
     settings: Settings
     prefect_home: Path
     log_dir: Path
+    auth: str | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, **prefect_env(self.settings, self.prefect_home), **settings_env(self.settings)}
+        prefect = prefect_env(self.settings, self.prefect_home, auth=self.auth)
+        return {**os.environ, **prefect, **settings_env(self.settings)}
 
     def start_server(self, timeout: float = 90.0) -> None:
         """Start `prefect server start` and wait until its API answers."""
@@ -99,28 +113,36 @@ class PrefectStack:
         url = f"{self.settings.prefect.api_url}/deployments/name/{name}"
         while time.monotonic() < deadline:
             self.check_alive()
-            response = httpx.get(url, timeout=5)
+            response = httpx.get(url, timeout=5, headers=basic_auth_header(self.auth))
             if response.status_code == 200:
                 return str(response.json()["id"])
             time.sleep(0.5)
         raise RuntimeError(f"deployment {name} was not registered within {timeout:.0f}s; see {self.log_dir}")
 
     def stop(self) -> None:
+        """Stop serve and its flow-run processes first, then the server (a run left alone keeps calling a dead
+        API); each child leads its own process group, so the whole group goes, grandchildren included."""
         for process in reversed(self.processes.values()):
-            if process.poll() is None:
-                process.terminate()
-        for process in reversed(self.processes.values()):
+            _signal_group(process, signal.SIGTERM)
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                _signal_group(process, signal.SIGKILL)
+                process.wait(timeout=5)
+            # A flow-run process may outlive its parent serve; it is still in the group.
+            _signal_group(process, signal.SIGKILL)
         self.processes.clear()
 
     def _spawn(self, name: str, command: list[str]) -> None:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with (self.log_dir / f"{name}.log").open("ab") as log:
             self.processes[name] = subprocess.Popen(
-                command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+                command,
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
 
     def check_alive(self) -> None:

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.renegotiation import RequestLimits
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Values a secret may hold only on the local stack; production refuses to start with any of them.
@@ -25,6 +27,10 @@ class HubSpotSettings(BaseModel):
     read_timeout: float = 10.0
     max_attempts: int = 5
     backoff_seconds: float = 0.5
+    # After a create went unanswered (read timeout, dropped connection, 502/504), wait this long before looking for
+    # it: longer than HubSpot can still be working on a request we gave up on. Only creates HubSpot cannot refuse
+    # as duplicates wait (notes); contacts and deals carry a unique value and a second create is answered 409.
+    settle_seconds: float = 30.0
 
 
 class RoutineSettings(BaseModel):
@@ -53,7 +59,25 @@ class RoutineSettings(BaseModel):
     # Thresholds (DOMAIN.md, "Decisions").
     min_reduction: int = 10
     max_share: Decimal = Decimal("0.20")
+    # "reduction": under/over 10 licences is the size of the reduction; "customer_size": the customer's current count.
+    routing_basis: Literal["reduction", "customer_size"] = "reduction"
     sales_registration_months: int = 36
+    # Upper bounds of a request and of an approval form's corrections.
+    max_licences: int = 100_000
+    max_price_per_licence: Decimal = Decimal("100000")
+    max_start_days_ahead: int = 366
+    # Who may approve, correct, reject or decide (e-mails or names, compared without case); empty: anyone.
+    # The defaults are the local stack's seeded agents; production sets its own.
+    approvers: list[str] = Field(
+        default_factory=lambda: [
+            "Ola",
+            "Ola Kundeservice",
+            "agent@avonova.example",
+            "Ingrid",
+            "Ingrid Kundeservice",
+            "agent2@avonova.example",
+        ]
+    )
     # Recipients and targets.
     sales_registration_recipient: str = "salgsregistrering@avonova.example"
     invoice_service_owner: str = "invoice.service@avonova.example"
@@ -71,6 +95,9 @@ class DealbuilderSettings(BaseModel):
     read_timeout: float = 15.0
     max_attempts: int = 4
     backoff_seconds: float = 0.5
+    # After a write went unanswered (read timeout, dropped connection, 502/504), wait this long before reading
+    # whether it happened: longer than Dealbuilder can still be working on a request we gave up on.
+    settle_seconds: float = 30.0
     # Dealbuilder's raw statuses -> our neutral states; anything else is logged and treated as waiting.
     status_map: dict[str, str] = Field(
         default_factory=lambda: {
@@ -98,6 +125,8 @@ class LicenceSettings(BaseModel):
     read_timeout: float = 10.0
     max_attempts: int = 4
     backoff_seconds: float = 0.5
+    # After a write went unanswered, wait this long before reading whether it landed (see DealbuilderSettings).
+    settle_seconds: float = 30.0
 
 
 class MailSettings(BaseModel):
@@ -108,7 +137,12 @@ class MailSettings(BaseModel):
     username: str | None = None
     password: SecretStr | None = None
     sender: str = "kundesenter@avonova.example"
-    timeout: float = 10.0
+    timeout: float = 10.0  # for the answer to each command
+    # The answer to a whole message may take longer: the server checks and stores it first. A client that gives up
+    # sooner is how a message gets delivered twice (RFC 1047); RFC 5321 4.5.3.2.6 suggests 10 minutes.
+    data_timeout: float = 600.0
+    max_attempts: int = 3
+    backoff_seconds: float = 0.5
     # The SMTP sandbox's HTTP listing of what it received.
     sandbox_http_port: int = 8784
 
@@ -119,6 +153,9 @@ class PrefectSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 4200
     poll_interval_seconds: int = 300
+    # HTTP basic auth for the whole Prefect API and UI (PREFECT_SERVER_API_AUTH_STRING / PREFECT_API_AUTH_STRING).
+    # Unset on the local stack: `up` makes one and keeps it under the data dir.
+    auth_string: SecretStr | None = None
     work_pool: str = "reforhandling-process"
     flow_deployment: str = "renegotiate-agreement/renegotiate-agreement"
     poller_deployment: str = "poll-signatures/poll-signatures"
@@ -176,6 +213,8 @@ class Settings(BaseSettings):
             found["licences.token"] = self.licences.token
         if self.mail.username:
             found["mail.password"] = self.mail.password
+        if self.prefect.auth_string is not None:
+            found["prefect.auth_string"] = self.prefect.auth_string
         return found
 
     @property
@@ -187,6 +226,15 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'cases.db'}"
+
+
+def request_limits(routine: RoutineSettings) -> RequestLimits:
+    """The bounds of a request and of an approval form's corrections, from the routine settings."""
+    return RequestLimits(
+        max_licences=routine.max_licences,
+        max_price_per_licence=routine.max_price_per_licence,
+        max_start_days_ahead=routine.max_start_days_ahead,
+    )
 
 
 @lru_cache(maxsize=1)

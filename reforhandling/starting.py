@@ -6,10 +6,15 @@ from typing import Any
 
 from prefect.client.orchestration import SyncPrefectClient
 
+from adapters.errors import NotFoundError
+from models.agreement import NoAgreement, agreement_basis
 from models.case import Case, CaseState
-from models.renegotiation import RenegotiationRequest
+from models.org_number import InvalidOrgNumber, customer_org_number
+from models.renegotiation import NothingToRenegotiate, RenegotiationRequest, check_something_changes
 from reforhandling.settings import Settings
+from reforhandling.wiring import Runtime
 from store.case_store import CaseStore
+from tasks.enrichment import TicketNotReady, company_of
 
 
 def run_url(settings: Settings, flow_run_id: str) -> str:
@@ -37,3 +42,54 @@ def start_case(
 def request_from_options(**options: Any) -> dict[str, Any]:
     """The request's fields from command-line options, leaving out those not given."""
     return {name: value for name, value in options.items() if value is not None}
+
+
+def preflight(request: RenegotiationRequest, *, runtime: Runtime) -> list[str]:
+    """Read what a case would read, write nothing, and say what stops it: an unknown ticket or one outside the
+    renegotiation pipeline, an unknown company or signer, a missing or invalid org number, nothing to change."""
+    routine = runtime.settings.routine
+    try:
+        ticket = runtime.crm.read_ticket(ticket_id=request.ticket_id)
+    except NotFoundError:
+        return [f"ticket: HubSpot has no ticket {request.ticket_id}; check the id in the ticket's address"]
+    if ticket.pipeline != routine.ticket_pipeline:
+        return [
+            f"ticket: {request.ticket_id} is in the pipeline {ticket.pipeline!r}, not {routine.ticket_pipeline!r}; "
+            "start renegotiations from a ticket in that pipeline"
+        ]
+    problems: list[str] = []
+    try:
+        company = runtime.crm.read_company(
+            company_id=request.company_id or company_of(runtime.crm, ticket, request.signer_email)
+        )
+    except TicketNotReady as error:
+        return [f"company: {error.found}; give --company <HubSpot company id>"]
+    except NotFoundError as error:
+        return [f"company: {error}"]
+    if runtime.crm.find_contact(email=request.signer_email) is None and not request.signer_name:
+        problems.append(
+            f"signer_email: no HubSpot contact has {request.signer_email}; check the address, or give "
+            "--signer-name to create the contact"
+        )
+    try:
+        org_number = customer_org_number(
+            company.org_number, company=f"{company.name} ({company.id})", property_name=routine.org_number_property
+        )
+        basis = agreement_basis(
+            runtime.contracts.signed_agreements(org_number=org_number),
+            org_number=org_number,
+            template=routine.contract_template,
+            sender=routine.contract_sender,
+            customer=f"{company.name} (org {org_number})",
+        )
+        check_something_changes(
+            licences_before=basis.current.licences,
+            paid_before=basis.current.paid_per_licence,
+            licences_after=request.licences,
+            price_after=request.price_per_licence,
+        )
+    except (InvalidOrgNumber, NoAgreement) as error:
+        problems.append(f"company: {error}")
+    except NothingToRenegotiate as error:
+        problems.append(f"licences, price_per_licence: {error}")
+    return problems

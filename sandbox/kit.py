@@ -22,7 +22,8 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 # error_after: the request is processed, then answered with `status` (a gateway failing on the way back).
-FaultKind = Literal["error", "slow", "drop_before", "drop_after", "error_after"]
+# slow_after: the request is processed, then the answer waits `delay` s (the record exists; the client has no id).
+FaultKind = Literal["error", "slow", "drop_before", "drop_after", "error_after", "slow_after"]
 
 
 @dataclass
@@ -146,6 +147,8 @@ class SandboxApp:
         self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self.faults = faults or FaultPlan()
         self.log: list[dict[str, Any]] = []
+        # "METHOD path" of every request as it arrives, before any fault holds it (the log has it once answered).
+        self.arrivals: list[str] = []
         self.lock = threading.RLock()
         self.state_file = state_file
         self.state: dict[str, Any] = {}
@@ -190,6 +193,7 @@ class SandboxApp:
         with self.lock:
             self.state = self.initial_state()
             self.log.clear()
+            self.arrivals.clear()
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         """The request log, optionally filtered by method and path regex, for tests and the demo."""
@@ -289,6 +293,9 @@ def _make_handler(app: SandboxApp) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 body=body,
             )
+            if not split.path.startswith("/_sandbox/"):
+                with app.lock:
+                    app.arrivals.append(f"{self.command} {split.path}")
             fault = None if split.path.startswith("/_sandbox/") else app.faults.pick(self.command, split.path)
             if fault is not None and fault.kind == "drop_before":
                 app.record(request, 0, "drop_before")
@@ -303,6 +310,8 @@ def _make_handler(app: SandboxApp) -> type[BaseHTTPRequestHandler]:
                     response = app.dispatch(request)
                 except Exception as error:  # a sandbox bug must show as a 500, not a hung client
                     response = Response(500, {"message": f"sandbox error: {type(error).__name__}: {error}"})
+            if fault is not None and fault.kind == "slow_after":
+                time.sleep(fault.delay)
             if fault is not None and fault.kind == "drop_after":
                 app.record(request, 0, "drop_after")
                 self.close_connection = True
@@ -317,8 +326,12 @@ def _make_handler(app: SandboxApp) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(payload)))
             for name, value in response.headers.items():
                 self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(payload)
+            try:
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client stopped waiting (its read timeout): the request was carried out all the same.
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 

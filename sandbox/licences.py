@@ -1,4 +1,5 @@
-"""The Avonova Digital sandbox: each seeded customer's licence count, behind GET/PUT with a bearer token."""
+"""The Avonova Digital sandbox: each seeded customer's licence count, behind GET/PUT with a bearer token, and a
+POST on the customer collection that adds a customer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from sandbox.kit import FaultPlan, Request, Response, SandboxApp, utc_now_iso
 from sandbox.world import CUSTOMERS
 
 _PATH = LICENCES_PATH.format(customer_id="(?P<customer_id>[^/]+)")
+# The collection the licence path hangs under: /api/v1/customers/{customer_id}/licences -> /api/v1/customers.
+_COLLECTION = LICENCES_PATH.split("/{customer_id}", 1)[0]
+F_NAME = "name"
 
 
 class LicenceSandbox(SandboxApp):
@@ -28,17 +32,19 @@ class LicenceSandbox(SandboxApp):
             "customers": {
                 customer.org_number: {
                     F_CUSTOMER_ID: customer.org_number,
-                    "name": customer.name,
-                    F_LICENCES: customer.licences,
+                    F_NAME: customer.name,
+                    F_LICENCES: customer.licence_system_count,
                     F_REFERENCE: "",
                     F_UPDATED: None,
                 }
                 for customer in CUSTOMERS
+                if customer.licence_system_count is not None
             },
             "changes": [],
         }
 
     def setup_routes(self) -> None:
+        self.route("POST", _COLLECTION)(self._create)
         self.route("GET", _PATH)(self._read)
         self.route("PUT", _PATH)(self._write)
         self.route("GET", "/_sandbox/changes")(lambda request: Response(200, {"changes": self.changes()}))
@@ -47,6 +53,36 @@ class LicenceSandbox(SandboxApp):
         if request.headers.get("authorization") != f"Bearer {self.token}":
             return Response(401, {"message": "missing or wrong bearer token"})
         return None
+
+    def _create(self, request: Request) -> Response:
+        try:
+            body = request.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            return Response(400, {"message": "the body must be a JSON object"})
+        customer_id, name, licences = body.get(F_CUSTOMER_ID), body.get(F_NAME), body.get(F_LICENCES)
+        if not (
+            isinstance(customer_id, str) and len(customer_id) == 9 and customer_id.isascii() and customer_id.isdigit()
+        ):
+            return Response(
+                400, {"message": f"{F_CUSTOMER_ID} must be the organisation number, 9 digits; got {customer_id!r}"}
+            )
+        if not isinstance(name, str) or not name.strip():
+            return Response(400, {"message": f"{F_NAME} is required (the customer's name)"})
+        if not isinstance(licences, int) or isinstance(licences, bool) or licences < 0:
+            return Response(400, {"message": f"{F_LICENCES} must be a non-negative integer; got {licences!r}"})
+        if customer_id in self.state["customers"]:
+            return Response(409, {"message": f"customer {customer_id} already exists"})
+        customer = {
+            F_CUSTOMER_ID: customer_id,
+            F_NAME: name.strip(),
+            F_LICENCES: licences,
+            F_REFERENCE: str(body.get(F_REFERENCE) or ""),
+            F_UPDATED: utc_now_iso(),
+        }
+        self.state["customers"][customer_id] = customer
+        return Response(201, dict(customer), headers={"Location": LICENCES_PATH.format(customer_id=customer_id)})
 
     def _read(self, request: Request, customer_id: str) -> Response:
         customer = self.state["customers"].get(customer_id)
@@ -83,6 +119,11 @@ class LicenceSandbox(SandboxApp):
     def licences(self, customer_id: str) -> int:
         with self.lock:
             return int(self.state["customers"][customer_id][F_LICENCES])
+
+    def customer(self, customer_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            found = self.state["customers"].get(customer_id)
+            return dict(found) if found is not None else None
 
     def changes(self) -> list[dict[str, Any]]:
         with self.lock:

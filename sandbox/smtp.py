@@ -1,8 +1,17 @@
 """The SMTP sandbox: a real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives and lists it over
-HTTP at `GET /messages`."""
+HTTP at `GET /messages`, with the HTTP sandboxes' fault injection (`POST /_sandbox/faults`).
+
+Faults apply at two stages, matched as "CONNECT <peer>" and "DATA <recipients>": at CONNECT, `drop_*` closes the
+connection at once (refused), `error` greets with its status (421, 554), `slow` delays the greeting; at DATA,
+after the whole message arrived, `error` answers its status (4xx, 5xx) without keeping the message, `error_after`
+keeps it and then answers the status, `drop_before` closes without keeping it, `drop_after` keeps it and closes,
+and `slow` waits `delay` before keeping it and answering 250. A slow message is kept even when the client stopped
+waiting: a real server that has the whole message does not take it back (RFC 1047). The request log
+(`GET /_sandbox/requests`) holds every message (DATA) and every fault injected."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 from email.message import EmailMessage
 from email.policy import default as default_policy
@@ -10,19 +19,48 @@ from email.utils import getaddresses
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from sandbox.kit import Request, Response, SandboxApp, SandboxServer, utc_now_iso
+from sandbox.kit import FaultRule, Request, Response, SandboxApp, SandboxServer, utc_now_iso
+
+ACCEPTED = "250 Message accepted for delivery"
 
 
 class _Controller(Controller):  # type: ignore[misc]
-    """aiosmtpd's Controller, able to listen on a free port (port=0)."""
+    """aiosmtpd's Controller, able to listen on a free port (port=0), serving the faulty SMTP below."""
 
     def _trigger_server(self) -> None:
         sockets = getattr(self.server, "sockets", None)
         if self.port == 0 and sockets:
             self.port = sockets[0].getsockname()[1]
         super()._trigger_server()  # type: ignore[no-untyped-call]
+
+    def factory(self) -> SMTP:
+        return _FaultySmtp(self.handler, **self.SMTP_kwargs)
+
+
+class _FaultySmtp(SMTP):  # type: ignore[misc]
+    """aiosmtpd's server with the sandbox's faults at the greeting (stage CONNECT)."""
+
+    async def _handle_client(self) -> None:
+        listing: SmtpListing = self.event_handler.listing
+        assert self.session is not None and isinstance(self.transport, asyncio.Transport)
+        peer = self.session.peer
+        client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else str(peer)
+        fault = listing.faults.pick("CONNECT", client)
+        if fault is None:
+            await super()._handle_client()
+            return
+        status = 0 if fault.kind.startswith("drop") else 220 if fault.kind == "slow" else fault.status
+        listing.note("CONNECT", client, status, fault.kind)
+        if fault.kind == "slow":
+            await asyncio.sleep(fault.delay)
+            await super()._handle_client()
+        elif fault.kind.startswith("drop"):
+            self.transport.abort()
+        else:
+            await self.push(_refusal(fault.status))
+            self.transport.close()
 
 
 class SmtpListing(SandboxApp):
@@ -48,15 +86,58 @@ class SmtpListing(SandboxApp):
         with self.lock:
             self.state["messages"].append(message)
 
+    def note(self, stage: str, detail: str, status: int, fault: str = "") -> None:
+        """Log one SMTP stage in the kit's request log: method is the stage, path what it concerned."""
+        self.record(Request(method=stage, path=detail, query={}, headers={}, body=b""), status, fault)
+
 
 class _Handler:
     def __init__(self, listing: SmtpListing) -> None:
         self.listing = listing
+        self._landing: set[asyncio.Task[None]] = set()  # slow messages still on their way into the mailbox
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        raw = envelope.original_content or envelope.content
-        self.listing.add(parse_message(raw, mail_from=envelope.mail_from, rcpt_tos=list(envelope.rcpt_tos)))
-        return "250 Message accepted for delivery"
+        rcpt_tos = list(envelope.rcpt_tos)
+        recipients = ",".join(rcpt_tos)
+        message = parse_message(
+            envelope.original_content or envelope.content, mail_from=envelope.mail_from, rcpt_tos=rcpt_tos
+        )
+        fault = self.listing.faults.pick("DATA", recipients)
+        if fault is None:
+            self.listing.add(message)
+            self.listing.note("DATA", recipients, 250)
+            return ACCEPTED
+        if fault.kind == "slow":
+            await self._keep_slowly(message, recipients, fault)
+            return ACCEPTED
+        if fault.kind in {"drop_after", "error_after"}:
+            self.listing.add(message)
+        if fault.kind.startswith("drop"):
+            self.listing.note("DATA", recipients, 0, fault.kind)
+            server.transport.abort()
+            await asyncio.get_running_loop().create_future()  # losing the connection cancels this handler
+        self.listing.note("DATA", recipients, fault.status, fault.kind)
+        return _refusal(fault.status)
+
+    async def _keep_slowly(self, message: dict[str, Any], recipients: str, fault: FaultRule) -> None:
+        """Keep the message after `delay`, whether or not the client still waits for the answer."""
+
+        async def land() -> None:
+            await asyncio.sleep(fault.delay)
+            self.listing.add(message | {"received_at": utc_now_iso()})
+            self.listing.note("DATA", recipients, 250, "slow")
+
+        task = asyncio.ensure_future(land())
+        self._landing.add(task)
+        task.add_done_callback(self._landing.discard)
+        await asyncio.shield(task)
+
+
+def _refusal(status: int) -> str:
+    """An SMTP reply of this status with an enhanced code: 4xx asks to come back later, 5xx refuses for good."""
+    if status < 500:
+        return f"{status} 4.3.0 Temporary failure (sandbox fault), try again later"
+    return f"{status} 5.7.1 Message refused (sandbox fault)"
 
 
 def parse_message(raw: bytes, *, mail_from: str, rcpt_tos: list[str]) -> dict[str, Any]:

@@ -67,6 +67,14 @@ def record_decision(case_key: str, step: str, decided_by: str, decision: dict[st
     get_runtime().store.add_event(case_key, actor=decided_by or "unknown", kind=f"decision:{step}", details=decision)
 
 
+@task(name="record-refusal", cache_key_fn=case_step_key, persist_result=True)
+def record_refusal(case_key: str, step: str, actor: str, problems: list[str]) -> None:
+    """Put a refused resume (who, why) in the case's event log; the run asks or waits again."""
+    details = {"problems": problems}
+    get_runtime().store.add_event(case_key, actor=actor or "unknown", kind=f"refused:{step}", details=details)
+    logging.getLogger(__name__).warning("case %s: %s by %r refused: %s", case_key, step, actor, "; ".join(problems))
+
+
 def _flag(flow_run: FlowRun, reason: str) -> None:
     case_key = str(flow_run.parameters.get("case_key", ""))
     logger = logging.getLogger(__name__)

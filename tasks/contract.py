@@ -7,33 +7,63 @@ from decimal import Decimal
 
 from prefect import get_run_logger, task
 
-from models.agreement import Agreement
+from models.agreement import Agreement, AgreementBasis, agreement_basis
 from models.case import CaseState
 from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Company, Deal, EnrichedTicket
 from models.drafting import renegotiation_draft
+from models.org_number import customer_org_number
+from models.renegotiation import check_something_changes
 from models.rules import delivery_start_date, signing_deadline
 from reforhandling.wiring import get_runtime
 from tasks.policy import SYSTEM_STEP
 
 
 @task(name="read-agreement", **SYSTEM_STEP)
-def read_agreement(case_key: str, company: Company) -> Agreement:
-    """Read the customer's current agreement and keep its licences and price as the case's before-values."""
+def read_agreement(case_key: str, company: Company) -> AgreementBasis:
+    """Find the customer's current and sold agreements by org number, keep the before-values, and refuse a request
+    that changes nothing; a company without a valid org number stops the case here, before anything is drafted."""
     rt = get_runtime()
-    agreement = rt.contracts.read_original_agreement(org_number=company.org_number, company_name=company.name)
-    rt.store.update(case_key, licences_before=agreement.licences, price_before=agreement.price_per_licence)
+    routine = rt.settings.routine
+    org_number = customer_org_number(
+        company.org_number,
+        company=f"{company.name} (HubSpot company {company.id})",
+        property_name=routine.org_number_property,
+    )
+    basis = agreement_basis(
+        rt.contracts.signed_agreements(org_number=org_number),
+        org_number=org_number,
+        template=routine.contract_template,
+        sender=routine.contract_sender,
+        customer=f"{company.name} (org {org_number})",
+    )
+    current = basis.current
+    case = rt.store.update(case_key, licences_before=current.licences, price_before=current.paid_per_licence)
     rt.store.add_event(
         case_key,
         actor="flow",
         kind="agreement",
-        details={"contract_id": agreement.contract_id, "signed_on": agreement.signed_on.isoformat()},
+        details={
+            "contract_id": current.contract_id,
+            "signed_on": current.signed_on.isoformat(),
+            "sold_contract_id": basis.sold.contract_id,
+            "sold_signed_on": basis.sold.signed_on.isoformat(),
+            "sold_is_fallback": basis.sold_is_fallback,
+        },
     )
-    return agreement
+    check_something_changes(
+        licences_before=current.licences,
+        paid_before=current.paid_per_licence,
+        licences_after=case.licences_after,
+        price_after=case.price_after,
+    )
+    return basis
 
 
 @task(name="draft-contract", **SYSTEM_STEP)
-def draft_contract(case_key: str, enriched: EnrichedTicket, deal: Deal, agreement: Agreement, today: date) -> Contract:
+def draft_contract(
+    case_key: str, enriched: EnrichedTicket, deal: Deal, agreement: Agreement, today: date
+) -> Contract:
     """Find or create the draft from the renegotiation template, filled from the current agreement."""
     rt = get_runtime()
     case = rt.store.get(case_key)
@@ -59,12 +89,12 @@ def draft_contract(case_key: str, enriched: EnrichedTicket, deal: Deal, agreemen
         details={"contract_id": contract.id},
     )
     get_run_logger().info("case %s: contract %s drafted", case_key, contract.id)
-    return contract
+    return contract.without_links()
 
 
 @task(name="preview-contract", **SYSTEM_STEP)
 def preview_contract(case_key: str, attempt: int, contract_id: str) -> ContractPreview:
-    """Render the draft for the approval form."""
+    """Read the draft back from Dealbuilder for the approval form: lines, signer, dates as they will be sent."""
     return get_runtime().contracts.preview(contract_id=contract_id)
 
 
@@ -88,7 +118,7 @@ def correct_draft(
         price_after=price_per_licence,
         details={"attempt": attempt, "licences": licences, "price_per_licence": str(price_per_licence)},
     )
-    return contract
+    return contract.without_links()
 
 
 @task(name="refresh-draft", **SYSTEM_STEP)
@@ -124,7 +154,7 @@ def send_contract(case_key: str, round: int, contract_id: str, today: date) -> C
         details={"round": round, "deadline": deadline.isoformat(), "raw_status": contract.raw_status},
     )
     get_run_logger().info("case %s: contract %s sent (round %d), deadline %s", case_key, contract_id, round, deadline)
-    return contract
+    return contract.without_links()
 
 
 def _resend_once(case_key: str, round: int, contract_id: str, today: date) -> Contract:
@@ -150,7 +180,7 @@ def _resend_once(case_key: str, round: int, contract_id: str, today: date) -> Co
 @task(name="read-contract", **SYSTEM_STEP)
 def read_contract(case_key: str, step: str, contract_id: str) -> Contract:
     """The contract's status right before a person's decision is acted on (it may have been signed meanwhile)."""
-    return get_runtime().contracts.read_status(contract_id=contract_id)
+    return get_runtime().contracts.read_status(contract_id=contract_id).without_links()
 
 
 @task(name="cancel-contract", **SYSTEM_STEP)
@@ -158,4 +188,4 @@ def cancel_contract(case_key: str, step: str, contract_id: str) -> Contract:
     """Cancel the contract in the e-signature tool so it can no longer be signed."""
     contract = get_runtime().contracts.cancel(contract_id=contract_id)
     get_runtime().store.add_event(case_key, actor="flow", kind="contract-cancelled", details={"step": step})
-    return contract
+    return contract.without_links()

@@ -9,12 +9,20 @@ from models.case import CaseState
 from models.crm import EnrichedTicket, Ticket
 from models.rules import ticket_name
 from reforhandling.wiring import get_runtime
+from store.case_store import CaseStore
 from tasks.hubspot_calls import counting_calls
 from tasks.policy import SYSTEM_STEP
 
 
 class TicketNotReady(ValueError):
     """The ticket lacks what the routine needs, and a person must say which company it concerns."""
+
+    def __init__(self, found: str) -> None:
+        super().__init__(
+            f"{found}; close this case with `reforhandling cancel <case key> --reason ...`, then start it again "
+            "with --company <HubSpot company id>"
+        )
+        self.found = found
 
 
 @task(name="enrich-ticket", **SYSTEM_STEP)
@@ -24,9 +32,12 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
     case = rt.store.get(case_key)
     with counting_calls(rt.crm) as calls:
         ticket = rt.crm.read_ticket(ticket_id=case.ticket_id)
-        company_id = case.company_id or _company_of(rt.crm, ticket, case.signer_email)
+        company_id = case.company_id or company_of(rt.crm, ticket, case.signer_email)
         company = rt.crm.read_company(company_id=company_id)
-        contact = rt.crm.find_or_create_contact(email=case.signer_email, company_id=company.id)
+        # The signer must be a known person: a contact is only created with the name the agent gave.
+        contact = rt.crm.find_or_create_contact(
+            email=case.signer_email, company_id=company.id, name=_signer_name(rt.store, case_key)
+        )
         rt.crm.associate_ticket(ticket_id=ticket.id, company_id=company.id, contact_id=contact.id)
         rt.crm.rename_ticket(ticket_id=ticket.id, name=ticket_name(company.name))
     rt.store.transition(
@@ -43,7 +54,12 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
     return EnrichedTicket(ticket=ticket, company=company, contact=contact)
 
 
-def _company_of(crm: Crm, ticket: Ticket, signer_email: str) -> str:
+def _signer_name(store: CaseStore, case_key: str) -> str:
+    opened = store.event_details(case_key, "opened")
+    return str((opened[0] if opened else {}).get("signer_name") or "")
+
+
+def company_of(crm: Crm, ticket: Ticket, signer_email: str) -> str:
     """The ticket's one company, else the signer's one company; anything else needs a person to say which."""
     if len(ticket.company_ids) == 1:
         return ticket.company_ids[0]
@@ -55,7 +71,4 @@ def _company_of(crm: Crm, ticket: Ticket, signer_email: str) -> str:
             return signer.company_ids[0]
         companies = ", ".join(signer.company_ids) if signer and signer.company_ids else "none"
         found = f"ticket {ticket.id} has no company and the signer {signer_email} has companies: {companies}"
-    raise TicketNotReady(
-        f"{found}; close this case with `reforhandling cancel <case key> --reason ...`, then start it again with "
-        "--company <HubSpot company id>"
-    )
+    raise TicketNotReady(found)

@@ -56,7 +56,8 @@ def read_contract_statuses(contract_ids: list[str]) -> dict[str, Contract]:
     contracts = get_runtime().contracts
     found: dict[str, Contract] = {}
     for start in range(0, len(contract_ids), BATCH_SIZE):
-        found.update(contracts.read_statuses(contract_ids=contract_ids[start : start + BATCH_SIZE]))
+        batch = contracts.read_statuses(contract_ids=contract_ids[start : start + BATCH_SIZE])
+        found.update({contract_id: contract.without_links() for contract_id, contract in batch.items()})
     return found
 
 

@@ -3,6 +3,7 @@ movable clock, recorded e-mail/SMS deliveries and a signing page a person can us
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from datetime import date, timedelta
@@ -15,14 +16,23 @@ from adapters import dealbuilder_api as api
 from reforhandling.settings import RoutineSettings
 from sandbox.dealbuilder import documents, pages
 from sandbox.kit import FaultPlan, Request, Response, SandboxApp, _save_state, utc_now_iso
-from sandbox.world import CUSTOMERS, SeedCustomer
-
-ORIGINAL_TEMPLATE = "Avtale om Avonova Assist"
-TEMPLATES: tuple[tuple[str, str], ...] = (
-    ("TPL-100", ORIGINAL_TEMPLATE),
-    ("TPL-200", "Reforhandling av avtale om Avonova Assist"),
-    ("TPL-300", "Avtale om bedriftshelsetjeneste"),
+from sandbox.world import (
+    CUSTOMERS,
+    OHS_TEMPLATE,
+    RENEGOTIATION_TEMPLATE,
+    SOLD_TEMPLATE,
+    SeedCustomer,
+    SeedDocument,
 )
+
+TEMPLATES: tuple[tuple[str, str], ...] = (
+    ("TPL-100", SOLD_TEMPLATE),
+    ("TPL-200", RENEGOTIATION_TEMPLATE),
+    ("TPL-300", OHS_TEMPLATE),
+)
+_TEMPLATE_IDS = {name: template_id for template_id, name in TEMPLATES}
+# How Dealbuilder's search reads an org number: "NO" before and "MVA" after a VAT number, spaces, dots, dashes.
+_ORG_DECORATION = re.compile(r"^\s*NO\s*|\s*MVA\s*$|[\s.\-]", re.IGNORECASE)
 _DOC = r"(?P<document_id>[^/]+)"
 
 
@@ -46,13 +56,13 @@ class DealbuilderSandbox(SandboxApp):
         defaults = RoutineSettings()
         self._licence_line = defaults.licence_line
         self._onboarding_line = defaults.onboarding_line
-        self._onboarding_price = f"{defaults.onboarding_price:f}"
+        self._onboarding_price = defaults.onboarding_price
         super().__init__(state_file=state_file, faults=faults)
 
     # --- seeded world -------------------------------------------------------------------------------------
     def initial_state(self) -> dict[str, Any]:
         today = date.today()
-        docs = {customer.contract_id: self._original(customer, today) for customer in CUSTOMERS}
+        docs = {seed.id: self._original(customer, seed, today) for customer in CUSTOMERS for seed in customer.documents}
         return {
             "today": today.isoformat(),
             "templates": [{api.T_ID: tid, api.T_NAME: name} for tid, name in TEMPLATES],
@@ -61,19 +71,26 @@ class DealbuilderSandbox(SandboxApp):
             "next_id": 2001,
         }
 
-    def _original(self, customer: SeedCustomer, today: date) -> dict[str, Any]:
-        signed = customer.signed_on(today)
+    def _original(self, customer: SeedCustomer, seed: SeedDocument, today: date) -> dict[str, Any]:
+        """A seeded document of the customer's history, as signed `seed.months_since_signing` months ago."""
+        signed = seed.signed_on(today)
         signer = f"{customer.signer_first} {customer.signer_last}"
+        products: list[dict[str, Any]] = []
+        if seed.licences is not None:
+            products.append(_product(self._licence_line, seed.licences, seed.price_per_licence, seed.licence_discount))
+        products.extend(_product(line.name, line.quantity, line.unit_price, line.discount) for line in seed.lines)
+        if seed.onboarding:
+            products.append(_product(self._onboarding_line, 1, self._onboarding_price, Decimal("100")))
         return {
-            api.D_ID: customer.contract_id,
-            api.D_TEMPLATE_ID: TEMPLATES[0][0],
-            api.D_TEMPLATE_NAME: ORIGINAL_TEMPLATE,
-            api.D_TITLE: f"{ORIGINAL_TEMPLATE} – {customer.name}",
-            api.D_STATUS: api.STATUS_SIGNED,
+            api.D_ID: seed.id,
+            api.D_TEMPLATE_ID: _TEMPLATE_IDS[seed.template],
+            api.D_TEMPLATE_NAME: seed.template,
+            api.D_TITLE: f"{seed.template} – {customer.name}",
+            api.D_STATUS: seed.status,
             api.D_VALID_UNTIL: (signed + timedelta(days=3)).isoformat(),
             api.D_START_DATE: (signed + timedelta(days=14)).isoformat(),
-            api.D_SENDER: "Selger Avonova",
-            api.D_BOOKER: "Møtebooker Avonova",
+            api.D_SENDER: seed.sender,
+            api.D_BOOKER: seed.booker,
             api.D_SIGNATORIES: [
                 {
                     api.S_NAME: signer,
@@ -90,20 +107,7 @@ class DealbuilderSandbox(SandboxApp):
                 api.C_POSTAL_CODE: customer.postal_code,
                 api.C_CITY: customer.city,
             },
-            api.D_PRODUCTS: [
-                {
-                    api.PR_NAME: self._licence_line,
-                    api.PR_QUANTITY: customer.licences,
-                    api.PR_UNIT_PRICE: str(customer.price_per_licence),
-                    api.PR_DISCOUNT: "0",
-                },
-                {
-                    api.PR_NAME: self._onboarding_line,
-                    api.PR_QUANTITY: 1,
-                    api.PR_UNIT_PRICE: self._onboarding_price,
-                    api.PR_DISCOUNT: "100",
-                },
-            ],
+            api.D_PRODUCTS: products,
             api.D_CUSTOM_FIELDS: [
                 {api.F_NAME: "bindingstid", api.F_VALUE: "12 måneder"},
                 {api.F_NAME: "betalingsbetingelser", api.F_VALUE: "30 dager netto"},
@@ -114,8 +118,8 @@ class DealbuilderSandbox(SandboxApp):
             api.D_SIGNED_DATE: signed.isoformat(),
             api.D_CREATED: f"{signed.isoformat()}T09:00:00.000Z",
             api.D_UPDATED: f"{signed.isoformat()}T12:00:00.000Z",
-            "_previewToken": f"prv-{customer.contract_id.lower()}",
-            "_tokens": [f"sig-{customer.contract_id.lower()}"],
+            "_previewToken": f"prv-{seed.id.lower()}",
+            "_tokens": [f"sig-{seed.id.lower()}"],
             "_partyStatus": ["Signed"],
         }
 
@@ -192,8 +196,14 @@ class DealbuilderSandbox(SandboxApp):
             wanted = set(ids)
             found = [d for d in found if d[api.D_ID] in wanted]
         org = request.arg(api.Q_ORG_NUMBER)
-        if org:
-            found = [d for d in found if (d.get(api.D_CUSTOMER) or {}).get(api.C_ORG_NUMBER) == org]
+        if org is not None:
+            # Compared as digits, however either side is written; an empty number matches no document.
+            org_digits = _org_digits(org)
+            found = [
+                d
+                for d in found
+                if org_digits and _org_digits((d.get(api.D_CUSTOMER) or {}).get(api.C_ORG_NUMBER)) == org_digits
+            ]
         status = request.arg(api.Q_STATUS)
         if status:
             found = [d for d in found if d[api.D_STATUS] == status]
@@ -395,6 +405,40 @@ class DealbuilderSandbox(SandboxApp):
             token = self.state["documents"][document_id]["_previewToken"]
         return f"{self._base()}{api.PREVIEW_PAGE}/{token}"
 
+    def set_product(
+        self,
+        document_id: str,
+        name: str,
+        *,
+        quantity: int | None = None,
+        unit_price: Decimal | str | None = None,
+        discount: Decimal | str | None = None,
+    ) -> dict[str, Any]:
+        """Change a product line of any document behind the flow's back (as a person in Dealbuilder could), adding
+        the line (quantity 1, price and discount 0 unless given) when the document has none of that name."""
+        if quantity is not None and (isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0):
+            raise ValueError(f"quantity must be a non-negative integer, got {quantity!r}")
+        changes: dict[str, Any] = {
+            key: value
+            for key, value in (
+                (api.PR_QUANTITY, quantity),
+                (api.PR_UNIT_PRICE, None if unit_price is None else _decimal_text(unit_price)),
+                (api.PR_DISCOUNT, None if discount is None else _decimal_text(discount)),
+            )
+            if value is not None
+        }
+        with self.lock:
+            document = self.state["documents"][document_id]
+            products = document.setdefault(api.D_PRODUCTS, [])
+            line = next((p for p in products if p.get(api.PR_NAME) == name), None)
+            if line is None:
+                line = _product(name, 1, Decimal("0"), Decimal("0"))
+                products.append(line)
+            line.update(changes)
+            document[api.D_UPDATED] = utc_now_iso()
+            self._persist()
+            return self._out(document)
+
     def _python_action(self, document_id: str, action: str) -> dict[str, Any]:
         with self.lock:
             response = self._act(document_id, action)
@@ -466,6 +510,32 @@ class DealbuilderSandbox(SandboxApp):
         ]
         shown.setdefault(api.D_SIGNED_DATE, None)
         return shown
+
+
+def _product(name: str, quantity: int, unit_price: Decimal, discount: Decimal) -> dict[str, Any]:
+    return {
+        api.PR_NAME: name,
+        api.PR_QUANTITY: quantity,
+        api.PR_UNIT_PRICE: _decimal_text(unit_price),
+        api.PR_DISCOUNT: _decimal_text(discount),
+    }
+
+
+def _decimal_text(value: Decimal | str) -> str:
+    """A decimal as it crosses the wire: a plain string, never a float or an exponent."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"not a decimal: {value!r}") from None
+    if not number.is_finite():
+        raise ValueError(f"not a finite decimal: {value!r}")
+    return f"{number:f}"
+
+
+def _org_digits(value: Any) -> str:
+    """The digits of an org number (`NO 912 345 610 MVA` -> `912345610`); "" when it is not all digits."""
+    digits = _ORG_DECORATION.sub("", str(value or ""))
+    return digits if digits.isascii() and digits.isdigit() else ""
 
 
 def _error(status: int, message: str) -> Response:

@@ -9,7 +9,7 @@ from typing import Any
 from reforhandling.settings import RoutineSettings
 from sandbox.hubspot.associations import TYPES
 from sandbox.hubspot.schema import prop
-from sandbox.world import CUSTOMERS, OWNERS
+from sandbox.world import CUSTOMERS, OWNERS, SeedCustomer, customer_by_ticket
 
 Table = list[tuple[str, str, list[tuple[str, str]]]]  # (pipeline id, label, [(stage id, label)])
 
@@ -34,6 +34,7 @@ TICKET_PIPELINES: Table = [
     ]),
 ]
 KUNDESENTER_NEW_STAGE = "81234568"
+TICKET_FROM_EMAIL = "5005"  # the one seeded ticket already associated with its sender
 
 
 def _pipelines(kind: str, table: Table) -> list[dict[str, Any]]:
@@ -163,6 +164,11 @@ def _record(object_type: str, object_id: str, properties: dict[str, str]) -> dic
     }
 
 
+def signer_contact_id(customer: SeedCustomer) -> str:
+    """The HubSpot id of the customer's signer: 3001 for the first seeded customer, and on."""
+    return str(3001 + CUSTOMERS.index(customer))
+
+
 def initial_state(routine: RoutineSettings | None = None) -> dict[str, Any]:
     routine = routine or RoutineSettings()
     objects: dict[str, dict[str, Any]] = {name: {} for name in ("tickets", "companies", "contacts", "deals", "notes")}
@@ -173,16 +179,20 @@ def initial_state(routine: RoutineSettings | None = None) -> dict[str, Any]:
         edges.append([from_type, from_id, association.to_type, to_id, type_id])
         edges.append([association.to_type, to_id, from_type, from_id, association.inverse])
 
-    for index, customer in enumerate(CUSTOMERS):
-        contact_id = str(3001 + index)
+    signers = {customer.company_id: signer_contact_id(customer) for customer in CUSTOMERS}
+    for customer in CUSTOMERS:
+        contact_id = signers[customer.company_id]
         objects["companies"][customer.company_id] = _record("companies", customer.company_id, {
-            "name": customer.name, routine.org_number_property: customer.org_number, "address": customer.address,
-            "zip": customer.postal_code, "city": customer.city, "country": "Norway",
+            "name": customer.name, routine.org_number_property: customer.hubspot_org_number,
+            "address": customer.address, "zip": customer.postal_code, "city": customer.city, "country": "Norway",
             "domain": customer.signer_email.split("@", 1)[1],
         })
+        # A number the customer never gave is absent, as HubSpot leaves a property nobody set.
+        phones = {"phone": customer.hubspot_phone, "mobilephone": customer.hubspot_mobilephone}
         objects["contacts"][contact_id] = _record("contacts", contact_id, {
             "email": customer.signer_email, "firstname": customer.signer_first, "lastname": customer.signer_last,
-            "phone": customer.signer_phone, "jobtitle": "Daglig leder", "company": customer.name,
+            **{name: number for name, number in phones.items() if number},
+            "jobtitle": "Daglig leder", "company": customer.name,
         })
         objects["tickets"][customer.ticket_id] = _record("tickets", customer.ticket_id, {
             "subject": f"Henvendelse fra {customer.signer_first} {customer.signer_last}",
@@ -193,7 +203,8 @@ def initial_state(routine: RoutineSettings | None = None) -> dict[str, Any]:
         associate("contacts", contact_id, customer.company_id, 1)
         associate("contacts", contact_id, customer.company_id, 279)
     # A ticket that came in by e-mail already knows its sender; the rest are bare.
-    associate("tickets", CUSTOMERS[-1].ticket_id, str(3001 + len(CUSTOMERS) - 1), 16)
+    by_email = customer_by_ticket(TICKET_FROM_EMAIL)
+    associate("tickets", by_email.ticket_id, signers[by_email.company_id], 16)
     # A colleague without signing authority, so "the contact" is never simply "the only contact".
     objects["contacts"]["3101"] = _record("contacts", "3101", {
         "email": "oystein.aeroy@aerligokonomi.example", "firstname": "Øystein", "lastname": "Ærøy",

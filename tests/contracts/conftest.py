@@ -42,7 +42,9 @@ def server(sandbox: tuple[DealbuilderSandbox, SandboxServer]) -> SandboxServer:
 
 @pytest.fixture
 def settings(server: SandboxServer) -> DealbuilderSettings:
-    return DealbuilderSettings(base_url=server.url, backoff_seconds=0.0, max_attempts=3, read_timeout=5.0)
+    return DealbuilderSettings(
+        base_url=server.url, backoff_seconds=0.0, max_attempts=3, read_timeout=5.0, settle_seconds=0.05
+    )
 
 
 @pytest.fixture
@@ -90,3 +92,8 @@ def make_draft(
         ),
         deal_id="8001",
     )
+
+
+def current_agreement(contracts: DealbuilderContracts, org_number: str) -> Agreement:
+    """The customer's newest signed Assist agreement, as the routine drafts from it."""
+    return max(contracts.signed_agreements(org_number=org_number), key=lambda a: (a.signed_on, a.contract_id))

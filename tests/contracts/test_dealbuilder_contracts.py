@@ -19,7 +19,7 @@ from reforhandling.settings import DealbuilderSettings
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS
-from tests.contracts.conftest import ROUTINE, make_draft
+from tests.contracts.conftest import ROUTINE, current_agreement, make_draft
 
 FJORDKRAFT = CUSTOMERS[0]
 
@@ -31,7 +31,7 @@ def _field(document: dict[str, object], name: str) -> object:
 
 
 def _sent(contracts: DealbuilderContracts, app: DealbuilderSandbox, case_key: str = "case-5001") -> str:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     draft = contracts.find_or_create_draft(draft=make_draft(agreement, case_key=case_key, today=app.today))
     contracts.send(contract_id=draft.id, signing_deadline=app.today + timedelta(days=7))
     return draft.id
@@ -40,7 +40,7 @@ def _sent(contracts: DealbuilderContracts, app: DealbuilderSandbox, case_key: st
 def test_the_original_agreement_is_read_with_licences_price_signing_date_address_and_terms(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
 
     assert agreement.contract_id == FJORDKRAFT.contract_id
     assert agreement.licences == 40
@@ -56,9 +56,7 @@ def test_the_seeded_originals_include_one_signed_under_and_one_over_36_months_ag
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
     limit = app.today - relativedelta(months=36)
-    signed = [
-        contracts.read_original_agreement(org_number=c.org_number, company_name=c.name).signed_on for c in CUSTOMERS
-    ]
+    signed = [current_agreement(contracts, c.org_number).signed_on for c in CUSTOMERS if c.documents]
 
     assert any(day > limit for day in signed)
     assert any(day < limit for day in signed)
@@ -67,7 +65,7 @@ def test_the_seeded_originals_include_one_signed_under_and_one_over_36_months_ag
 def test_a_draft_carries_every_routine_field_in_the_sandbox_record(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     draft = make_draft(agreement, licences=55, price=Decimal("1234.50"), today=app.today)
 
     contract = contracts.find_or_create_draft(draft=draft)
@@ -110,7 +108,7 @@ def test_a_draft_carries_every_routine_field_in_the_sandbox_record(
 def test_asking_twice_for_the_draft_of_a_case_creates_it_once(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     first = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
     second = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
 
@@ -121,7 +119,7 @@ def test_asking_twice_for_the_draft_of_a_case_creates_it_once(
 def test_a_create_whose_answer_is_lost_is_found_by_case_key_instead_of_created_again(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     app.faults.set([FaultRule(kind="drop_after", route=r"^POST /v1/Documents$", count=1)])
 
     contract = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
@@ -133,7 +131,7 @@ def test_a_create_whose_answer_is_lost_is_found_by_case_key_instead_of_created_a
 def test_updating_a_draft_changes_licences_price_and_deadline(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     draft = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
     deadline = app.today + timedelta(days=10)
 
@@ -157,28 +155,53 @@ def test_a_sent_contract_can_no_longer_be_updated(contracts: DealbuilderContract
         )
 
 
-def test_the_preview_has_the_contract_html_and_a_short_summary(
+def test_the_preview_reads_the_draft_back_as_dealbuilder_holds_it(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     draft = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
+    app.set_product(draft.id, "Kursmodul", quantity=2, unit_price="990.00", discount="10")
 
     preview = contracts.preview(contract_id=draft.id)
 
     assert preview.url == app.preview_url(draft.id)
-    assert FJORDKRAFT.name in preview.html
-    assert "digital oppstart" in preview.html
-    assert "1 234,50 kr" in preview.html
-    assert "Fjordkraft Bygg AS, org.nr. 912345678" in preview.summary
-    assert f"- {ROUTINE.licence_line}: 55 × 1 234,50 kr" in preview.summary
-    assert "- digital oppstart: 1 × 2 500,00 kr, rabatt 100 %" in preview.summary
-    assert "Avsender: user non human; booker: kundesenter" in preview.summary
+    assert [(line.name, line.quantity, line.unit_price, line.discount_percent) for line in preview.lines] == [
+        (ROUTINE.licence_line, 55, Decimal("1234.50"), Decimal("0")),
+        (ROUTINE.onboarding_line, 1, Decimal("2500.00"), Decimal("100")),
+        ("Kursmodul", 2, Decimal("990.00"), Decimal("10")),
+    ]
+    assert preview.signer is not None and preview.signer.email == FJORDKRAFT.signer_email
+    assert preview.signing_deadline == app.today + timedelta(days=7)
+    assert (preview.sender, preview.booker) == ("user non human", "kundesenter")
+
+
+def test_only_signed_documents_with_the_licence_line_of_this_org_number_count_as_agreements(
+    contracts: DealbuilderContracts, app: DealbuilderSandbox
+) -> None:
+    havbris = next(c for c in CUSTOMERS if c.company_id == "9006")
+
+    agreements = contracts.signed_agreements(org_number=havbris.org_number)
+
+    # The newer occupational-health agreement (no licence line) is skipped, not an error.
+    assert [a.contract_id for a in agreements] == ["DB-ORIG-1006"]
+    [current] = agreements
+    assert (current.licences, current.price_per_licence, current.licence_discount_percent) == (
+        30,
+        Decimal("500.00"),
+        Decimal("20"),
+    )
+    assert current.paid_per_licence == Decimal("400.00")
+    assert [line.name for line in current.lines] == [ROUTINE.licence_line, "Avonova Assist kursmodul"]
+
+
+def test_an_empty_org_number_finds_no_agreement(contracts: DealbuilderContracts) -> None:
+    assert contracts.signed_agreements(org_number="") == []
 
 
 def test_sending_records_one_email_and_one_sms_and_refreshes_the_deadline(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     draft = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
     deadline = app.today + timedelta(days=8)
 
@@ -219,7 +242,7 @@ def test_sending_an_already_sent_contract_does_not_send_it_again(
 def test_a_failure_during_send_does_not_send_twice(
     contracts: DealbuilderContracts, app: DealbuilderSandbox, fault: FaultRule, send_requests: int
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     draft = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
     app.faults.set([fault])
 
@@ -352,7 +375,7 @@ def test_canceling_revokes_the_contract_and_can_be_repeated(
 def test_a_batch_status_read_of_100_contracts_is_one_request(
     contracts: DealbuilderContracts, app: DealbuilderSandbox
 ) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     ids = [
         contracts.find_or_create_draft(draft=make_draft(agreement, case_key=f"case-{n}", today=app.today)).id
         for n in range(100)
@@ -372,7 +395,7 @@ def test_a_batch_status_read_of_100_contracts_is_one_request(
 
 
 def test_a_batch_of_150_contracts_takes_two_requests(contracts: DealbuilderContracts, app: DealbuilderSandbox) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     ids = [
         contracts.find_or_create_draft(draft=make_draft(agreement, case_key=f"case-{n}", today=app.today)).id
         for n in range(150)
@@ -438,7 +461,7 @@ def test_a_wrong_api_key_is_an_authentication_error_without_the_key_in_it(
 
 
 def test_an_unknown_template_is_a_configuration_error(contracts: DealbuilderContracts, app: DealbuilderSandbox) -> None:
-    agreement = contracts.read_original_agreement(org_number=FJORDKRAFT.org_number, company_name=FJORDKRAFT.name)
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number)
     draft = make_draft(agreement, today=app.today).model_copy(update={"template": "Finnes ikke"})
 
     with pytest.raises(ConfigurationError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -48,7 +49,7 @@ def prefect_server(prefect_api: str) -> UUID:
 
 
 def settings_for(sandboxes: SandboxStack, tmp_path: Path) -> Settings:
-    fast = {"backoff_seconds": 0.01, "read_timeout": 5.0}
+    fast = {"backoff_seconds": 0.01, "read_timeout": 5.0, "settle_seconds": 0.05}
     return sandboxes.configure(
         Settings(
             data_dir=tmp_path,
@@ -107,6 +108,11 @@ class CaseDriver:
         assert case.flow_run_id
         state = self.client.read_flow_run(UUID(case.flow_run_id)).state
         return state.state_details.pause_key if state and state.is_paused() else None
+
+    def form(self, case: Case, key: str) -> str:
+        """The Markdown the Resume dialog shows above the form of pause `key`."""
+        assert case.flow_run_id
+        return str(json.loads(self.client.read_flow_run_input(UUID(case.flow_run_id), f"suspended-{key}-description")))
 
     def case(self, case_key: str) -> Case:
         return self.runtime.store.get(case_key)

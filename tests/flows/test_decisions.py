@@ -53,18 +53,21 @@ def test_a_rejection_without_a_reason_is_asked_again(driver: CaseDriver) -> None
     assert document[api.D_STATUS] == "Draft"
 
 
-def test_an_unchanged_licence_count_gets_the_invoice_note_only(driver: CaseDriver) -> None:
+def test_an_unchanged_licence_count_gets_the_invoice_note_and_the_ticket_goes_to_order_invoice(
+    driver: CaseDriver,
+) -> None:
     sandboxes = driver.sandboxes
     case = driver.start(**FJORDKRAFT, licences=40, price="499")
 
     approve_and_sign(driver, case.case_key)
 
     case = driver.case(case.case_key)
-    assert (case.state, case.route) == (CaseState.COMPLETED, None)
+    assert (case.state, case.route) == (CaseState.COMPLETED, "invoice_service")
     [note] = records.notes(sandboxes, "5001")
     assert "Antall lisenser: 40 → 40" in note and "450,00 kr → 499,00 kr" in note
     assert not records.company(sandboxes, "9001").get("nedjustering")
-    assert records.ticket(sandboxes, "5001").get("hubspot_owner_id") in (None, "")
+    owner = records.owner_email(sandboxes, records.ticket(sandboxes, "5001").get("hubspot_owner_id"))
+    assert owner == "invoice.service@avonova.example"
     assert sandboxes.smtp.messages == []
 
 
@@ -74,7 +77,7 @@ def test_an_increase_more_than_36_months_after_signing_is_not_sent_to_sales_regi
     approve_and_sign(driver, case.case_key)
 
     assert driver.case(case.case_key).state == CaseState.COMPLETED
-    assert driver.sandboxes.licences.licences("945678901") == 30
+    assert driver.sandboxes.licences.licences("945678909") == 30
     assert driver.sandboxes.smtp.messages == []
 
 

@@ -54,7 +54,7 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     case = driver.case(case.case_key)
     assert case.state == CaseState.COMPLETED
     assert records.stage_label(sandboxes, "5001") == "Sendt kontrakt"
-    assert sandboxes.licences.licences("912345678") == 55
+    assert sandboxes.licences.licences("912345610") == 55
     assert "nedjustering" not in {k for k, v in records.company(sandboxes, "9001").items() if v}
     [note] = records.notes(sandboxes, "5001")
     assert "Antall lisenser: 40 → 55" in note
@@ -90,7 +90,7 @@ def test_a_small_reduction_is_recorded_on_the_customer_card_and_handed_to_invoic
     )
     [note] = records.notes(sandboxes, "5002")
     assert "Invoice service" in note
-    assert sandboxes.licences.licences("923456789") == 54
+    assert sandboxes.licences.licences("923456716") == 54
     assert sandboxes.smtp.messages == []
 
 
@@ -127,7 +127,7 @@ def test_a_corrected_draft_is_updated_and_approved_under_a_new_key(driver: CaseD
     approve_and_sign(driver, case.case_key)
 
     assert driver.case(case.case_key).state == CaseState.COMPLETED
-    assert sandboxes.licences.licences("912345678") == 50
+    assert sandboxes.licences.licences("912345610") == 50
 
 
 def test_a_decision_without_an_approver_is_asked_again_and_sends_nothing(driver: CaseDriver) -> None:

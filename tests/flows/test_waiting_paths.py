@@ -115,7 +115,7 @@ def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_
 
     assert final.state and final.state.is_completed()
     assert driver.case(case.case_key).state == CaseState.COMPLETED
-    assert sandboxes.licences.licences("912345678") == 55
+    assert sandboxes.licences.licences("912345610") == 55
     assert len(records.deals(sandboxes, case.case_key)) == 1
     assert len(records.documents(sandboxes, case.case_key)) == 1
     assert len(records.notes(sandboxes, "5001")) == 1

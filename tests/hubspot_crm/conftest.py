@@ -34,7 +34,7 @@ class Portal:
     def settings(self, **overrides: Any) -> HubSpotSettings:
         values: dict[str, Any] = {
             "base_url": self.server.url, "backoff_seconds": 0.001, "max_attempts": 4,
-            "connect_timeout": 1.0, "read_timeout": 2.0,
+            "connect_timeout": 1.0, "read_timeout": 2.0, "settle_seconds": 0.05,
         }
         return HubSpotSettings(**(values | overrides))
 

@@ -31,7 +31,7 @@ def test_read_company_returns_org_number_and_address_with_norwegian_letters(crm:
 
     assert company.name == "Ærlig Økonomi AS"
     assert (company.org_number, company.address, company.postal_code, company.city) == (
-        "923456789", "Øvre Slottsgate 3", "0157", "Oslo",
+        "923456716", "Øvre Slottsgate 3", "0157", "Oslo",
     )
 
 

@@ -73,12 +73,14 @@ def test_a_contact_can_be_read_by_email(hs: Running) -> None:
 
 
 def test_the_list_endpoint_pages_with_after(hs: Running) -> None:
-    first = hs.sdk.crm.companies.basic_api.get_page(limit=3)
-    second = hs.sdk.crm.companies.basic_api.get_page(limit=3, after=first.paging.next.after)
+    first = hs.sdk.crm.companies.basic_api.get_page(limit=4)
+    second = hs.sdk.crm.companies.basic_api.get_page(limit=4, after=first.paging.next.after)
+    third = hs.sdk.crm.companies.basic_api.get_page(limit=4, after=second.paging.next.after)
 
-    assert [c.id for c in first.results] == ["9001", "9002", "9003"]
-    assert [c.id for c in second.results] == ["9004", "9005"]
-    assert second.paging is None
+    assert [c.id for c in first.results] == ["9001", "9002", "9003", "9004"]
+    assert [c.id for c in second.results] == ["9005", "9006", "9007", "9008"]
+    assert [c.id for c in third.results] == ["9009"]
+    assert third.paging is None
 
 
 def test_batch_read_returns_found_records_and_reports_missing_ids(hs: Running) -> None:

@@ -6,7 +6,6 @@ import socket
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
@@ -14,25 +13,28 @@ from pydantic import SecretStr
 
 from adapters.errors import AuthenticationError, TransientError
 from adapters.smtp_mailer import SmtpMailer
+from models.change import ChangeSummary
 from models.mail import MailMessage
 from models.messages import csc_handover_message, sales_registration_message
 from reforhandling.settings import MailSettings
 from sandbox.smtp import SmtpSandbox
 
-CASE: dict[str, Any] = {
-    "case_key": "case-5002",
-    "company_name": "Ærlig Økonomi AS",
-    "org_number": "923456789",
-    "licences_before": 60,
-    "licences_after": 75,
-    "price_before": Decimal("420.00"),
-    "price_after": Decimal("1234.50"),
-    "start_date": date(2025, 3, 1),
-    "original_signed_on": date(2023, 1, 15),
-    "new_signed_on": date(2025, 2, 20),
-    "deal_url": "http://127.0.0.1:8781/deals/8001",
-    "recipient": "salgsregistrering@avonova.example",
-}
+SUMMARY = ChangeSummary(
+    case_key="case-5002",
+    company_name="Ærlig Økonomi AS",
+    org_number="923456716",
+    licences_before=60,
+    licences_after=75,
+    price_before=Decimal("420.00"),
+    price_after=Decimal("1234.50"),
+    start_before=None,
+    start_date=date(2025, 3, 1),
+    signed_on=date(2025, 2, 20),
+    sold_signed_on=date(2023, 1, 15),
+    deal_url="http://127.0.0.1:8781/deals/8001",
+)
+SALES = "salgsregistrering@avonova.example"
+REDUCED = SUMMARY.model_copy(update={"licences_after": 40})
 
 
 @pytest.fixture
@@ -49,7 +51,7 @@ def mailer(smtp: SmtpSandbox) -> SmtpMailer:
 def test_the_sales_registration_email_arrives_with_recipients_subject_and_both_bodies(
     mailer: SmtpMailer, smtp: SmtpSandbox
 ) -> None:
-    message = sales_registration_message(**CASE)
+    message = sales_registration_message(SUMMARY, recipient=SALES)
 
     returned = mailer.send(message=message)
 
@@ -66,7 +68,7 @@ def test_the_sales_registration_email_arrives_with_recipients_subject_and_both_b
 
 
 def test_copies_go_to_every_cc_recipient(mailer: SmtpMailer, smtp: SmtpSandbox) -> None:
-    base = csc_handover_message(**CASE | {"licences_after": 40, "recipient": "csc@avonova.example"})
+    base = csc_handover_message(REDUCED, recipient="csc@avonova.example")
     message = base.model_copy(update={"cc": ("invoice.service@avonova.example",)})
 
     mailer.send(message=message)
@@ -78,8 +80,8 @@ def test_copies_go_to_every_cc_recipient(mailer: SmtpMailer, smtp: SmtpSandbox) 
 
 
 def test_received_messages_are_listed_over_http(mailer: SmtpMailer, smtp: SmtpSandbox) -> None:
-    mailer.send(message=sales_registration_message(**CASE))
-    mailer.send(message=csc_handover_message(**CASE | {"licences_after": 40, "recipient": "csc@avonova.example"}))
+    mailer.send(message=sales_registration_message(SUMMARY, recipient=SALES))
+    mailer.send(message=csc_handover_message(REDUCED, recipient="csc@avonova.example"))
 
     listed = httpx.get(f"{smtp.http_url}/messages").json()["messages"]
     to_csc = httpx.get(f"{smtp.http_url}/messages", params={"to": "csc@avonova.example"}).json()["messages"]
@@ -98,9 +100,9 @@ def test_the_mailer_logs_in_when_a_username_is_set() -> None:
         good = MailSettings(host=smtp.host, port=smtp.port, username="robot", password=SecretStr("s3cret"))
         bad = good.model_copy(update={"password": SecretStr("nope-123")})
 
-        SmtpMailer(good).send(message=sales_registration_message(**CASE))
+        SmtpMailer(good).send(message=sales_registration_message(SUMMARY, recipient=SALES))
         with pytest.raises(AuthenticationError) as raised:
-            SmtpMailer(bad).send(message=sales_registration_message(**CASE))
+            SmtpMailer(bad).send(message=sales_registration_message(SUMMARY, recipient=SALES))
 
         assert len(smtp.messages) == 1
         assert "nope-123" not in str(raised.value)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from models.renegotiation import RenegotiationRequest, describe_errors
 
 TODAY = date(2026, 3, 10)
+TERMINATION_HINT = "0 licences ends the agreement: a termination is not a renegotiation; give at least 1"
 VALID: dict[str, Any] = {
     "ticket_id": "31000000101",
     "signer_email": "kari.nordmann@fjordbygg.no",
@@ -82,7 +83,29 @@ LICENCE_HINT = "give the new number of licences as a whole number of at least 1"
 @pytest.mark.parametrize(
     ("field", "value", "shown", "hint"),
     [
-        pytest.param("licences", 0, "0", LICENCE_HINT, id="zero licences are refused"),
+        pytest.param("licences", 0, "0", TERMINATION_HINT, id="zero licences are refused as a termination"),
+        pytest.param(
+            "licences",
+            100_001,
+            "100001",
+            "give at most 100000 licences (a larger count needs a person to check the request)",
+            id="more than the upper bound of licences is refused",
+        ),
+        pytest.param("price_per_licence", "1e3", "'1e3'", PRICE_HINT, id="exponent notation is refused"),
+        pytest.param(
+            "price_per_licence",
+            "100000.01",
+            "'100000.01'",
+            "give at most 100000 NOK per licence",
+            id="a price above the upper bound is refused",
+        ),
+        pytest.param(
+            "start_date",
+            "2027-03-12",
+            "2027-03-12",
+            "the start date may be at most 2027-03-11; check the year",
+            id="a start date more than a year ahead is refused",
+        ),
         pytest.param("licences", -1, "-1", LICENCE_HINT, id="a negative licence count is refused"),
         pytest.param("licences", True, "True", LICENCE_HINT, id="a boolean licence count is refused"),
         pytest.param("licences", 2.5, "2.5", LICENCE_HINT, id="a fractional licence count is refused"),
@@ -148,11 +171,34 @@ def test_a_bad_field_is_named_with_its_value_and_what_to_do(field: str, value: o
     assert line == f"{field}: {hint} (got {shown})"
 
 
-def test_a_start_date_before_today_is_refused() -> None:
-    message, line = _error_lines({**VALID, "start_date": "2026-03-09"})
-    assert message.startswith("start_date: got 2026-03-09; the start date may not be before today (2026-03-10)")
-    assert line.startswith("start_date: the start date may not be before today (2026-03-10)")
-    assert line.endswith("(got 2026-03-09)")
+def test_a_start_date_before_the_first_of_this_month_is_refused_with_the_earliest_allowed_date() -> None:
+    message, line = _error_lines({**VALID, "start_date": "2026-02-28"})
+    assert message.startswith("start_date: got 2026-02-28; the start date may go back to the first day of this month")
+    assert line.startswith("start_date: the start date may go back to the first day of this month (2026-03-01)")
+    assert line.endswith("(got 2026-02-28)")
+
+
+@pytest.mark.parametrize(
+    "start",
+    [pytest.param("2026-03-01", id="the first of this month"), pytest.param("2026-03-09", id="yesterday")],
+)
+def test_a_start_date_back_to_the_first_of_this_month_is_accepted(start: str) -> None:
+    assert RenegotiationRequest.parse({**VALID, "start_date": start}, today=TODAY).start_date == date.fromisoformat(
+        start
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "kept"),
+    [
+        pytest.param("  Kari   Nordmann ", "Kari Nordmann", id="spaces collapse"),
+        pytest.param("Kari\r\nNordmann", "Kari Nordmann", id="a line break becomes a space"),
+        pytest.param("   ", None, id="blank is no name"),
+        pytest.param(None, None, id="no name"),
+    ],
+)
+def test_the_signer_name_is_one_line(given: str | None, kept: str | None) -> None:
+    assert RenegotiationRequest.parse({**VALID, "signer_name": given}, today=TODAY).signer_name == kept
 
 
 @pytest.mark.parametrize(
@@ -164,8 +210,8 @@ def test_a_start_date_of_today_is_accepted(start: object) -> None:
 
 
 def test_the_context_form_checks_the_start_date_like_parse() -> None:
-    with pytest.raises(ValidationError, match="may not be before today"):
-        RenegotiationRequest.model_validate({**VALID, "start_date": "2026-03-09"}, context={"today": TODAY})
+    with pytest.raises(ValidationError, match="may go back to the first day of this month"):
+        RenegotiationRequest.model_validate({**VALID, "start_date": "2026-02-09"}, context={"today": TODAY})
 
 
 def test_without_today_a_past_start_date_passes_but_everything_else_is_checked() -> None:
@@ -185,7 +231,7 @@ def test_describe_errors_gives_one_line_per_field_for_missing_unknown_and_bad_fi
     with pytest.raises(ValidationError) as caught:
         RenegotiationRequest.parse({**data, "licences": 0, "licence": 3}, today=TODAY)
     assert describe_errors(caught.value).splitlines() == [
-        f"licences: {LICENCE_HINT} (got 0)",
+        f"licences: {TERMINATION_HINT} (got 0)",
         "agent_email: this field is required (got nothing)",
         "licence: not a field of the request; check the spelling (got 3)",
     ]

@@ -22,7 +22,7 @@ from reforhandling.settings import Settings
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import CUSTOMERS
-from tests.contracts.conftest import make_draft
+from tests.contracts.conftest import current_agreement, make_draft
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -42,7 +42,7 @@ def test_configured_settings_point_every_adapter_at_the_running_sandboxes(stack:
     assert Settings().hubspot.base_url == "http://127.0.0.1:8781"  # the original is left alone
 
     contracts = DealbuilderContracts(settings.dealbuilder, settings.routine)
-    agreement = contracts.read_original_agreement(org_number=customer.org_number, company_name=customer.name)
+    agreement = current_agreement(contracts, customer.org_number)
     draft = contracts.find_or_create_draft(draft=make_draft(agreement, today=stack.dealbuilder.today))
     sent = contracts.send(contract_id=draft.id, signing_deadline=stack.dealbuilder.today + timedelta(days=7))
     assert sent.signing_urls[0].startswith(stack.urls["signing"])

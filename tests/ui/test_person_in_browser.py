@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
+import httpx
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page, Route, sync_playwright
 from prefect.client.orchestration import get_client
-from prefect.settings import PREFECT_API_URL, temporary_settings
+from prefect.settings import temporary_settings
 
 from models.case import CaseState
 from models.renegotiation import RenegotiationRequest
+from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack
 from reforhandling.settings import Settings
 from reforhandling.starting import run_url, start_case
@@ -41,6 +43,7 @@ class Stack:
     settings: Settings
     sandboxes: SandboxStack
     store: CaseStore
+    auth: str
 
 
 
@@ -53,14 +56,15 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     )
     with SandboxStack.start(settings, free_ports=True) as sandboxes:
         settings = sandboxes.configure(settings)
-        prefect = PrefectStack(settings, root / "prefect", root / "logs")
+        auth, _ = auth_string(settings, create=True)
+        prefect = PrefectStack(settings, root / "prefect", root / "logs", auth=auth)
         try:
             prefect.start_server()
             prefect.start_serve()
             prefect.wait_for_deployment(settings.prefect.flow_deployment)
             prefect.wait_for_deployment(settings.prefect.poller_deployment)
-            with temporary_settings({PREFECT_API_URL: settings.prefect.api_url}):
-                yield Stack(settings, sandboxes, CaseStore(settings.effective_database_url))
+            with temporary_settings(client_settings(settings)):
+                yield Stack(settings, sandboxes, CaseStore(settings.effective_database_url), auth or "")
         finally:
             prefect.stop()
 
@@ -70,8 +74,18 @@ def page() -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
-        # The UI also calls an analytics host; nothing may leave this machine.
-        page.route("**/*", lambda route: route.continue_() if "127.0.0.1" in route.request.url else route.abort())
+        # The UI also calls an analytics host; nothing may leave this machine, and every attempt is noted.
+        outside: list[str] = []
+
+        def route(route: Route) -> None:
+            if "127.0.0.1" in route.request.url:
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", route)
+        page.outside_requests = outside  # type: ignore[attr-defined]
         yield page
         browser.close()
 
@@ -83,6 +97,14 @@ def wait_for(what: str, condition: object, timeout: float = 90.0) -> None:
             return
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def log_in(page: Page, url: str, password: str) -> None:
+    """Give the UI the Prefect password on its login page, as a person does once per browser."""
+    page.goto(url)
+    page.get_by_placeholder("admin:pass").fill(password)
+    page.get_by_role("button", name="Login").click()
+    page.get_by_placeholder("admin:pass").wait_for(state="detached")
 
 
 def approve_in_resume_dialog(page: Page, url: str, approver: str) -> None:
@@ -124,7 +146,8 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
 
         wait_for("the approval form", paused_at_approval)
 
-    approve_in_resume_dialog(page, run_url(stack.settings, case.flow_run_id), "Ola i nettleseren")
+    log_in(page, f"{stack.settings.prefect.ui_url}/login", stack.auth)
+    approve_in_resume_dialog(page, run_url(stack.settings, case.flow_run_id), "Ola Kundeservice")
 
     wait_for("the contract to be sent", lambda: stack.store.get(case.case_key).state is CaseState.AWAITING_SIGNATURE)
     page.goto(stack.sandboxes.urls["signing"])
@@ -138,4 +161,47 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
     assert mail["to"] == [stack.settings.routine.sales_registration_recipient]
     assert stack.sandboxes.licences.licences(customer.org_number) == 55
     [decision] = stack.store.events(case.case_key, kind="decision:approval-1")
-    assert (decision.actor, json.loads(decision.details)["approved"]) == ("Ola i nettleseren", True)
+    assert (decision.actor, json.loads(decision.details)["approved"]) == ("Ola Kundeservice", True)
+
+
+INJECTED = "![x](http://evil.example/x.png) [klikk](javascript:alert(1)) **fet** <img src=http://evil.example/y.png>"
+
+
+def test_a_company_name_with_markdown_and_html_renders_as_text_in_the_resume_dialog(stack: Stack, page: Page) -> None:
+    customer = customer_by_ticket("5002")
+    settings = stack.settings
+    renamed = httpx.patch(
+        f"{settings.hubspot.base_url}/crm/v3/objects/companies/{customer.company_id}",
+        headers={"Authorization": f"Bearer {settings.hubspot.token.get_secret_value()}"},
+        json={"properties": {"name": INJECTED}},
+        timeout=10,
+    )
+    assert renamed.status_code == 200, renamed.text
+    request = RenegotiationRequest(
+        ticket_id="5002",
+        signer_email=customer.signer_email,
+        licences=61,
+        price_per_licence=customer.price_per_licence,
+        agent_email="agent@avonova.example",
+    )
+    with get_client(sync_client=True) as client:
+        case = start_case(request, settings=settings, store=stack.store, client=client, actor="test")
+        assert case.flow_run_id
+
+        def paused_at_approval() -> bool:
+            state = client.read_flow_run(UUID(str(case.flow_run_id))).state
+            return bool(state and state.is_paused() and state.state_details.pause_key == "approval-1")
+
+        wait_for("the approval form", paused_at_approval)
+
+    log_in(page, f"{settings.prefect.ui_url}/login", stack.auth)
+    page.goto(run_url(settings, case.flow_run_id))
+    page.get_by_role("button", name="Resume").first.click(timeout=30_000)
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_text("Godkjenn reforhandling").wait_for()
+    page.wait_for_timeout(1000)
+
+    assert "![x](http://evil.example/x.png)" in dialog.inner_text()
+    assert dialog.locator("img").count() == 0
+    assert dialog.locator("a[href^='javascript']").count() == 0
+    assert [url for url in page.outside_requests if "evil.example" in url] == []  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ approval, and Ctrl-C stops everything it started."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 
+from reforhandling.prefect_auth import basic_auth_header
 from reforhandling.settings import PROJECT_ROOT
 from sandbox.kit import free_port
 
@@ -56,7 +58,14 @@ def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_i
         run_id = re.search(r"/runs/flow-run/([0-9a-f-]{36})", printed)
         assert run_id, printed
         api = f"http://127.0.0.1:{ports['prefect']}/api"
-        run = httpx.get(f"{api}/flow_runs/{run_id.group(1)}", timeout=10).json()
+        # The API is protected: a call without the password printed once (and kept in the data dir) is refused.
+        assert httpx.get(f"{api}/flow_runs/{run_id.group(1)}", timeout=10).status_code == 401
+        password = re.search(r"Prefect password:\s+(\S+)", printed)
+        assert password and (tmp_path / "prefect-auth").read_text().strip() == password.group(1)
+        assert printed.count(password.group(1)) == 1
+        run = httpx.get(
+            f"{api}/flow_runs/{run_id.group(1)}", timeout=10, headers=basic_auth_header(password.group(1))
+        ).json()
         assert (run["state"]["type"], run["state"]["state_details"]["pause_key"]) == ("PAUSED", "approval-1")
         assert f"http://127.0.0.1:{ports['dealbuilder']}/sign/" in printed
 
@@ -67,3 +76,15 @@ def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_i
             up.kill()
     assert "Stopping" in log.read_text()
     assert all(port_is_free(port) for port in ports.values()), ports
+    assert processes_of(tmp_path) == [], "processes left behind by `up`"
+
+
+def processes_of(data_dir: Path) -> list[str]:
+    """Every process still alive that `up` started (they all carry its data dir in their environment)."""
+    marker = f"REFORHANDLING_DATA_DIR={data_dir}".encode()
+    left = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if marker in (proc / "environ").read_bytes().split(b"\0"):
+                left.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return left

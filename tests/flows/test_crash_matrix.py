@@ -1,0 +1,187 @@
+"""The crash matrix (issue 9): the flow-run process is SIGKILLed while a write is in flight, or after a create
+landed but before its id was recorded; an ops Retry (a forced AwaitingRetry, as the UI's button) then completes
+the case with exactly one record of each kind, and nobody is asked twice."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from uuid import UUID
+
+import pytest
+from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH
+from prefect.states import AwaitingRetry
+
+from models.case import Case, CaseState
+from models.renegotiation import RenegotiationRequest
+from reforhandling.settings import PROJECT_ROOT, Settings
+from reforhandling.starting import start_case
+from sandbox import records
+from sandbox.kit import FaultKind, FaultRule, SandboxApp
+from sandbox.world import customer_by_ticket
+from tests.flows.conftest import CaseDriver
+
+HELD_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class Kill:
+    """Where the process dies: the sandbox holds the matching request, and the test kills the process then."""
+
+    system: str  # hubspot | dealbuilder | licences
+    route: str  # regex on "METHOD path"
+    kind: FaultKind  # slow: before the sandbox carries it out; slow_after: carried out, not yet answered
+    after: str  # start | approval | signature: what the case has been through when the fault is set
+    ticket: str = "5001"
+    licences: int = 55
+
+
+MATRIX = [
+    pytest.param(Kill("hubspot", r"^PUT /crm/v4/objects/tickets/", "slow", "start"), id="enrichment"),
+    pytest.param(Kill("hubspot", r"^POST /crm/v3/objects/deals$", "slow", "start"), id="deal creation"),
+    pytest.param(
+        Kill("hubspot", r"^POST /crm/v3/objects/deals$", "slow_after", "start"), id="deal created, id not recorded"
+    ),
+    pytest.param(Kill("dealbuilder", r"^POST /v1/Documents$", "slow", "start"), id="drafting"),
+    pytest.param(
+        Kill("dealbuilder", r"^POST /v1/Documents$", "slow_after", "start"), id="draft created, id not recorded"
+    ),
+    pytest.param(Kill("dealbuilder", r"^POST /v1/Documents/[^/]+/send$", "slow_after", "approval"), id="sending"),
+    pytest.param(Kill("licences", r"^PUT /api/v1/customers/", "slow_after", "signature"), id="licence write"),
+    pytest.param(
+        Kill("hubspot", r"^PATCH /crm/v3/objects/companies/", "slow_after", "signature", "5002", 54),
+        id="nedjustering",
+    ),
+    pytest.param(
+        Kill("hubspot", r"^POST /crm/v3/objects/notes$", "slow_after", "signature"), id="note created, not recorded"
+    ),
+    pytest.param(Kill("hubspot", r"^PATCH /crm/v3/objects/tickets/", "slow", "signature"), id="ticket handover"),
+]
+
+
+@pytest.mark.parametrize("kill", MATRIX)
+def test_a_killed_run_retried_by_ops_completes_with_one_record_of_each_kind(driver: CaseDriver, kill: Kill) -> None:
+    sandboxes = driver.sandboxes
+    app: SandboxApp = getattr(sandboxes, kill.system)
+    customer = customer_by_ticket(kill.ticket)
+    case = _open(driver, kill.ticket, kill.licences)
+    if kill.after != "start":
+        driver.run(case)
+        _answer(driver, case, approved=True, approver="Ola")
+    if kill.after == "signature":
+        driver.run(driver.case(case.case_key))
+        _sign_and_poll(driver, case)
+
+    app.faults.set([FaultRule(kind=kill.kind, route=kill.route, delay=HELD_SECONDS, count=1)])
+    _run_until_killed(driver, driver.case(case.case_key), lambda: any(re.search(kill.route, a) for a in app.arrivals))
+    # The held request goes on without the dead process, as a real server's would; ops retry after it is done.
+    method, path = kill.route.removeprefix("^").split(" ", 1)
+    _wait_for(lambda: app.requests(method=method, path="^" + path) != [], "the held request to finish")
+    app.faults.set([])
+
+    driver.client.set_flow_run_state(UUID(str(case.flow_run_id)), AwaitingRetry(), force=True)
+    driver.run(driver.case(case.case_key))
+    _finish(driver, case)
+
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.COMPLETED, case.reason
+    assert len(records.deals(sandboxes, case.case_key)) == 1
+    [document] = records.documents(sandboxes, case.case_key)
+    assert sorted(d["channel"] for d in sandboxes.dealbuilder.deliveries(document["id"])) == ["email", "sms"]
+    assert len(records.notes(sandboxes, kill.ticket)) == 1
+    assert [c["after"] for c in sandboxes.licences.changes() if c["customerId"] == customer.org_number] == [
+        kill.licences
+    ]
+    asked = {event.kind for event in driver.runtime.store.events(case.case_key) if event.kind.startswith("decision:")}
+    assert "decision:approval-2" not in asked
+
+
+def _open(driver: CaseDriver, ticket: str, licences: int) -> Case:
+    customer = customer_by_ticket(ticket)
+    request = RenegotiationRequest(
+        ticket_id=ticket,
+        signer_email=customer.signer_email,
+        licences=licences,
+        price_per_licence=Decimal("450"),
+        agent_email="agent@avonova.example",
+    )
+    settings = driver.runtime.settings
+    return start_case(request, settings=settings, store=driver.runtime.store, client=driver.client, actor="test")
+
+
+def _answer(driver: CaseDriver, case: Case, **run_input: object) -> None:
+    result = driver.client.resume_flow_run(UUID(str(case.flow_run_id)), run_input=run_input)
+    assert result.status.value == "ACCEPT", result.details
+
+
+def _sign_and_poll(driver: CaseDriver, case: Case) -> None:
+    contract_id = driver.case(case.case_key).contract_id
+    assert contract_id
+    driver.sandboxes.dealbuilder.sign(contract_id)
+    assert driver.poll() == 1
+
+
+def _finish(driver: CaseDriver, case: Case) -> None:
+    """Play the people and the poller until the case closes."""
+    for _ in range(6):
+        current = driver.case(case.case_key)
+        key = driver.pause_key(current)
+        if current.state in (CaseState.COMPLETED, CaseState.NEEDS_ATTENTION):
+            return
+        if key == "approval-1":
+            _answer(driver, current, approved=True, approver="Ola")
+        elif key == "signature":
+            _sign_and_poll(driver, current)
+        else:
+            raise AssertionError(f"case {current.case_key} in {current.state}, paused at {key!r}")
+        driver.run(driver.case(case.case_key))
+
+
+def _run_until_killed(driver: CaseDriver, case: Case, arrived: Callable[[], bool]) -> None:
+    env = {
+        **_environment(driver.runtime.settings),
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_LOCAL_STORAGE_PATH": str(PREFECT_LOCAL_STORAGE_PATH.value()),
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
+        "PREFECT_LOGGING_TO_API_ENABLED": "false",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "tests.flows.worker_process", str(case.flow_run_id), case.case_key],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(lambda: arrived() or worker.poll() is not None, "the request to arrive")
+        assert worker.poll() is None, worker.stderr.read().decode()[-3000:] if worker.stderr else ""
+    finally:
+        worker.kill()
+        worker.wait(timeout=30)
+
+
+def _environment(settings: Settings) -> dict[str, str]:
+    """The settings as REFORHANDLING_* variables, as a worker's flow-run process would be given them."""
+    env = {
+        **os.environ,
+        "REFORHANDLING_DATA_DIR": str(settings.data_dir),
+        "REFORHANDLING_DATABASE_URL": settings.effective_database_url,
+    }
+    for section in ("hubspot", "dealbuilder", "licences", "mail"):
+        for name, value in getattr(settings, section).model_dump(mode="json").items():
+            if isinstance(value, str | int | float | bool) and "*" not in str(value):
+                env[f"REFORHANDLING_{section.upper()}__{name.upper()}"] = str(value)
+    return env
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
