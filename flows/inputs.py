@@ -4,28 +4,46 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from prefect.input import RunInput
-from pydantic import Field
+from pydantic import Field, WithJsonSchema, field_validator
 
 from models.contract import ContractState
+
+
+def _plain(kind: str, title: str, description: str) -> WithJsonSchema:
+    """One plain input in the Resume dialog (a number box, a text box), not a choice between types: the field may
+    be left empty, and the UI then leaves it out."""
+    return WithJsonSchema({"type": kind, "title": title, "description": description})
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    # A null default would be sent back as null, which the server's check of a plain number or text refuses.
+    schema.pop("default", None)
 
 
 class ContractApproval(RunInput):
     """Approve the draft, correct licences or price (asked again), or reject it (the case closes)."""
 
-    approved: bool = Field(title="Godkjent", description="Slå på for å sende kontrakten til kunden.")
+    approved: bool = Field(default=False, title="Godkjent", description="Slå på for å sende kontrakten til kunden.")
     approver: str = Field(title="Godkjent av", description="Navnet ditt eller e-postadressen din.")
-    licences: int | None = Field(
-        default=None, title="Antall lisenser", description="Bare for å rette utkastet: nytt antall lisenser."
+    licences: Annotated[
+        int | None, _plain("integer", "Antall lisenser", "Bare for å rette utkastet: nytt antall lisenser.")
+    ] = Field(default=None, json_schema_extra=_no_default)
+    price_per_licence: Annotated[
+        Decimal | None,
+        _plain("number", "Pris per lisens", "Bare for å rette utkastet: ny pris per lisens i kroner, f.eks. 449.50."),
+    ] = Field(default=None, json_schema_extra=_no_default)
+    comment: Annotated[str | None, _plain("string", "Kommentar", "Grunnen, når du avviser.")] = Field(
+        default=None, json_schema_extra=_no_default
     )
-    price_per_licence: Decimal | None = Field(
-        default=None,
-        title="Pris per lisens",
-        description="Bare for å rette utkastet: ny pris per lisens i kroner, f.eks. 449.50.",
-    )
-    comment: str | None = Field(default=None, title="Kommentar", description="Grunnen, når du avviser.")
+
+    @field_validator("price_per_licence", mode="before")
+    @classmethod
+    def _price_as_typed(cls, value: object) -> object:
+        # The form sends a JSON number; its shortest repr is what the person typed (449.55, not 449.5500000001).
+        return Decimal(repr(value)) if isinstance(value, float) else value
 
 
 class SignatureOutcome(RunInput):

@@ -105,7 +105,7 @@ def _approved(
         preview = preview_contract(case_key, attempt, contract_id)
         mark_case(case_key, step, CaseState.AWAITING_APPROVAL)
         facts = _approval_facts(case_key, shown, attempt, enriched, deal, basis, preview, problems)
-        form = ContractApproval.with_initial_data(description=approval_description(facts), approved=False)
+        form = ContractApproval.with_initial_data(description=approval_description(facts))
         decision = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, decision.approver, decision.model_dump(mode="json"))
         licences = decision.licences or shown.licences

@@ -34,7 +34,7 @@ def test_a_correction_then_a_rejection_rejects_and_sends_nothing(driver: CaseDri
     sandboxes = driver.sandboxes
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
 
-    driver.resume(case, approved=True, approver="Ola", price_per_licence="440")
+    driver.resume(case, approved=True, approver="Ola", price_per_licence=440)
     driver.resume(case, approved=False, approver="Ola", comment="Kunden trakk seg")
 
     assert driver.case(case.case_key).state == CaseState.REJECTED

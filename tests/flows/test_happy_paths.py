@@ -115,7 +115,7 @@ def test_a_corrected_draft_is_updated_and_approved_under_a_new_key(driver: CaseD
     sandboxes = driver.sandboxes
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
 
-    driver.resume(case, approved=True, approver="Ola", licences=50, price_per_licence="449.50")
+    driver.resume(case, approved=True, approver="Ola", licences=50, price_per_licence=449.5)
 
     case = driver.case(case.case_key)
     assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_APPROVAL, "approval-2")

@@ -167,7 +167,9 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
 INJECTED = "![x](http://evil.example/x.png) [klikk](javascript:alert(1)) **fet** <img src=http://evil.example/y.png>"
 
 
-def test_a_company_name_with_markdown_and_html_renders_as_text_in_the_resume_dialog(stack: Stack, page: Page) -> None:
+def test_a_company_name_with_markdown_and_html_renders_as_text_in_a_norwegian_resume_dialog(
+    stack: Stack, page: Page
+) -> None:
     customer = customer_by_ticket("5002")
     settings = stack.settings
     renamed = httpx.patch(
@@ -201,7 +203,12 @@ def test_a_company_name_with_markdown_and_html_renders_as_text_in_the_resume_dia
     dialog.get_by_text("Godkjenn reforhandling").wait_for()
     page.wait_for_timeout(1000)
 
-    assert "![x](http://evil.example/x.png)" in dialog.inner_text()
+    text = dialog.inner_text()
+    assert "![x](http://evil.example/x.png)" in text
     assert dialog.locator("img").count() == 0
     assert dialog.locator("a[href^='javascript']").count() == 0
     assert [url for url in page.outside_requests if "evil.example" in url] == []  # type: ignore[attr-defined]
+    # The form speaks Norwegian, and the price is one plain number box, not a float/str/None choice.
+    for label in ("Godkjent (Optional)", "Godkjent av", "Antall lisenser (Optional)", "Pris per lisens (Optional)"):
+        assert label in text
+    assert "float" not in text.split() and 'Property is type "None"' not in text
