@@ -93,6 +93,9 @@ def test_a_renegotiation_never_restarts_the_sellers_36_month_clock(driver: CaseD
 
     # The current agreement (the routine's renegotiation 6 months ago) is the basis of every "before" figure.
     assert (case.licences_before, case.price_before) == (20, Decimal("430.00"))
+    # No mobile number on the contact: SMS goes to its phone number.
+    [draft] = records.documents(sandboxes, case.case_key)
+    assert draft[api.D_SIGNATORIES][0][api.S_PHONE] == "+4790011223"
     approve_and_sign(driver, case.case_key)
 
     # Sold 50 months ago: an increase is not registered as a sale, though the last signature is 6 months old.
