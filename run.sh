@@ -36,7 +36,9 @@ case "${1:-}" in
     need_debian_packages
     "$venv/bin/ruff" check .
     "$venv/bin/mypy" .
-    "$venv/bin/pytest" -q
+    # The flow tests with the Prefect server and the case store on PostgreSQL, as beyond one machine; SQLite, the
+    # local stack's database, is what the demo, the browser tests and the stack tests run on.
+    "$venv/bin/pytest" -q --postgres
     "$venv/bin/reforhandling" demo
     ;;
   *)

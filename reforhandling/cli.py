@@ -176,3 +176,17 @@ def demo(
     from reforhandling.demo import run_demo
 
     raise typer.Exit(run_demo(_settings(), poll_seconds=poll_seconds))
+
+
+@app.command()
+def soak(
+    cases: Annotated[int, typer.Option(help="Number of cases to run under faults.")] = 50,
+    seed: Annotated[int, typer.Option(help="Seed of the fault injection (the same seed, the same faults).")] = 1,
+) -> None:
+    """Run N cases end to end on a fresh embedded stack while every sandbox injects faults; count the outcome."""
+    from reforhandling.soak import run_soak
+
+    report = run_soak(_settings(), cases=cases, seed=seed)
+    for line in report.lines() + report.problems:
+        typer.echo(f"soak: {line}")
+    raise typer.Exit(0 if report.completed == cases and not report.duplicates else 1)

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -14,7 +16,7 @@ from uuid import UUID
 
 from models.case import CLOSED_STATES, CaseState
 from models.renegotiation import RenegotiationRequest
-from reforhandling.prefect_auth import auth_string
+from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack, prefect_env
 from reforhandling.settings import Settings
 from sandbox import records
@@ -55,32 +57,9 @@ def demo_cases(settings: Settings) -> list[DemoCase]:
 
 def run_demo(settings: Settings, *, poll_seconds: int) -> int:
     """Run the demo; 0 when all three cases completed and the sandboxes hold exactly what they should."""
-    root = settings.data_dir / "demo" / datetime.now().strftime("%Y%m%d-%H%M%S")
-    settings = settings.model_copy(
-        update={
-            "data_dir": root,
-            "database_url": f"sqlite:///{root / 'cases.db'}",
-            "prefect": settings.prefect.model_copy(update={"port": free_port(), "poll_interval_seconds": poll_seconds}),
-        }
-    )
-    print(f"demo: working in {root}")
-    with SandboxStack.start(settings, free_ports=True) as sandboxes:
-        settings = sandboxes.configure(settings)
-        # This process's Prefect client talks to the demo's server (Prefect reads its settings on import).
-        auth, _ = auth_string(settings, create=True)
-        os.environ.update(prefect_env(settings, root / "prefect", auth=auth))
-        stack = PrefectStack(settings, root / "prefect", root / "logs", auth=auth)
-        try:
-            began = time.monotonic()
-            stack.start_server()
-            stack.start_serve()
-            stack.wait_for_deployment(settings.prefect.flow_deployment)
-            stack.wait_for_deployment(settings.prefect.poller_deployment)
-            print(f"demo: Prefect up in {time.monotonic() - began:.1f}s at {settings.prefect.ui_url}")
-            cases = demo_cases(settings)
-            _drive(settings, sandboxes, cases)
-        finally:
-            stack.stop()
+    with embedded_stack(settings, "demo", poll_seconds=poll_seconds) as (settings, sandboxes, _):
+        cases = demo_cases(settings)
+        _drive(settings, sandboxes, cases)
         store = CaseStore(settings.effective_database_url)
         for case in cases:
             case.problems += _check(settings, sandboxes, store, case)
@@ -92,6 +71,43 @@ def run_demo(settings: Settings, *, poll_seconds: int) -> int:
     verdict = "FAILED" if failed else "all three cases completed and the sandboxes hold what the routine requires"
     print(f"demo: {verdict}")
     return 1 if failed else 0
+
+
+@contextmanager
+def embedded_stack(
+    settings: Settings, name: str, *, poll_seconds: int
+) -> Iterator[tuple[Settings, SandboxStack, PrefectStack]]:
+    """A fresh stack under `data/<name>/<time>`: the sandboxes, a Prefect server with its password, and the serve
+    process for both deployments; stopped on exit (the sandboxes stay readable inside the block)."""
+    from prefect.settings import temporary_settings
+
+    root = settings.data_dir / name / datetime.now().strftime("%Y%m%d-%H%M%S")
+    settings = settings.model_copy(
+        update={
+            "data_dir": root,
+            "database_url": f"sqlite:///{root / 'cases.db'}",
+            "prefect": settings.prefect.model_copy(update={"port": free_port(), "poll_interval_seconds": poll_seconds}),
+        }
+    )
+    print(f"{name}: working in {root}")
+    with SandboxStack.start(settings, free_ports=True) as sandboxes:
+        settings = sandboxes.configure(settings)
+        # This process's Prefect client talks to this server (Prefect reads its settings on import).
+        auth, _ = auth_string(settings, create=True)
+        os.environ.update(prefect_env(settings, root / "prefect", auth=auth))
+        stack = PrefectStack(settings, root / "prefect", root / "logs", auth=auth)
+        try:
+            began = time.monotonic()
+            stack.start_server()
+            stack.start_serve()
+            stack.wait_for_deployment(settings.prefect.flow_deployment)
+            stack.wait_for_deployment(settings.prefect.poller_deployment)
+            print(f"{name}: Prefect up in {time.monotonic() - began:.1f}s at {settings.prefect.ui_url}")
+            # Also where Prefect's settings were read before the variables above were set (a test process).
+            with temporary_settings(client_settings(settings)):
+                yield settings, sandboxes, stack
+        finally:
+            stack.stop()
 
 
 def _drive(settings: Settings, sandboxes: SandboxStack, cases: list[DemoCase]) -> None:

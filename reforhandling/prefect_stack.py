@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from pydantic import SecretStr
 
 from reforhandling.prefect_auth import basic_auth_header
 from reforhandling.settings import PROJECT_ROOT, Settings
@@ -45,20 +46,22 @@ def _signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> N
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
-    """REFORHANDLING_* variables that hand our effective endpoints to the serve process's flow runs."""
-    return {
+    """REFORHANDLING_* variables that hand our effective endpoints, timeouts and retry settings to the serve
+    process's flow runs (secrets stay out: they come from their own variables or Prefect Secret blocks)."""
+    env = {
         "REFORHANDLING_PROFILE": settings.profile,
         "REFORHANDLING_DATA_DIR": str(settings.data_dir),
         "REFORHANDLING_DATABASE_URL": settings.effective_database_url,
-        "REFORHANDLING_HUBSPOT__BASE_URL": settings.hubspot.base_url,
-        "REFORHANDLING_DEALBUILDER__BASE_URL": settings.dealbuilder.base_url,
-        "REFORHANDLING_LICENCES__BASE_URL": settings.licences.base_url,
         "REFORHANDLING_LICENCES__MODE": settings.licence_mode,
-        "REFORHANDLING_MAIL__HOST": settings.mail.host,
-        "REFORHANDLING_MAIL__PORT": str(settings.mail.port),
         "REFORHANDLING_PREFECT__PORT": str(settings.prefect.port),
         "REFORHANDLING_PREFECT__POLL_INTERVAL_SECONDS": str(settings.prefect.poll_interval_seconds),
     }
+    for section in ("hubspot", "dealbuilder", "licences", "mail"):
+        model = getattr(settings, section)
+        for name, value in model:
+            if isinstance(value, str | int | float | bool) and not isinstance(value, SecretStr):
+                env[f"REFORHANDLING_{section.upper()}__{name.upper()}"] = str(value)
+    return env
 
 
 @dataclass
@@ -69,11 +72,15 @@ class PrefectStack:
     prefect_home: Path
     log_dir: Path
     auth: str | None = None
+    # The server's own database (PostgreSQL beyond one machine); None: SQLite under prefect_home.
+    server_database_url: str | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def env(self) -> dict[str, str]:
         prefect = prefect_env(self.settings, self.prefect_home, auth=self.auth)
+        if self.server_database_url:
+            prefect["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = self.server_database_url
         return {**os.environ, **prefect, **settings_env(self.settings)}
 
     def start_server(self, timeout: float = 90.0) -> None:
@@ -122,7 +129,8 @@ class PrefectStack:
     def stop(self) -> None:
         """Stop serve and its flow-run processes first, then the server (a run left alone keeps calling a dead
         API); each child leads its own process group, so the whole group goes, grandchildren included."""
-        for process in reversed(self.processes.values()):
+        for name in sorted(self.processes, key=lambda name: name != "serve"):
+            process = self.processes[name]
             _signal_group(process, signal.SIGTERM)
             try:
                 process.wait(timeout=15)

@@ -487,3 +487,17 @@ def test_the_sandbox_state_survives_a_restart_with_a_state_file(tmp_path: object
 
     second = DealbuilderSandbox(state_file=state)
     assert second.document(contract_id)[api.D_STATUS] == "Signed"
+
+
+def test_the_signing_and_preview_pages_show_html_in_a_name_as_text(
+    contracts: DealbuilderContracts, app: DealbuilderSandbox
+) -> None:
+    agreement = current_agreement(contracts, FJORDKRAFT.org_number).model_copy(
+        update={"customer_name": '<img src="http://evil.example/x.png"> & Co'}
+    )
+    draft = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
+    contracts.send(contract_id=draft.id, signing_deadline=app.today + timedelta(days=7))
+
+    for url in (app.signing_url(draft.id), app.preview_url(draft.id)):
+        page = httpx.get(url, timeout=10).text
+        assert "<img" not in page and "&lt;img src=&quot;http://evil.example/x.png&quot;&gt; &amp; Co" in page

@@ -3,38 +3,29 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 from prefect.client.orchestration import get_client
 
 from reforhandling.settings import PROJECT_ROOT
+from tests.conftest import prefect_cli
 
 
-def prefect_cli(api_url: str, *args: str) -> None:
+def prefect_cli_on(api_url: str, *args: str) -> None:
     env = {
         **os.environ,
         "PREFECT_API_URL": api_url,
         "REFORHANDLING_CHECKOUT": str(PROJECT_ROOT),
         "REFORHANDLING_RESULT_STORAGE_BLOCK": "local-file-system/reforhandling-results",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "prefect", "--no-prompt", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
+    prefect_cli(env, *args)
 
 
 def test_prefect_deploy_creates_both_deployments_on_the_process_pool_with_the_poller_on_its_schedule(
     prefect_api: str,
 ) -> None:
-    prefect_cli(prefect_api, "work-pool", "create", "reforhandling-process", "--type", "process")
+    prefect_cli_on(prefect_api, "work-pool", "create", "reforhandling-process", "--type", "process")
 
-    prefect_cli(prefect_api, "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
+    prefect_cli_on(prefect_api, "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
 
     with get_client(sync_client=True) as client:
         flow = client.read_deployment_by_name("renegotiate-agreement/renegotiate-agreement")

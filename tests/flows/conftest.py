@@ -48,11 +48,12 @@ def prefect_server(prefect_api: str) -> UUID:
     return cast(UUID, deployment.apply())
 
 
-def settings_for(sandboxes: SandboxStack, tmp_path: Path) -> Settings:
+def settings_for(sandboxes: SandboxStack, tmp_path: Path, database_url: str | None = None) -> Settings:
     fast = {"backoff_seconds": 0.01, "read_timeout": 5.0, "settle_seconds": 0.05}
     return sandboxes.configure(
         Settings(
             data_dir=tmp_path,
+            database_url=database_url,
             hubspot=HubSpotSettings(**fast),
             dealbuilder=DealbuilderSettings(**fast),
             licences=LicenceSettings(**fast),
@@ -119,9 +120,11 @@ class CaseDriver:
 
 
 @pytest.fixture
-def driver(prefect_server: UUID, sandboxes: SandboxStack, tmp_path: Path) -> Iterator[CaseDriver]:
+def driver(
+    prefect_server: UUID, sandboxes: SandboxStack, tmp_path: Path, case_store_url: str | None
+) -> Iterator[CaseDriver]:
     sandboxes.reset()
-    runtime = build_runtime(settings_for(sandboxes, tmp_path))
+    runtime = build_runtime(settings_for(sandboxes, tmp_path, case_store_url))
     with use_runtime(runtime), get_client(sync_client=True) as client:
         yield CaseDriver(runtime, client, sandboxes)
 

@@ -20,7 +20,8 @@ from prefect.states import AwaitingRetry
 
 from models.case import Case, CaseState
 from models.renegotiation import RenegotiationRequest
-from reforhandling.settings import PROJECT_ROOT, Settings
+from reforhandling.prefect_stack import settings_env
+from reforhandling.settings import PROJECT_ROOT
 from reforhandling.starting import start_case
 from sandbox import records
 from sandbox.kit import FaultKind, FaultRule, SandboxApp
@@ -145,7 +146,8 @@ def _finish(driver: CaseDriver, case: Case) -> None:
 
 def _run_until_killed(driver: CaseDriver, case: Case, arrived: Callable[[], bool]) -> None:
     env = {
-        **_environment(driver.runtime.settings),
+        **os.environ,
+        **settings_env(driver.runtime.settings),
         "PREFECT_API_URL": str(PREFECT_API_URL.value()),
         "PREFECT_LOCAL_STORAGE_PATH": str(PREFECT_LOCAL_STORAGE_PATH.value()),
         "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
@@ -164,20 +166,6 @@ def _run_until_killed(driver: CaseDriver, case: Case, arrived: Callable[[], bool
     finally:
         worker.kill()
         worker.wait(timeout=30)
-
-
-def _environment(settings: Settings) -> dict[str, str]:
-    """The settings as REFORHANDLING_* variables, as a worker's flow-run process would be given them."""
-    env = {
-        **os.environ,
-        "REFORHANDLING_DATA_DIR": str(settings.data_dir),
-        "REFORHANDLING_DATABASE_URL": settings.effective_database_url,
-    }
-    for section in ("hubspot", "dealbuilder", "licences", "mail"):
-        for name, value in getattr(settings, section).model_dump(mode="json").items():
-            if isinstance(value, str | int | float | bool) and "*" not in str(value):
-                env[f"REFORHANDLING_{section.upper()}__{name.upper()}"] = str(value)
-    return env
 
 
 def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

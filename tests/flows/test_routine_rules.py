@@ -6,6 +6,8 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import httpx
+
 from adapters import dealbuilder_api as api
 from models.case import CaseState
 from models.renegotiation import RenegotiationRequest
@@ -192,4 +194,14 @@ def test_start_reads_first_and_refuses_what_would_stop_the_case_writing_nothing(
 
     writes = [r for app in (sandboxes.hubspot, sandboxes.dealbuilder) for r in app.log if r["method"] != "GET"]
     assert writes == []
+    support = httpx.post(
+        f"{runtime.settings.hubspot.base_url}/crm/v3/objects/tickets",
+        headers={"Authorization": "Bearer sandbox-token"},
+        json={"properties": {"subject": "Printer", "hs_pipeline": "0", "hs_pipeline_stage": "1"}},
+        timeout=10,
+    ).json()["id"]
+    [pipeline] = preflight(request(support, FJORDKRAFT.signer_email, 45, "450"), runtime=runtime)
+    assert pipeline == f"ticket: {support} is in the pipeline 'Support Pipeline', not 'Kundesenter'; start " + (
+        "renegotiations from a ticket in that pipeline"
+    )
     assert runtime.store.cases() == []

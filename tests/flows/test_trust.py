@@ -56,6 +56,31 @@ def test_an_approval_from_someone_not_on_the_approvers_list_is_refused_and_asked
     assert "Mallory står ikke på listen over godkjennere" in driver.form(case, "approval-2")
 
 
+def test_a_follow_up_decision_from_someone_not_on_the_approvers_list_is_refused_and_asked_again(
+    driver: CaseDriver,
+) -> None:
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    driver.resume(case, approved=True, approver="Ola")
+    case = driver.case(case.case_key)
+    assert case.contract_id
+    driver.sandboxes.dealbuilder.decline(case.contract_id)
+    assert driver.poll() == 1
+    driver.run(case)
+
+    driver.resume(case, action="cancel", decided_by="Mallory", comment="bare prøver")
+
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_DECISION, "decision-1-2")
+    [document] = records.documents(driver.sandboxes, case.case_key)
+    assert document[api.D_STATUS] == "Declined"
+    [refused] = driver.runtime.store.events(case.case_key, kind="refused:decision-1")
+    assert refused.actor == "Mallory"
+
+    driver.resume(case, action="cancel", decided_by="Ingrid", comment="Kunden takket nei")
+
+    assert driver.case(case.case_key).state == CaseState.CANCELLED
+
+
 def test_no_persisted_result_holds_a_signing_link(driver: CaseDriver) -> None:
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
     driver.resume(case, approved=True, approver="Ola")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
 from adapters.hubspot_crm import HubSpotCrm
@@ -33,6 +34,20 @@ def test_read_company_returns_org_number_and_address_with_norwegian_letters(crm:
     assert (company.org_number, company.address, company.postal_code, company.city) == (
         "923456716", "Øvre Slottsgate 3", "0157", "Oslo",
     )
+
+
+def test_a_line_break_or_control_character_in_a_name_from_hubspot_becomes_one_space(
+    crm: HubSpotCrm, portal: Portal
+) -> None:
+    patched = httpx.patch(
+        f"{portal.server.url}/crm/v3/objects/companies/9002",
+        headers={"Authorization": "Bearer sandbox-token"},
+        json={"properties": {"name": "Ærlig\r\nØkonomi\u0007 AS"}},
+        timeout=10,
+    )
+    assert patched.status_code == 200, patched.text
+
+    assert crm.read_company(company_id="9002").name == "Ærlig Økonomi AS"
 
 
 def test_the_signer_is_found_by_email_in_any_case_without_a_create(crm: HubSpotCrm, portal: Portal) -> None:

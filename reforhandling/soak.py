@@ -1,0 +1,236 @@
+"""`reforhandling soak`: N cases end to end through the deployed flow on a fresh embedded stack while every sandbox
+injects faults (5xx, answers slower than the read timeout, dropped connections, HubSpot 429 bursts, SMTP refusals);
+then every case is counted: completed, duplicates by kind (must be 0), faults by kind, retries."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, cast
+from uuid import UUID
+
+import httpx
+
+from models.case import CLOSED_STATES, CaseState
+from models.renegotiation import RenegotiationRequest
+from reforhandling.demo import embedded_stack
+from reforhandling.settings import Settings
+from sandbox import records
+from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, TICKET_PIPELINES
+from sandbox.kit import FaultRule, SandboxApp
+from sandbox.stack import SandboxStack
+from sandbox.world import CUSTOMERS
+from store.case_store import CaseStore
+
+# Adapters give up on an answer after READ_TIMEOUT; SLOW answers come later, so the create may still land.
+READ_TIMEOUT = 2.0
+SLOW = READ_TIMEOUT + 0.5
+SECONDS_PER_CASE = 20
+
+
+@dataclass
+class SoakReport:
+    cases: int
+    completed: int = 0
+    faults: Counter[str] = field(default_factory=Counter)
+    rate_limited: int = 0
+    ops_retries: int = 0
+    task_retries: int = 0
+    duplicates: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        faults = ", ".join(f"{kind} {count}" for kind, count in sorted(self.faults.items())) or "none"
+        duplicates = ", ".join(f"{kind} {count}" for kind, count in sorted(self.duplicates.items())) or "0"
+        return [
+            f"cases completed:   {self.completed} of {self.cases} in {self.seconds:.0f}s",
+            f"faults injected:   {faults}; HubSpot 429s {self.rate_limited}",
+            f"retries:           {self.task_retries} task retries, {self.ops_retries} ops retries",
+            f"duplicates:        {duplicates}",
+        ]
+
+
+def fault_rules() -> dict[str, list[FaultRule]]:
+    """Per system: about 10 % 5xx, a few answers past the read timeout, dropped connections before and after the
+    work, HubSpot 429s; SMTP refuses at connect and answers 4xx at DATA now and then (a fresh list per system, as
+    a rule counts its own injections)."""
+
+    def http() -> list[FaultRule]:
+        return [
+            FaultRule(kind="error", rate=0.10, status=503),
+            FaultRule(kind="slow", rate=0.02, delay=SLOW),
+            FaultRule(kind="slow_after", rate=0.02, delay=SLOW),
+            FaultRule(kind="drop_before", rate=0.02),
+            FaultRule(kind="drop_after", rate=0.02),
+        ]
+
+    smtp = [
+        FaultRule(kind="error", rate=0.10, status=421, route="^CONNECT "),
+        FaultRule(kind="error", rate=0.10, status=451, route="^DATA "),
+        FaultRule(kind="drop_before", rate=0.05, route="^DATA "),
+    ]
+    # HubSpot's ten-second limit, in bursts: a 429 with its Retry-After, besides what the sandbox's own limit gives.
+    bursts = [FaultRule(kind="error", rate=0.05, status=429)]
+    return {"hubspot": bursts + http(), "dealbuilder": http(), "licences": http(), "smtp": smtp}
+
+
+SYSTEMS = ("hubspot", "dealbuilder", "licences", "smtp")
+
+
+def _app(sandboxes: SandboxStack, name: str) -> SandboxApp:
+    return sandboxes.smtp.listing if name == "smtp" else cast(SandboxApp, getattr(sandboxes, name))
+
+
+def run_soak(settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int = 3) -> SoakReport:
+    """Run `cases` cases under faults and count what happened; the report's problems list what went wrong."""
+    fast = {"read_timeout": READ_TIMEOUT, "settle_seconds": SLOW + 1.0, "backoff_seconds": 0.2}
+    settings = settings.model_copy(
+        update={
+            "hubspot": settings.hubspot.model_copy(update=fast),
+            "dealbuilder": settings.dealbuilder.model_copy(update=fast),
+            "licences": settings.licences.model_copy(update=fast),
+            "mail": settings.mail.model_copy(update={"timeout": READ_TIMEOUT, "data_timeout": SLOW + 1.0}),
+        }
+    )
+    report = SoakReport(cases=cases)
+    began = time.monotonic()
+    with embedded_stack(settings, "soak", poll_seconds=poll_seconds) as (settings, sandboxes, _):
+        store = CaseStore(settings.effective_database_url)
+        keys = start_cases(settings, sandboxes, store, cases)
+        for name, rules in fault_rules().items():
+            _app(sandboxes, name).faults.set(rules, seed)
+        drive_cases(settings, sandboxes, store, keys, report, deadline=time.monotonic() + 60 + SECONDS_PER_CASE * cases)
+        for name in SYSTEMS:
+            _app(sandboxes, name).faults.set([])
+        count_outcome(settings, sandboxes, store, keys, report)
+    report.seconds = time.monotonic() - began
+    return report
+
+
+def start_cases(settings: Settings, sandboxes: SandboxStack, store: CaseStore, cases: int) -> list[str]:
+    """One new ticket per case (a ticket has one open case at a time), for the seeded customers in turn, half of
+    them up and half down."""
+    from prefect.client.orchestration import get_client
+
+    from reforhandling.starting import start_case
+
+    keys = []
+    with get_client(sync_client=True) as client:
+        for number in range(cases):
+            customer = CUSTOMERS[number % 5]
+            ticket = _new_ticket(settings, f"Soak {number} - {customer.name}")
+            request = RenegotiationRequest(
+                ticket_id=ticket,
+                signer_email=customer.signer_email,
+                licences=customer.licences + (3 if number % 2 else -2),
+                price_per_licence=customer.price_per_licence + Decimal(number % 7),
+                agent_email="agent@avonova.example",
+                company_id=customer.company_id,
+            )
+            keys.append(start_case(request, settings=settings, store=store, client=client, actor="soak").case_key)
+    return keys
+
+
+def _new_ticket(settings: Settings, subject: str) -> str:
+    pipeline = next(pipeline_id for pipeline_id, label, _ in TICKET_PIPELINES if label == "Kundesenter")
+    response = httpx.post(
+        f"{settings.hubspot.base_url}/crm/v3/objects/tickets",
+        headers={"Authorization": f"Bearer {settings.hubspot.token.get_secret_value()}"},
+        json={"properties": {"subject": subject, "hs_pipeline": pipeline, "hs_pipeline_stage": KUNDESENTER_NEW_STAGE}},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["id"])
+
+
+def drive_cases(
+    settings: Settings,
+    sandboxes: SandboxStack,
+    store: CaseStore,
+    keys: list[str],
+    report: SoakReport,
+    *,
+    deadline: float,
+    each_round: Callable[[], None] | None = None,
+) -> None:
+    """Approve every approval form, sign every contract sent, and Retry a failed run (as ops would) until every
+    case is closed or the time is up; `each_round` runs once per round (e.g. to start a poll)."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import AwaitingRetry
+
+    answered: set[tuple[str, str]] = set()
+    signed: set[str] = set()
+    with get_client(sync_client=True) as client:
+        while time.monotonic() < deadline:
+            open_cases = [store.get(key) for key in keys if store.get(key).state not in CLOSED_STATES]
+            if not open_cases:
+                return
+            for case in open_cases:
+                assert case.flow_run_id
+                run = client.read_flow_run(UUID(case.flow_run_id))
+                state = run.state
+                if case.state is CaseState.NEEDS_ATTENTION and state is not None and state.is_final():
+                    client.set_flow_run_state(run.id, AwaitingRetry(), force=True)
+                    report.ops_retries += 1
+                    continue
+                key = state.state_details.pause_key if state is not None and state.is_paused() else None
+                if key and key.startswith("approval-") and (case.case_key, key) not in answered:
+                    result = client.resume_flow_run(run.id, run_input={"approved": True, "approver": "Ola"})
+                    if result.status.value == "ACCEPT":
+                        answered.add((case.case_key, key))
+                elif case.state is CaseState.AWAITING_SIGNATURE and case.contract_id and case.case_key not in signed:
+                    sandboxes.dealbuilder.sign(case.contract_id)
+                    signed.add(case.case_key)
+            if each_round is not None:
+                each_round()
+            time.sleep(1)
+    late = [key for key in keys if store.get(key).state not in CLOSED_STATES]
+    report.problems.append(f"not closed in time: {', '.join(late)}")
+
+
+def count_outcome(
+    settings: Settings, sandboxes: SandboxStack, store: CaseStore, keys: list[str], report: SoakReport
+) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    for name in SYSTEMS:
+        for entry in _app(sandboxes, name).log:
+            if entry["fault"]:
+                report.faults[f"{name} {entry['fault']}"] += 1
+            if name == "hubspot" and entry["status"] == 429:
+                report.rate_limited += 1
+    mails = Counter(str(message.get("message_id")) for message in sandboxes.smtp.messages)
+    for key in keys:
+        case = store.get(key)
+        if case.state is CaseState.COMPLETED:
+            report.completed += 1
+        else:
+            report.problems.append(f"{key}: {case.state} {case.reason or ''}")
+        counts: dict[str, int] = {
+            "deal": len(records.deals(sandboxes, key)),
+            "contract": len(records.documents(sandboxes, key)),
+            "note": len(records.notes(sandboxes, case.ticket_id)),
+            "licence write": sum(1 for change in sandboxes.licences.changes() if change["reference"] == key),
+            "e-mail": max((count for message_id, count in mails.items() if f"<{key}." in message_id), default=0),
+        }
+        for kind, count in counts.items():
+            if count > 1:
+                report.duplicates[kind] += count - 1
+    with get_client(sync_client=True) as client:
+        run_ids = [UUID(str(store.get(key).flow_run_id)) for key in keys]
+        for start in range(0, len(run_ids), 50):
+            batch = run_ids[start : start + 50]
+            offset = 0
+            while True:
+                task_runs: list[Any] = client.read_task_runs(
+                    flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=batch)), limit=200, offset=offset
+                )
+                report.task_retries += sum(max(0, task_run.run_count - 1) for task_run in task_runs)
+                if len(task_runs) < 200:
+                    break
+                offset += 200

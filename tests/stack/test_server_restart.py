@@ -1,0 +1,52 @@
+"""A Prefect server killed with runs suspended at approval and at signature, then started again on the same data:
+every case completes (issue 9). Suspended runs hold no process, so nothing but the server has to come back."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+from uuid import UUID
+
+from prefect.client.orchestration import get_client
+
+from models.case import CaseState
+from reforhandling.demo import embedded_stack
+from reforhandling.settings import Settings
+from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
+from store.case_store import CaseStore
+
+
+def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kill_and_restart(tmp_path: Path) -> None:
+    with embedded_stack(Settings(data_dir=tmp_path), "restart", poll_seconds=2) as (settings, sandboxes, stack):
+        store = CaseStore(settings.effective_database_url)
+        at_approval, at_signature = start_cases(settings, sandboxes, store, 2)
+        with get_client(sync_client=True) as client:
+            _wait(
+                lambda: all(store.get(key).state is CaseState.AWAITING_APPROVAL for key in (at_approval, at_signature))
+            )
+            run = UUID(str(store.get(at_signature).flow_run_id))
+            answer = client.resume_flow_run(run, run_input={"approved": True, "approver": "Ola"})
+            assert answer.status.value == "ACCEPT", answer.details
+            _wait(lambda: store.get(at_signature).state is CaseState.AWAITING_SIGNATURE)
+
+        # No goodbye: the server dies as on a power cut, then comes back on the same SQLite file.
+        server = stack.processes.pop("server")
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=30)
+        stack.start_server()
+
+        report = SoakReport(cases=2)
+        drive_cases(settings, sandboxes, store, [at_approval, at_signature], report, deadline=time.monotonic() + 240)
+        count_outcome(settings, sandboxes, store, [at_approval, at_signature], report)
+
+    assert report.problems == [] and report.completed == 2, report.lines() + report.problems
+    assert dict(report.duplicates) == {}
+
+
+def _wait(condition: object, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not (callable(condition) and condition()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.5)

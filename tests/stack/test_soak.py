@@ -1,0 +1,17 @@
+"""The fault soak, CI-sized: cases through the deployed flow while every sandbox injects faults (issue 9)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reforhandling.settings import Settings
+from reforhandling.soak import run_soak
+
+
+def test_cases_under_faults_on_every_system_all_complete_with_no_duplicate(tmp_path: Path) -> None:
+    report = run_soak(Settings(data_dir=tmp_path), cases=3, seed=3)
+
+    assert report.problems == []
+    assert (report.completed, dict(report.duplicates)) == (3, {})
+    injected = {kind.split()[0] for kind in report.faults}
+    assert {"hubspot", "dealbuilder"} <= injected, report.faults
