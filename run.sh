@@ -35,6 +35,8 @@ case "${1:-}" in
   test)
     need_debian_packages
     "$venv/bin/ruff" check .
+    "$venv/bin/ruff" format --check .
+    "$venv/bin/lint-imports"
     "$venv/bin/mypy" .
     # The flow tests with the Prefect server and the case store on PostgreSQL, as beyond one machine; SQLite, the
     # local stack's database, is what the demo, the browser tests and the stack tests run on.

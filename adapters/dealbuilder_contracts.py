@@ -20,9 +20,9 @@ from adapters.errors import (
     error_for_status,
     may_still_land,
 )
+from config.settings import DealbuilderSettings, RoutineSettings
 from models.agreement import Agreement
 from models.contract import Contract, ContractDraft, ContractLine, ContractPreview, ContractState, Signer
-from reforhandling.settings import DealbuilderSettings, RoutineSettings
 
 log = logging.getLogger(__name__)
 

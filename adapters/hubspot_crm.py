@@ -26,8 +26,8 @@ from urllib3.util.retry import Retry
 from adapters.errors import ConfigurationError, NotFoundError, TransientError, ValidationRejected, may_still_land
 from adapters.hubspot_labels import Pipeline, PortalLabels, portal_labels, resolve
 from adapters.hubspot_transport import SYSTEM, Conflict, HubSpotTransport, RetryableFailure
+from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import Company, Contact, Deal, DealDraft, Ticket, one_line
-from reforhandling.settings import HubSpotSettings, RoutineSettings
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,13 @@ def _association(to_id: str, type_id: int) -> dict[str, Any]:
 
 
 def _gave_up(failure: RetryableFailure, attempt: int, object_type: str) -> TransientError:
-    return TransientError(SYSTEM, f"{failure.message} (create gave up after {attempt} attempts)",
-                          object_type=object_type, status=failure.status, correlation_id=failure.correlation_id)
+    return TransientError(
+        SYSTEM,
+        f"{failure.message} (create gave up after {attempt} attempts)",
+        object_type=object_type,
+        status=failure.status,
+        correlation_id=failure.correlation_id,
+    )
 
 
 def _creation_order(record: Any) -> tuple[datetime, int, str]:
@@ -107,7 +112,9 @@ class HubSpotCrm:
     def read_ticket(self, *, ticket_id: str) -> Ticket:
         with self._operation("read_ticket"):
             record = self._call(
-                self._tickets.get_by_id, ticket_id, object_type="ticket",
+                self._tickets.get_by_id,
+                ticket_id,
+                object_type="ticket",
                 properties=["subject", "hs_pipeline", "hs_pipeline_stage", "hubspot_owner_id"],
                 associations=["companies", "contacts"],
             )
@@ -126,13 +133,18 @@ class HubSpotCrm:
         with self._operation("read_company"):
             org_number = self._routine.org_number_property
             record = self._call(
-                self._companies.get_by_id, company_id, object_type="company",
+                self._companies.get_by_id,
+                company_id,
+                object_type="company",
                 properties=["name", org_number, "address", "zip", "city"],
             )
             values = record.properties or {}
             return Company(
-                id=str(record.id), name=one_line(values.get("name")), org_number=one_line(values.get(org_number)),
-                address=one_line(values.get("address")), postal_code=one_line(values.get("zip")),
+                id=str(record.id),
+                name=one_line(values.get("name")),
+                org_number=one_line(values.get(org_number)),
+                address=one_line(values.get("address")),
+                postal_code=one_line(values.get("zip")),
                 city=one_line(values.get("city")),
             )
 
@@ -146,14 +158,23 @@ class HubSpotCrm:
             contact = self._contact_or_none(address)
             if contact is not None:
                 if company_id not in contact.company_ids:
-                    self._call(self._associations.create_default, "contacts", contact.id, "companies", company_id,
-                               object_type="contact")
+                    self._call(
+                        self._associations.create_default,
+                        "contacts",
+                        contact.id,
+                        "companies",
+                        company_id,
+                        object_type="contact",
+                    )
                 return contact
             if not one_line(name):
                 # A contract must never go to a nameless contact made from a mistyped address.
                 raise NotFoundError(
-                    SYSTEM, f"no HubSpot contact has the e-mail {address}; check the address, or give the signer's "
-                    "name (--signer-name) to create the contact", object_type="contact", field="email",
+                    SYSTEM,
+                    f"no HubSpot contact has the e-mail {address}; check the address, or give the signer's "
+                    "name (--signer-name) to create the contact",
+                    object_type="contact",
+                    field="email",
                 )
             first, _, last = one_line(name).rpartition(" ")
             body = ContactCreate(
@@ -169,10 +190,12 @@ class HubSpotCrm:
     def associate_ticket(self, *, ticket_id: str, company_id: str, contact_id: str) -> None:
         with self._operation("associate_ticket"):
             # PUT .../default/... is idempotent, so a retried request cannot double an association.
-            self._call(self._associations.create_default, "tickets", ticket_id, "companies", company_id,
-                       object_type="ticket")
-            self._call(self._associations.create_default, "tickets", ticket_id, "contacts", contact_id,
-                       object_type="ticket")
+            self._call(
+                self._associations.create_default, "tickets", ticket_id, "companies", company_id, object_type="ticket"
+            )
+            self._call(
+                self._associations.create_default, "tickets", ticket_id, "contacts", contact_id, object_type="ticket"
+            )
 
     def rename_ticket(self, *, ticket_id: str, name: str) -> None:
         with self._operation("rename_ticket"):
@@ -186,8 +209,10 @@ class HubSpotCrm:
                 return found
             body = DealCreate(
                 properties=self._deal_properties(deal),
-                associations=[_association(deal.contact_id, DEAL_TO_CONTACT),
-                              _association(deal.company_id, DEAL_TO_COMPANY)],
+                associations=[
+                    _association(deal.contact_id, DEAL_TO_CONTACT),
+                    _association(deal.company_id, DEAL_TO_COMPANY),
+                ],
             )
             return self._create_once(
                 lambda: self._deal_by_case_key(deal.case_key),
@@ -234,7 +259,8 @@ class HubSpotCrm:
             return self._create_once(
                 lambda: self._note_with_tag(ticket_id, tag),
                 lambda: str(self._call(self._notes.create, note, object_type="note", retry=False).id),
-                object_type="note", refuses_duplicates=False,
+                object_type="note",
+                refuses_duplicates=False,
             )
 
     def set_company_property(self, *, company_id: str, name: str, value: str) -> None:
@@ -259,7 +285,11 @@ class HubSpotCrm:
             logger.info("hubspot %s: %d requests", name, self.calls - before)
 
     def _create_once(
-        self, lookup: Callable[[], R | None], create: Callable[[], R], *, object_type: str,
+        self,
+        lookup: Callable[[], R | None],
+        create: Callable[[], R],
+        *,
+        object_type: str,
         refuses_duplicates: bool = True,
     ) -> R:
         """Create, having looked up first; after a failure that may or may not have landed (dropped connection,
@@ -313,8 +343,12 @@ class HubSpotCrm:
     def _contact_or_none(self, address: str) -> Contact | None:
         try:
             record = self._call(
-                self._contacts.get_by_id, address, id_property="email", object_type="contact",
-                properties=["email", "firstname", "lastname", "phone", "mobilephone"], associations=["companies"],
+                self._contacts.get_by_id,
+                address,
+                id_property="email",
+                object_type="contact",
+                properties=["email", "firstname", "lastname", "phone", "mobilephone"],
+                associations=["companies"],
             )
         except NotFoundError:
             return None
@@ -324,8 +358,10 @@ class HubSpotCrm:
         # batch/read by a unique-value property reads the datastore itself, unlike search's lagging index.
         key_property = self._routine.case_key_property
         request = DealBatchRead(
-            inputs=[DealId(id=case_key)], id_property=key_property,
-            properties=["dealname", key_property], properties_with_history=[],
+            inputs=[DealId(id=case_key)],
+            id_property=key_property,
+            properties=["dealname", key_property],
+            properties_with_history=[],
         )
         response = self._call(self._deals_batch.read, request, object_type="deal")
         results = response.results or []
@@ -336,8 +372,9 @@ class HubSpotCrm:
         note_ids: list[str] = []
         after: str | None = None
         while True:
-            page = self._call(self._associations.get_page, "tickets", ticket_id, "notes", object_type="ticket",
-                              limit=500, after=after)
+            page = self._call(
+                self._associations.get_page, "tickets", ticket_id, "notes", object_type="ticket", limit=500, after=after
+            )
             note_ids += [str(row.to_object_id) for row in page.results or []]
             after = page.paging.next.after if page.paging and page.paging.next else None
             if not after:
@@ -345,19 +382,27 @@ class HubSpotCrm:
         tagged: list[Any] = []
         for start in range(0, len(note_ids), BATCH_READ_LIMIT):
             chunk = note_ids[start : start + BATCH_READ_LIMIT]
-            request = NoteBatchRead(inputs=[NoteId(id=i) for i in chunk], properties=["hs_note_body"],
-                                    properties_with_history=[])
+            request = NoteBatchRead(
+                inputs=[NoteId(id=i) for i in chunk], properties=["hs_note_body"], properties_with_history=[]
+            )
             response = self._call(self._notes_batch.read, request, object_type="note")
-            tagged += [note for note in response.results or []
-                       if tag in ((note.properties or {}).get("hs_note_body") or "")]
+            tagged += [
+                note for note in response.results or [] if tag in ((note.properties or {}).get("hs_note_body") or "")
+            ]
         if not tagged:
             return None
         first, *twins = sorted(tagged, key=_creation_order)
         for twin in twins:
             self._call(self._notes.archive, str(twin.id), object_type="note")
         if twins:
-            logger.warning("hubspot: ticket %s had %d notes marked %s; kept %s (the first), archived %s", ticket_id,
-                           len(tagged), tag, first.id, ", ".join(str(twin.id) for twin in twins))
+            logger.warning(
+                "hubspot: ticket %s had %d notes marked %s; kept %s (the first), archived %s",
+                ticket_id,
+                len(tagged),
+                tag,
+                first.id,
+                ", ".join(str(twin.id) for twin in twins),
+            )
         return str(first.id)
 
     # --- labels, options and owners (cached per process) -------------------------------------------------------
@@ -406,8 +451,13 @@ class HubSpotCrm:
             fresh = self._fetch_pipelines(object_type).get(pipeline.label)
             return fresh.stages if fresh is not None else {}
 
-        return resolve(lambda: pipeline.stages, fetch, label,
-                       what=f"stage of {object_type} pipeline {pipeline.label!r}", object_type=object_type)
+        return resolve(
+            lambda: pipeline.stages,
+            fetch,
+            label,
+            what=f"stage of {object_type} pipeline {pipeline.label!r}",
+            object_type=object_type,
+        )
 
     def _stage_label(self, object_type: str, pipeline_id: str | None, stage_id: str | None) -> str:
         """The stage's label, as our models speak labels; the raw id if HubSpot has no such stage."""
@@ -449,15 +499,21 @@ class HubSpotCrm:
             self._fetch_options(object_type)
         options = self._labels.options.get((object_type, name))
         if options is None:
-            raise ConfigurationError(SYSTEM, f"{object_type} property {name!r} does not exist or is no enumeration",
-                                     object_type=object_type, field=name)
+            raise ConfigurationError(
+                SYSTEM,
+                f"{object_type} property {name!r} does not exist or is no enumeration",
+                object_type=object_type,
+                field=name,
+            )
         return options
 
     def _option(self, object_type: str, name: str, label: str) -> str:
         return resolve(
             lambda: self._labels.options.get((object_type, name)),
             lambda: self._options(object_type, name, refresh=True),
-            label, what=f"option of {name}", object_type=object_type,
+            label,
+            what=f"option of {name}",
+            object_type=object_type,
         )
 
     def _booker_option(self, owner_id: str, email: str) -> str:
@@ -469,8 +525,10 @@ class HubSpotCrm:
                 return owner_id
         existing = ", ".join(repr(label) for label in options) or "none"
         raise ConfigurationError(
-            SYSTEM, f"no option of {name} for owner {email} (id {owner_id}); existing: {existing}",
-            object_type="deals", field=name,
+            SYSTEM,
+            f"no option of {name} for owner {email} (id {owner_id}); existing: {existing}",
+            object_type="deals",
+            field=name,
         )
 
     def _owner_id(self, email: str) -> str:
@@ -481,8 +539,9 @@ class HubSpotCrm:
         response = self._call(self._owners.get_page, email=address, limit=1, object_type="owner")
         results = response.results or []
         if not results:
-            raise ConfigurationError(SYSTEM, f"no HubSpot owner (user) has the e-mail {address}",
-                                     object_type="owner", field="email")
+            raise ConfigurationError(
+                SYSTEM, f"no HubSpot owner (user) has the e-mail {address}", object_type="owner", field="email"
+            )
         owner_id = str(results[0].id)
         with self._labels.lock:
             self._labels.owners[address] = owner_id
@@ -493,7 +552,9 @@ class HubSpotCrm:
         values = record.properties or {}
         # SMS goes to the mobile number; the phone number is the fallback (DOMAIN.md).
         return Contact(
-            id=str(record.id), email=values.get("email") or "", first_name=one_line(values.get("firstname")),
+            id=str(record.id),
+            email=values.get("email") or "",
+            first_name=one_line(values.get("firstname")),
             last_name=one_line(values.get("lastname")),
             phone=one_line(values.get("mobilephone")) or one_line(values.get("phone")),
             company_ids=_associated(record, "companies"),
@@ -502,7 +563,8 @@ class HubSpotCrm:
     def _to_deal(self, record: Any) -> Deal:
         values = record.properties or {}
         return Deal(
-            id=str(record.id), name=values.get("dealname") or "",
+            id=str(record.id),
+            name=values.get("dealname") or "",
             case_key=values.get(self._routine.case_key_property) or "",
             url=f"{self._settings.app_url.rstrip('/')}/contacts/{self._settings.portal_id}/record/0-3/{record.id}",
         )

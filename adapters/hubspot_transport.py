@@ -31,15 +31,22 @@ from adapters.errors import (
     Unanswered,
     ValidationRejected,
 )
-from reforhandling.settings import HubSpotSettings
+from config.settings import HubSpotSettings
 
 logger = logging.getLogger(__name__)
 
 SYSTEM = "hubspot"
 # Every sub-package of the SDK has its own ApiException class.
 API_ERRORS: tuple[type[Exception], ...] = (
-    AssociationsError, CompaniesError, ContactsError, DealsError, NotesError, OwnersError, PipelinesError,
-    PropertiesError, TicketsError,
+    AssociationsError,
+    CompaniesError,
+    ContactsError,
+    DealsError,
+    NotesError,
+    OwnersError,
+    PipelinesError,
+    PropertiesError,
+    TicketsError,
 )
 NETWORK_ERRORS: tuple[type[Exception], ...] = (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
 MAX_WAIT_SECONDS = 30.0  # a Retry-After beyond this is not "within reason" for a task that has its own retries
@@ -54,8 +61,7 @@ class Conflict(ValidationRejected):
 class RetryableFailure(TransientError):
     """A retryable failure of one attempt, with how long HubSpot asks us to wait before the next."""
 
-    def __init__(self, message: str, *, object_type: str, status: int | None, correlation_id: str,
-                 wait: float) -> None:
+    def __init__(self, message: str, *, object_type: str, status: int | None, correlation_id: str, wait: float) -> None:
         super().__init__(SYSTEM, message, object_type=object_type, status=status, correlation_id=correlation_id)
         self.wait = wait
 
@@ -84,12 +90,22 @@ class HubSpotTransport:
             except RetryableFailure as failure:
                 if attempt >= attempts:
                     if retry:
-                        raise TransientError(SYSTEM, f"{failure.message} (gave up after {attempt} attempts)",
-                                             object_type=object_type, status=failure.status,
-                                             correlation_id=failure.correlation_id) from failure
+                        raise TransientError(
+                            SYSTEM,
+                            f"{failure.message} (gave up after {attempt} attempts)",
+                            object_type=object_type,
+                            status=failure.status,
+                            correlation_id=failure.correlation_id,
+                        ) from failure
                     raise
-                logger.warning("hubspot %s: %s; attempt %d of %d, next in %.2fs", object_type, failure.message,
-                               attempt, attempts, failure.wait)
+                logger.warning(
+                    "hubspot %s: %s; attempt %d of %d, next in %.2fs",
+                    object_type,
+                    failure.message,
+                    attempt,
+                    attempts,
+                    failure.wait,
+                )
                 self._sleep(failure.wait)
         raise AssertionError("unreachable")
 
@@ -102,8 +118,13 @@ class HubSpotTransport:
             raise self.translate(error, object_type=object_type, attempt=attempt) from None
         except NETWORK_ERRORS as error:
             failure = RetryableFailure if _never_sent(error) else UnansweredFailure
-            raise failure(f"network error: {type(error).__name__}", object_type=object_type, status=None,
-                          correlation_id="", wait=self.backoff(attempt)) from None
+            raise failure(
+                f"network error: {type(error).__name__}",
+                object_type=object_type,
+                status=None,
+                correlation_id="",
+                wait=self.backoff(attempt),
+            ) from None
 
     def backoff(self, attempt: int, *, status: int | None = None, headers: dict[str, str] | None = None) -> float:
         """Exponential backoff with jitter; on a 429, HubSpot's Retry-After or a share of its rolling window."""
@@ -127,14 +148,23 @@ class HubSpotTransport:
         correlation = str(body.get("correlationId") or "")
         if status == 0 or status == 429 or status >= 500:
             failure = UnansweredFailure if status in GATEWAY_GAVE_UP else RetryableFailure
-            return failure(f"HTTP {status}: {message}", object_type=object_type, status=status or None,
-                           correlation_id=correlation, wait=self.backoff(attempt, status=status, headers=headers))
+            return failure(
+                f"HTTP {status}: {message}",
+                object_type=object_type,
+                status=status or None,
+                correlation_id=correlation,
+                wait=self.backoff(attempt, status=status, headers=headers),
+            )
         kinds: dict[int, type[ExternalSystemError]] = {
-            401: AuthenticationError, 403: AuthenticationError, 404: NotFoundError, 409: Conflict,
+            401: AuthenticationError,
+            403: AuthenticationError,
+            404: NotFoundError,
+            409: Conflict,
         }
         kind = kinds.get(status, ValidationRejected)
-        return kind(SYSTEM, message, object_type=object_type, field=_field(body), status=status,
-                    correlation_id=correlation)
+        return kind(
+            SYSTEM, message, object_type=object_type, field=_field(body), status=status, correlation_id=correlation
+        )
 
     def _clean(self, text: str) -> str:
         text = text[:1000]

@@ -16,18 +16,12 @@ from adapters.errors import (
     error_for_status,
     may_still_land,
 )
-from reforhandling.settings import LicenceSettings
+from adapters.licence_api import F_LICENCES, F_REFERENCE, LICENCES_PATH
+from config.settings import LicenceSettings
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "avonova-digital"
-
-# The REST shape, in one place: GET/PUT of a customer's licence count (customer id = the org number).
-LICENCES_PATH = "/api/v1/customers/{customer_id}/licences"
-F_CUSTOMER_ID = "customerId"
-F_LICENCES = "licences"
-F_REFERENCE = "reference"
-F_UPDATED = "updatedAt"
 
 
 class ManualStepRequired(ExternalSystemError):

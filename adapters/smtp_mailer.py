@@ -19,8 +19,8 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING
 
 from adapters.errors import AuthenticationError, ExternalSystemError, TransientError, ValidationRejected
+from config.settings import MailSettings
 from models.mail import MailMessage
-from reforhandling.settings import MailSettings
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer

@@ -11,9 +11,9 @@ from datetime import date
 from decimal import Decimal
 
 from adapters.dealbuilder_contracts import DealbuilderContracts
+from config.settings import DealbuilderSettings, RoutineSettings
 from models.agreement import Agreement
 from models.contract import ContractDraft, ContractLine, Signer
-from reforhandling.settings import DealbuilderSettings, RoutineSettings
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import SandboxServer
 

@@ -8,9 +8,9 @@ from typing import cast
 from prefect import serve
 from prefect.deployments.runner import RunnerDeployment
 
+from config.settings import get_settings
 from flows.poll_signatures import poll_signatures
 from flows.renegotiation import renegotiate_agreement
-from reforhandling.settings import get_settings
 
 
 def main() -> None:

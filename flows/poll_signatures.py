@@ -6,10 +6,10 @@ from datetime import date
 
 from prefect import flow, get_run_logger
 
+from config.clock import local_today
 from models.signature import signature_outcome
-from reforhandling.clock import local_today
-from reforhandling.wiring import get_runtime
 from tasks.polling import read_contract_statuses, read_waiting_cases, resume_case
+from tasks.runtime import routine_settings
 
 
 class ResumeFailed(RuntimeError):
@@ -19,7 +19,7 @@ class ResumeFailed(RuntimeError):
 @flow(name="poll-signatures")
 def poll_signatures(today: date | None = None) -> int:
     """Read the waiting cases' contract statuses in batches and resume the runs whose contract changed."""
-    today = today or local_today(get_runtime().settings.routine.timezone)
+    today = today or local_today(routine_settings().timezone)
     waiting = read_waiting_cases()
     statuses = read_contract_statuses([case.contract_id for case in waiting])
     resumed, failed = 0, []

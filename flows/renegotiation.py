@@ -10,6 +10,8 @@ from datetime import date
 from prefect import flow, get_run_logger, runtime
 from prefect.flow_runs import suspend_flow_run
 
+from config.clock import local_today
+from config.settings import RoutineSettings
 from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome
 from models.agreement import AgreementBasis
 from models.approval import (
@@ -26,12 +28,9 @@ from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Deal, EnrichedTicket
 from models.messages import csc_handover_message, sales_registration_message
 from models.notes import cancellation_note, invoice_note, rejection_note
-from models.renegotiation import Terms
+from models.renegotiation import Terms, request_limits
 from models.rules import Route
 from models.signature import verified_outcome
-from reforhandling.clock import local_today
-from reforhandling.settings import RoutineSettings, request_limits
-from reforhandling.wiring import get_runtime
 from tasks.case_tasks import (
     attach_run,
     load_case,
@@ -57,6 +56,7 @@ from tasks.deal import create_deal, set_deal_licences, set_delivery_start
 from tasks.enrichment import enrich_ticket
 from tasks.licences import adjust_licences
 from tasks.mail import send_mail
+from tasks.runtime import get_runtime, routine_settings
 from tasks.ticket import assign_ticket, move_ticket, set_downward_adjustment, write_ticket_note
 
 
@@ -69,7 +69,7 @@ from tasks.ticket import assign_ticket, move_ticket, set_downward_adjustment, wr
 )
 def renegotiate_agreement(case_key: str) -> CaseState:
     """Renegotiate the agreement of the case's customer; people only approve and decide."""
-    routine = get_runtime().settings.routine
+    routine = routine_settings()
     today = local_today(routine.timezone)
     if (case := reopen_case(case_key)).state in CLOSED_STATES:
         # An ops retry of a run whose case was closed meanwhile (e.g. `reforhandling cancel`) must touch nothing.
@@ -95,7 +95,7 @@ def _approved(
     case_key: str, enriched: EnrichedTicket, deal: Deal, basis: AgreementBasis, contract_id: str, today: date
 ) -> bool:
     """Ask for approval until the draft is approved (True) or rejected (False); corrections ask again."""
-    routine = get_runtime().settings.routine
+    routine = routine_settings()
     problems: list[str] = []
     attempt = 1
     while True:
@@ -149,7 +149,7 @@ def _approval_facts(
 ) -> ApprovalFacts:
     """The form's facts: the draft as Dealbuilder holds it (lines, signer, dates), the before-values from the
     current agreement."""
-    routine = get_runtime().settings.routine
+    routine = routine_settings()
     licence = next((line for line in preview.lines if line.name == routine.licence_line), None)
     signer = preview.signer
     return ApprovalFacts(

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from config.settings import RoutineSettings
 from models.rules import (
     Direction,
     Route,
@@ -17,7 +18,6 @@ from models.rules import (
     reduction,
     route_downward_adjustment,
 )
-from reforhandling.settings import RoutineSettings
 
 
 class ChangeSummary(BaseModel):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from config.settings import RoutineSettings
 from models.agreement import Agreement, ContractLine
 from models.contract import ContractDraft, Signer
 from models.crm import Contact
 from models.rules import delivery_start_date, signing_deadline
-from reforhandling.settings import RoutineSettings
 
 FULL_DISCOUNT = Decimal("100")
 

@@ -17,6 +17,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from config.settings import RoutineSettings
+
 # Our own errors carry this type and the context keys field/got/hint, so describe_errors can rebuild them.
 ERROR_TYPE = "renegotiation_request"
 _TEMPLATE = "{field}: got {got}; {hint}"
@@ -53,6 +55,15 @@ class RequestLimits(BaseModel):
     # What the case store's Numeric(12, 2) column holds comfortably, and far above any real licence price.
     max_price_per_licence: Decimal = Decimal("100000")
     max_start_days_ahead: int = 366
+
+
+def request_limits(routine: RoutineSettings) -> RequestLimits:
+    """The bounds of a request and of an approval form's corrections, from the routine settings."""
+    return RequestLimits(
+        max_licences=routine.max_licences,
+        max_price_per_licence=routine.max_price_per_licence,
+        max_start_days_ahead=routine.max_start_days_ahead,
+    )
 
 
 def licence_problem(value: object, limits: RequestLimits) -> str | None:

@@ -10,7 +10,7 @@ from prefect.states import Cancelling
 
 from models.case import CLOSED_STATES, Case, CaseState
 from models.contract import ContractState
-from reforhandling.wiring import Runtime
+from tasks.runtime import Runtime
 
 # How long a running flow run gets to stop before we give up (the runner kills it on Cancelling).
 STOP_TIMEOUT_SECONDS = 60.0

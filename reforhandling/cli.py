@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
+from config.settings import Settings, get_settings
 from reforhandling.cli_sandbox import sandbox_app
-from reforhandling.settings import Settings, get_settings, request_limits
 
 app = typer.Typer(
     help="Renegotiate Avonova Assist agreements across HubSpot, Dealbuilder and Avonova Digital.",
@@ -94,12 +94,12 @@ def start(
     from prefect.client.orchestration import get_client
     from prefect.settings import temporary_settings
 
-    from models.renegotiation import RenegotiationRequest, describe_errors
-    from reforhandling.clock import local_today
+    from config.clock import local_today
+    from models.renegotiation import RenegotiationRequest, describe_errors, request_limits
     from reforhandling.prefect_auth import client_settings
     from reforhandling.starting import preflight, request_from_options, run_url, start_case
-    from reforhandling.wiring import build_runtime
     from store.case_store import OpenCaseExists
+    from tasks.runtime import build_runtime
 
     settings = _settings()
     data = request_from_options(
@@ -146,8 +146,8 @@ def cancel(
 
     from reforhandling.cancelling import CannotCancel, cancel_case
     from reforhandling.prefect_auth import client_settings
-    from reforhandling.wiring import build_runtime
     from store.case_store import CaseNotFound
+    from tasks.runtime import build_runtime
 
     settings = _settings()
     runtime = build_runtime(settings)

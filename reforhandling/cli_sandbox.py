@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from reforhandling.settings import get_settings
+from config.settings import get_settings
 from sandbox.kit import wait_for_stop_signal
 
 sandbox_app = typer.Typer(

@@ -14,11 +14,11 @@ from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
+from config.settings import Settings
 from models.case import CLOSED_STATES, CaseState
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack, prefect_env
-from reforhandling.settings import Settings
 from sandbox import records
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
@@ -52,7 +52,6 @@ def demo_cases(settings: Settings) -> list[DemoCase]:
         DemoCase("small reduction", "5002", 54, "invoice_service", None),
         DemoCase("large reduction", "5003", 70, "csc", routine.csc_recipient),
     ]
-
 
 
 def run_demo(settings: Settings, *, poll_seconds: int) -> int:

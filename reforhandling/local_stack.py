@@ -7,11 +7,11 @@ import os
 import time
 from uuid import UUID
 
+from config.settings import Settings
 from models.case import CLOSED_STATES
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import AUTH_FILE, auth_string
 from reforhandling.prefect_stack import PrefectStack, prefect_env
-from reforhandling.settings import Settings
 from sandbox.kit import wait_for_stop_signal
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket

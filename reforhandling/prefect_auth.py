@@ -6,7 +6,7 @@ import base64
 import secrets
 from typing import Any
 
-from reforhandling.settings import Settings
+from config.settings import Settings
 
 AUTH_FILE = "prefect-auth"
 

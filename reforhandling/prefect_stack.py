@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from config.settings import PROJECT_ROOT, Settings
 from reforhandling.prefect_auth import basic_auth_header
-from reforhandling.settings import PROJECT_ROOT, Settings
 
 
 def prefect_env(

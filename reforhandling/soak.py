@@ -14,10 +14,10 @@ from uuid import UUID
 
 import httpx
 
+from config.settings import Settings
 from models.case import CLOSED_STATES, CaseState
 from models.renegotiation import RenegotiationRequest
 from reforhandling.demo import embedded_stack
-from reforhandling.settings import Settings
 from sandbox import records
 from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, TICKET_PIPELINES
 from sandbox.kit import FaultRule, SandboxApp

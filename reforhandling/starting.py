@@ -7,14 +7,14 @@ from typing import Any
 from prefect.client.orchestration import SyncPrefectClient
 
 from adapters.errors import NotFoundError
+from config.settings import Settings
 from models.agreement import NoAgreement, agreement_basis
 from models.case import Case, CaseState
 from models.org_number import InvalidOrgNumber, customer_org_number
 from models.renegotiation import NothingToRenegotiate, RenegotiationRequest, check_something_changes
-from reforhandling.settings import Settings
-from reforhandling.wiring import Runtime
 from store.case_store import CaseStore
 from tasks.enrichment import TicketNotReady, company_of
+from tasks.runtime import Runtime
 
 
 def run_url(settings: Settings, flow_run_id: str) -> str:

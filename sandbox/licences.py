@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from adapters.licence_admin import F_CUSTOMER_ID, F_LICENCES, F_REFERENCE, F_UPDATED, LICENCES_PATH
+from adapters.licence_api import F_CUSTOMER_ID, F_LICENCES, F_REFERENCE, F_UPDATED, LICENCES_PATH
 from sandbox.kit import FaultPlan, Request, Response, SandboxApp, utc_now_iso
 from sandbox.world import CUSTOMERS
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
-from reforhandling.settings import Settings
+from config.settings import Settings
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.hubspot import HubSpotSandbox
 from sandbox.kit import SandboxServer
@@ -36,6 +36,7 @@ class SandboxStack:
     @classmethod
     def start(cls, settings: Settings, *, free_ports: bool, state_dir: Path | None = None) -> SandboxStack:
         """Start every sandbox on the ports in `settings`, or on free ports; state in `state_dir` when given."""
+
         def state(name: str) -> Path | None:
             return state_dir / f"{name}.db" if state_dir is not None else None
 

@@ -12,8 +12,8 @@ from prefect.client.schemas.objects import FlowRun, State
 
 from models.case import CLOSED_STATES, Case, CaseState
 from models.renegotiation import Terms
-from reforhandling.wiring import get_runtime
 from tasks.policy import case_step_key
+from tasks.runtime import get_runtime
 
 
 @task(name="load-case", cache_policy=NO_CACHE)

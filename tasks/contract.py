@@ -15,8 +15,8 @@ from models.drafting import renegotiation_draft
 from models.org_number import customer_org_number
 from models.renegotiation import check_something_changes
 from models.rules import delivery_start_date, signing_deadline
-from reforhandling.wiring import get_runtime
 from tasks.policy import SYSTEM_STEP
+from tasks.runtime import get_runtime
 
 
 @task(name="read-agreement", **SYSTEM_STEP)
@@ -61,9 +61,7 @@ def read_agreement(case_key: str, company: Company) -> AgreementBasis:
 
 
 @task(name="draft-contract", **SYSTEM_STEP)
-def draft_contract(
-    case_key: str, enriched: EnrichedTicket, deal: Deal, agreement: Agreement, today: date
-) -> Contract:
+def draft_contract(case_key: str, enriched: EnrichedTicket, deal: Deal, agreement: Agreement, today: date) -> Contract:
     """Find or create the draft from the renegotiation template, filled from the current agreement."""
     rt = get_runtime()
     case = rt.store.get(case_key)

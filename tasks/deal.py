@@ -9,9 +9,9 @@ from prefect import get_run_logger, task
 from models.case import CaseState
 from models.crm import Deal, DealDraft, EnrichedTicket
 from models.rules import deal_close_date, deal_name, delivery_start_date
-from reforhandling.wiring import get_runtime
 from tasks.hubspot_calls import counting_calls, crm_step
 from tasks.policy import SYSTEM_STEP
+from tasks.runtime import get_runtime
 
 
 @task(name="create-deal", **SYSTEM_STEP)

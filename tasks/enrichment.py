@@ -8,10 +8,10 @@ from adapters.ports import Crm
 from models.case import CaseState
 from models.crm import EnrichedTicket, Ticket
 from models.rules import ticket_name
-from reforhandling.wiring import get_runtime
 from store.case_store import CaseStore
 from tasks.hubspot_calls import counting_calls
 from tasks.policy import SYSTEM_STEP
+from tasks.runtime import get_runtime
 
 
 class TicketNotReady(ValueError):

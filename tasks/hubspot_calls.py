@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from adapters.ports import Crm
-from reforhandling.wiring import get_runtime
+from tasks.runtime import get_runtime
 
 
 @contextmanager

@@ -5,8 +5,8 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 
 from models.mail import MailMessage
-from reforhandling.wiring import get_runtime
 from tasks.policy import SYSTEM_STEP
+from tasks.runtime import get_runtime
 
 
 @task(name="send-mail", **SYSTEM_STEP)

@@ -13,8 +13,8 @@ from pydantic import BaseModel, ConfigDict
 
 from models.case import CaseState
 from models.contract import Contract, ContractState
-from reforhandling.wiring import get_runtime
 from tasks.policy import RETRY_DELAYS, retry_on_transient
+from tasks.runtime import get_runtime
 
 # Dealbuilder is asked about this many contracts per request.
 BATCH_SIZE = 100

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 
-from reforhandling.wiring import get_runtime
 from tasks.hubspot_calls import crm_step
 from tasks.policy import SYSTEM_STEP
+from tasks.runtime import get_runtime
 
 
 @task(name="move-ticket", **SYSTEM_STEP)

@@ -20,8 +20,8 @@ from prefect.settings import (
 )
 from prefect.testing.utilities import prefect_test_harness
 
+from config.settings import PROJECT_ROOT, Settings
 from reforhandling.prefect_stack import PrefectStack
-from reforhandling.settings import PROJECT_ROOT, Settings
 from sandbox.kit import free_port
 from tests.postgres import create_database, postgres_server
 
@@ -70,8 +70,9 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory, postgres_url: str | No
             with prefect_test_harness(server_startup_timeout=60):
                 yield str(PREFECT_API_URL.value())
             return
-        with prefect_server_on(postgres_url, tmp_path_factory.mktemp("prefect")) as api, temporary_settings(
-            {PREFECT_API_URL: api}
+        with (
+            prefect_server_on(postgres_url, tmp_path_factory.mktemp("prefect")) as api,
+            temporary_settings({PREFECT_API_URL: api}),
         ):
             yield api
 

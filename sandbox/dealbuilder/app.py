@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from adapters import dealbuilder_api as api
-from reforhandling.settings import RoutineSettings
+from config.settings import RoutineSettings
 from sandbox.dealbuilder import documents, pages
 from sandbox.kit import FaultPlan, Request, Response, SandboxApp, _save_state, utc_now_iso
 from sandbox.world import (

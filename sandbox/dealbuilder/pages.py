@@ -8,7 +8,6 @@ from html import escape
 from typing import Any
 
 from adapters import dealbuilder_api as api
-from models.messages import format_date, format_nok
 
 _STYLE = (
     "body{font-family:Arial,sans-serif;max-width:760px;margin:2em auto;color:#222}"
@@ -28,6 +27,16 @@ _STATUS_NO = {
     api.STATUS_EXPIRED: "Utløpt",
     api.STATUS_REVOKED: "Trukket tilbake",
 }
+
+
+def format_nok(amount: Decimal) -> str:
+    """Money as Dealbuilder's pages show it: `1 234,50 kr` (the sandbox's own, not the routine's)."""
+    whole, fraction = f"{amount.quantize(Decimal('0.01')):,.2f}".split(".")
+    return f"{whole.replace(',', ' ')},{fraction} kr"
+
+
+def format_date(day: date) -> str:
+    return day.strftime("%d.%m.%Y")
 
 
 def _status_no(status: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from reforhandling.settings import RoutineSettings
+from config.settings import RoutineSettings
 from sandbox.hubspot.associations import TYPES, check_type, default_type
 from sandbox.hubspot.errors import HubSpotError, bad_request, injected, not_found, rate_limited, unauthorized
 from sandbox.hubspot.schema import OBJECT_TYPE_IDS, object_type_name
@@ -77,13 +77,15 @@ class HubSpotSandbox(SandboxApp):
         if request.path.startswith("/_sandbox/"):
             return
         remaining = getattr(self._local, "remaining", None)
-        response.headers.update({
-            "X-HubSpot-RateLimit-Max": str(self.rate_limit),
-            "X-HubSpot-RateLimit-Remaining": str(self.rate_limit if remaining is None else remaining),
-            "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(self.rate_window * 1000)),
-            "X-HubSpot-RateLimit-Daily": str(self.daily_limit),
-            "X-HubSpot-RateLimit-Daily-Remaining": str(max(self.daily_limit - self._daily_used, 0)),
-        })
+        response.headers.update(
+            {
+                "X-HubSpot-RateLimit-Max": str(self.rate_limit),
+                "X-HubSpot-RateLimit-Remaining": str(self.rate_limit if remaining is None else remaining),
+                "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(self.rate_window * 1000)),
+                "X-HubSpot-RateLimit-Daily": str(self.daily_limit),
+                "X-HubSpot-RateLimit-Daily-Remaining": str(max(self.daily_limit - self._daily_used, 0)),
+            }
+        )
 
     def not_found(self, request: Request) -> Response:
         return HubSpotError(404, f"Unable to route {request.method} {request.path}", "NOT_FOUND").response()
@@ -128,8 +130,11 @@ class HubSpotSandbox(SandboxApp):
         on("DELETE", V4 + "/(?P<to_type>[^/]+)/(?P<to_id>[^/]+)", self._v4_delete)
         on("GET", V4 + "/(?P<to_type>[^/]+)", self._v4_list)
         on("POST", r"/crm/v4/associations/(?P<from_type>[^/]+)/(?P<to_type>[^/]+)/batch/create", self._v4_batch_create)
-        on("POST", r"/crm/v4/associations/(?P<from_type>[^/]+)/(?P<to_type>[^/]+)/batch/associate/default",
-           self._v4_batch_default)
+        on(
+            "POST",
+            r"/crm/v4/associations/(?P<from_type>[^/]+)/(?P<to_type>[^/]+)/batch/associate/default",
+            self._v4_batch_default,
+        )
         on("POST", r"/crm/v4/associations/(?P<from_type>[^/]+)/(?P<to_type>[^/]+)/batch/read", self._v4_batch_read)
         on("GET", r"/crm/v3/pipelines/(?P<object_type>[^/]+)", self._pipelines)
         on("GET", r"/crm/v3/pipelines/(?P<object_type>[^/]+)/(?P<pipeline_id>[^/]+)", self._pipeline)
@@ -171,11 +176,14 @@ class HubSpotSandbox(SandboxApp):
         kind = object_type_name(object_type)
         limit = min(int(request.arg("limit") or 10), 100)
         offset = int(request.arg("after") or 0)
-        records = sorted(self.store.records(kind, archived=request.arg("archived") == "true"),
-                         key=lambda r: int(r["id"]))
+        records = sorted(
+            self.store.records(kind, archived=request.arg("archived") == "true"), key=lambda r: int(r["id"])
+        )
         associations = [object_type_name(name) for name in request.args("associations")]
-        page = [self.store.render(kind, r, request.args("properties"), associations)
-                for r in records[offset : offset + limit]]
+        page = [
+            self.store.render(kind, r, request.args("properties"), associations)
+            for r in records[offset : offset + limit]
+        ]
         return Response(200, {"results": page, **_paging(request, offset + limit, len(records))})
 
     def _update(self, request: Request, object_type: str, object_id: str) -> Response:
@@ -207,12 +215,17 @@ class HubSpotSandbox(SandboxApp):
         results = [self.store.render(kind, record, properties) for record in found]
         errors = []
         if missing:
-            errors.append({
-                "status": "error", "category": "OBJECT_NOT_FOUND",
-                "message": f"Could not get some {kind[:-1].upper()} objects, they may be deleted or not exist. "
-                           "Check that ids are valid.",
-                "context": {"ids": missing}, "errors": [], "links": {},
-            })
+            errors.append(
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"Could not get some {kind[:-1].upper()} objects, they may be deleted or not exist. "
+                    "Check that ids are valid.",
+                    "context": {"ids": missing},
+                    "errors": [],
+                    "links": {},
+                }
+            )
         return _batch(results, errors)
 
     def _batch_update(self, request: Request, object_type: str) -> Response:
@@ -224,8 +237,9 @@ class HubSpotSandbox(SandboxApp):
             store.validate(kind, dict(item.get("properties") or {}), record)
         results = []
         for item in inputs:
-            record = store.update(kind, str(item["id"]), dict(item.get("properties") or {}),
-                                  id_property=item.get("idProperty"))
+            record = store.update(
+                kind, str(item["id"]), dict(item.get("properties") or {}), id_property=item.get("idProperty")
+            )
             results.append(store.render(kind, record, list(item.get("properties") or [])))
         return _batch(results, [])
 
@@ -266,14 +280,13 @@ class HubSpotSandbox(SandboxApp):
         if not isinstance(specs, list) or not specs:
             raise bad_request("The body must be a non-empty JSON list of association types.")
         for spec in specs:
-            association = check_type(int(spec.get("associationTypeId", 0)), str(spec.get("associationCategory", "")),
-                                     kind, to_kind)
+            association = check_type(
+                int(spec.get("associationTypeId", 0)), str(spec.get("associationCategory", "")), kind, to_kind
+            )
             self.store.associations.add(kind, object_id, to_id, association)
         return Response(201, self._labels_between(kind, object_id, to_kind, to_id))
 
-    def _v4_put_default(
-        self, request: Request, object_type: str, object_id: str, to_type: str, to_id: str
-    ) -> Response:
+    def _v4_put_default(self, request: Request, object_type: str, object_id: str, to_type: str, to_id: str) -> Response:
         kind, to_kind = self._pair(object_type, object_id, to_type, to_id)
         association = default_type(kind, to_kind)
         self.store.associations.add(kind, object_id, to_id, association)
@@ -289,8 +302,10 @@ class HubSpotSandbox(SandboxApp):
         limit = min(int(request.arg("limit") or 500), 500)
         offset = int(request.arg("after") or 0)
         rows = [
-            {"toObjectId": int(to_id) if to_id.isdigit() else to_id,
-             "associationTypes": [_spec_with_label(type_id) for type_id in type_ids]}
+            {
+                "toObjectId": int(to_id) if to_id.isdigit() else to_id,
+                "associationTypes": [_spec_with_label(type_id) for type_id in type_ids],
+            }
             for to_id, type_ids in self.store.associations.targets(kind, object_id, to_kind).items()
         ]
         return Response(200, {"results": rows[offset : offset + limit], **_paging(request, offset + limit, len(rows))})
@@ -304,8 +319,9 @@ class HubSpotSandbox(SandboxApp):
                 errors.append(_batch_error(f"{kind} {from_id} or {to_kind} {to_id} does not exist", [from_id, to_id]))
                 continue
             for spec in item.get("types") or []:
-                association = check_type(int(spec.get("associationTypeId", 0)),
-                                         str(spec.get("associationCategory", "")), kind, to_kind)
+                association = check_type(
+                    int(spec.get("associationTypeId", 0)), str(spec.get("associationCategory", "")), kind, to_kind
+                )
                 self.store.associations.add(kind, from_id, to_id, association)
             results.append(self._labels_between(kind, from_id, to_kind, to_id))
         return _batch(results, errors, status=201)
@@ -329,18 +345,27 @@ class HubSpotSandbox(SandboxApp):
         for item in _inputs(_body(request)):
             from_id = str(item.get("id", ""))
             targets = self.store.associations.targets(kind, from_id, to_kind)
-            results.append({
-                "from": {"id": from_id},
-                "to": [{"toObjectId": int(t) if t.isdigit() else t,
-                        "associationTypes": [_spec_with_label(i) for i in ids]} for t, ids in targets.items()],
-            })
+            results.append(
+                {
+                    "from": {"id": from_id},
+                    "to": [
+                        {
+                            "toObjectId": int(t) if t.isdigit() else t,
+                            "associationTypes": [_spec_with_label(i) for i in ids],
+                        }
+                        for t, ids in targets.items()
+                    ],
+                }
+            )
         return _batch(results, [])
 
     def _labels_between(self, kind: str, object_id: str, to_kind: str, to_id: str) -> dict[str, Any]:
         type_ids = self.store.associations.targets(kind, object_id, to_kind).get(to_id, [])
         return {
-            "fromObjectTypeId": OBJECT_TYPE_IDS[kind], "fromObjectId": object_id,
-            "toObjectTypeId": OBJECT_TYPE_IDS[to_kind], "toObjectId": to_id,
+            "fromObjectTypeId": OBJECT_TYPE_IDS[kind],
+            "fromObjectId": object_id,
+            "toObjectTypeId": OBJECT_TYPE_IDS[to_kind],
+            "toObjectId": to_id,
             "labels": [TYPES[i].label for i in type_ids if TYPES[i].label],
         }
 
@@ -373,8 +398,9 @@ class HubSpotSandbox(SandboxApp):
         owners = [o for o in self.state["owners"] if o["archived"] == archived and (not email or o["email"] == email)]
         limit = min(int(request.arg("limit") or 100), 500)
         offset = int(request.arg("after") or 0)
-        return Response(200, {"results": owners[offset : offset + limit], **_paging(request, offset + limit,
-                                                                                     len(owners))})
+        return Response(
+            200, {"results": owners[offset : offset + limit], **_paging(request, offset + limit, len(owners))}
+        )
 
     def _owner(self, request: Request, owner_id: str) -> Response:
         for owner in self.state["owners"]:
@@ -419,8 +445,13 @@ def _paging(request: Request, following: int, total: int) -> dict[str, Any]:
 
 def _batch(results: list[dict[str, Any]], errors: list[dict[str, Any]], *, status: int = 200) -> Response:
     now = utc_now_iso()
-    body: dict[str, Any] = {"status": "COMPLETE", "results": results, "requestedAt": now, "startedAt": now,
-                            "completedAt": now}
+    body: dict[str, Any] = {
+        "status": "COMPLETE",
+        "results": results,
+        "requestedAt": now,
+        "startedAt": now,
+        "completedAt": now,
+    }
     if errors:
         body.update({"numErrors": len(errors), "errors": errors})
         return Response(207, body)
@@ -428,16 +459,28 @@ def _batch(results: list[dict[str, Any]], errors: list[dict[str, Any]], *, statu
 
 
 def _batch_error(message: str, ids: list[str]) -> dict[str, Any]:
-    return {"status": "error", "category": "OBJECT_NOT_FOUND", "message": message, "context": {"ids": ids},
-            "errors": [], "links": {}}
+    return {
+        "status": "error",
+        "category": "OBJECT_NOT_FOUND",
+        "message": message,
+        "context": {"ids": ids},
+        "errors": [],
+        "links": {},
+    }
 
 
 def _default_results(from_id: str, to_id: str, type_id: int, inverse: int) -> list[dict[str, Any]]:
     return [
-        {"from": {"id": from_id}, "to": {"id": to_id},
-         "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}},
-        {"from": {"id": to_id}, "to": {"id": from_id},
-         "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": inverse}},
+        {
+            "from": {"id": from_id},
+            "to": {"id": to_id},
+            "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id},
+        },
+        {
+            "from": {"id": to_id},
+            "to": {"id": from_id},
+            "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": inverse},
+        },
     ]
 
 

@@ -96,8 +96,9 @@ class AssociationStore:
 
     def remove_object(self, object_type: str, object_id: str) -> None:
         self.edges[:] = [
-            edge for edge in self.edges if [edge[0], edge[1]] != [object_type, object_id]
-            and [edge[2], edge[3]] != [object_type, object_id]
+            edge
+            for edge in self.edges
+            if [edge[0], edge[1]] != [object_type, object_id] and [edge[2], edge[3]] != [object_type, object_id]
         ]
 
     def targets(self, from_type: str, from_id: str, to_type: str) -> dict[str, list[int]]:

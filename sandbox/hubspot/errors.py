@@ -51,8 +51,12 @@ class HubSpotError(Exception):
 
 
 def not_found(object_type: str, object_id: str) -> HubSpotError:
-    return HubSpotError(404, f"Object not found. objectId are usually numeric. ({object_type} {object_id})",
-                        "OBJECT_NOT_FOUND", context={"id": [object_id]})
+    return HubSpotError(
+        404,
+        f"Object not found. objectId are usually numeric. ({object_type} {object_id})",
+        "OBJECT_NOT_FOUND",
+        context={"id": [object_id]},
+    )
 
 
 def bad_request(message: str, *, errors: list[dict[str, Any]] | None = None) -> HubSpotError:
@@ -72,9 +76,7 @@ def property_problems(problems: list[dict[str, str]]) -> HubSpotError:
         for problem in problems
     ]
     message = "Property values were not valid: " + json.dumps(detailed, ensure_ascii=False)
-    errors = [
-        {"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}} for p in problems
-    ]
+    errors = [{"message": p["message"], "code": p["error"], "context": {"propertyName": [p["name"]]}} for p in problems]
     return HubSpotError(400, message, "VALIDATION_ERROR", errors=errors)
 
 

@@ -18,10 +18,27 @@ _ALIASES = {
 
 # What a search or read returns when no `properties` were asked for.
 DEFAULT_PROPERTIES = {
-    "deals": ["amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id",
-              "pipeline"],
-    "tickets": ["content", "createdate", "hs_lastmodifieddate", "hs_object_id", "hs_pipeline", "hs_pipeline_stage",
-                "hs_ticket_category", "hs_ticket_priority", "subject"],
+    "deals": [
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    ],
+    "tickets": [
+        "content",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "hs_pipeline",
+        "hs_pipeline_stage",
+        "hs_ticket_category",
+        "hs_ticket_priority",
+        "subject",
+    ],
     "companies": ["createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"],
     "contacts": ["createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"],
     "notes": ["hs_createdate", "hs_lastmodifieddate", "hs_object_id"],
@@ -74,8 +91,11 @@ def prop(
         "createdAt": stamp,
         "updatedAt": stamp,
         "archived": False,
-        "modificationMetadata": {"archivable": not hubspot_defined, "readOnlyDefinition": hubspot_defined,
-                                 "readOnlyValue": read_only},
+        "modificationMetadata": {
+            "archivable": not hubspot_defined,
+            "readOnlyDefinition": hubspot_defined,
+            "readOnlyValue": read_only,
+        },
     }
 
 

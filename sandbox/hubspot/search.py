@@ -12,8 +12,23 @@ from sandbox.hubspot.schema import comparable
 
 MAX_GROUPS, MAX_FILTERS_PER_GROUP, MAX_FILTERS = 5, 6, 18
 MAX_LIMIT, MAX_RESULTS = 200, 10_000
-OPERATORS = frozenset({"EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-                       "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"})
+OPERATORS = frozenset(
+    {
+        "EQ",
+        "NEQ",
+        "LT",
+        "LTE",
+        "GT",
+        "GTE",
+        "BETWEEN",
+        "IN",
+        "NOT_IN",
+        "HAS_PROPERTY",
+        "NOT_HAS_PROPERTY",
+        "CONTAINS_TOKEN",
+        "NOT_CONTAINS_TOKEN",
+    }
+)
 QUERY_PROPERTIES = ("name", "domain", "email", "firstname", "lastname", "phone", "subject", "content", "dealname")
 
 
@@ -27,8 +42,10 @@ def search(
     """(page of records, total, next `after`); records younger than `lag` seconds are not indexed yet."""
     groups = request.get("filterGroups") or []
     filters_total = sum(len(group.get("filters") or []) for group in groups)
-    if len(groups) > MAX_GROUPS or filters_total > MAX_FILTERS or any(
-        len(group.get("filters") or []) > MAX_FILTERS_PER_GROUP for group in groups
+    if (
+        len(groups) > MAX_GROUPS
+        or filters_total > MAX_FILTERS
+        or any(len(group.get("filters") or []) > MAX_FILTERS_PER_GROUP for group in groups)
     ):
         raise bad_request(
             f"Search allows at most {MAX_GROUPS} filterGroups of {MAX_FILTERS_PER_GROUP} filters, "

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from reforhandling.settings import RoutineSettings
+from config.settings import RoutineSettings
 from sandbox.hubspot.associations import TYPES
 from sandbox.hubspot.schema import prop
 from sandbox.world import CUSTOMERS, OWNERS, SeedCustomer, customer_by_ticket
@@ -17,21 +17,42 @@ SEEDED_AT = "2024-01-02T08:00:00.000Z"
 FIRST_NEW_ID = 100001
 
 DEAL_PIPELINES: Table = [
-    ("default", "Sales Pipeline", [
-        ("appointmentscheduled", "Appointment scheduled"), ("qualifiedtobuy", "Qualified to buy"),
-        ("presentationscheduled", "Presentation scheduled"), ("contractsent", "Contract sent"),
-        ("closedwon", "Closed won"), ("closedlost", "Closed lost"),
-    ]),
-    ("87654321", "Assist", [
-        ("87654322", "Ny henvendelse"), ("87654323", "Venter på beslutning"), ("87654324", "Kontrakt sendt"),
-        ("87654325", "Lukket vunnet"), ("87654326", "Lukket tapt"),
-    ]),
+    (
+        "default",
+        "Sales Pipeline",
+        [
+            ("appointmentscheduled", "Appointment scheduled"),
+            ("qualifiedtobuy", "Qualified to buy"),
+            ("presentationscheduled", "Presentation scheduled"),
+            ("contractsent", "Contract sent"),
+            ("closedwon", "Closed won"),
+            ("closedlost", "Closed lost"),
+        ],
+    ),
+    (
+        "87654321",
+        "Assist",
+        [
+            ("87654322", "Ny henvendelse"),
+            ("87654323", "Venter på beslutning"),
+            ("87654324", "Kontrakt sendt"),
+            ("87654325", "Lukket vunnet"),
+            ("87654326", "Lukket tapt"),
+        ],
+    ),
 ]
 TICKET_PIPELINES: Table = [
     ("0", "Support Pipeline", [("1", "New"), ("2", "Waiting on contact"), ("3", "Waiting on us"), ("4", "Closed")]),
-    ("81234567", "Kundesenter", [
-        ("81234568", "Ny"), ("81234569", "Under arbeid"), ("81234570", "Sendt kontrakt"), ("81234571", "Lukket"),
-    ]),
+    (
+        "81234567",
+        "Kundesenter",
+        [
+            ("81234568", "Ny"),
+            ("81234569", "Under arbeid"),
+            ("81234570", "Sendt kontrakt"),
+            ("81234571", "Lukket"),
+        ],
+    ),
 ]
 KUNDESENTER_NEW_STAGE = "81234568"
 TICKET_FROM_EMAIL = "5005"  # the one seeded ticket already associated with its sender
@@ -48,15 +69,29 @@ def _pipelines(kind: str, table: Table) -> list[dict[str, Any]]:
                 if kind == "deals"
                 else {"ticketState": "CLOSED" if closed else "OPEN"}
             )
-            rendered.append({
-                "id": stage_id, "label": stage_label, "displayOrder": stage_order, "metadata": metadata,
-                "createdAt": SEEDED_AT, "updatedAt": SEEDED_AT, "archived": False,
-                "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
-            })
-        pipelines.append({
-            "id": pipeline_id, "label": label, "displayOrder": order, "stages": rendered,
-            "createdAt": SEEDED_AT, "updatedAt": SEEDED_AT, "archived": False,
-        })
+            rendered.append(
+                {
+                    "id": stage_id,
+                    "label": stage_label,
+                    "displayOrder": stage_order,
+                    "metadata": metadata,
+                    "createdAt": SEEDED_AT,
+                    "updatedAt": SEEDED_AT,
+                    "archived": False,
+                    "writePermissions": "CRM_PERMISSIONS_ENFORCEMENT",
+                }
+            )
+        pipelines.append(
+            {
+                "id": pipeline_id,
+                "label": label,
+                "displayOrder": order,
+                "stages": rendered,
+                "createdAt": SEEDED_AT,
+                "updatedAt": SEEDED_AT,
+                "archived": False,
+            }
+        )
     return pipelines
 
 
@@ -81,47 +116,90 @@ def _properties(routine: RoutineSettings) -> dict[str, dict[str, dict[str, Any]]
     modified = prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", read_only=True)
     by_type: dict[str, list[dict[str, Any]]] = {
         "tickets": [
-            prop("subject", "Ticket name"), prop("content", "Ticket description", field_type="textarea"),
+            prop("subject", "Ticket name"),
+            prop("content", "Ticket description", field_type="textarea"),
             prop("hs_pipeline", "Pipeline", "enumeration", "select", options=pipeline_options(TICKET_PIPELINES)),
-            prop("hs_pipeline_stage", "Ticket status", "enumeration", "select",
-                 options=stage_options(TICKET_PIPELINES)),
-            prop("hs_ticket_priority", "Priority", "enumeration", "select",
-                 options=[("LOW", "Low"), ("MEDIUM", "Medium"), ("HIGH", "High"), ("URGENT", "Urgent")]),
-            prop("hs_ticket_category", "Category", "enumeration", "checkbox",
-                 options=[("PRODUCT_ISSUE", "Product issue"), ("BILLING_ISSUE", "Billing issue"),
-                          ("GENERAL_INQUIRY", "General inquiry")]),
+            prop(
+                "hs_pipeline_stage", "Ticket status", "enumeration", "select", options=stage_options(TICKET_PIPELINES)
+            ),
+            prop(
+                "hs_ticket_priority",
+                "Priority",
+                "enumeration",
+                "select",
+                options=[("LOW", "Low"), ("MEDIUM", "Medium"), ("HIGH", "High"), ("URGENT", "Urgent")],
+            ),
+            prop(
+                "hs_ticket_category",
+                "Category",
+                "enumeration",
+                "checkbox",
+                options=[
+                    ("PRODUCT_ISSUE", "Product issue"),
+                    ("BILLING_ISSUE", "Billing issue"),
+                    ("GENERAL_INQUIRY", "General inquiry"),
+                ],
+            ),
             modified,
         ],
         "companies": [
-            prop("name", "Company name"), prop("domain", "Company domain name"),
+            prop("name", "Company name"),
+            prop("domain", "Company domain name"),
             prop(routine.org_number_property, "Organisasjonsnummer", hubspot_defined=False),
-            prop("address", "Street address"), prop("zip", "Postal code"), prop("city", "City"),
-            prop("country", "Country/Region"), prop("phone", "Phone number"),
+            prop("address", "Street address"),
+            prop("zip", "Postal code"),
+            prop("city", "City"),
+            prop("country", "Country/Region"),
+            prop("phone", "Phone number"),
             prop("numberofemployees", "Number of employees", "number", "number"),
-            prop(routine.downward_property, "Nedjustering (antall lisenser)", "number", "number",
-                 hubspot_defined=False),
+            prop(
+                routine.downward_property, "Nedjustering (antall lisenser)", "number", "number", hubspot_defined=False
+            ),
             modified,
         ],
         "contacts": [
-            prop("email", "Email"), prop("firstname", "First name"), prop("lastname", "Last name"),
-            prop("phone", "Phone number"), prop("mobilephone", "Mobile phone number"),
-            prop("jobtitle", "Job title"), prop("company", "Company name"),
+            prop("email", "Email"),
+            prop("firstname", "First name"),
+            prop("lastname", "Last name"),
+            prop("phone", "Phone number"),
+            prop("mobilephone", "Mobile phone number"),
+            prop("jobtitle", "Job title"),
+            prop("company", "Company name"),
             prop("lastmodifieddate", "Last modified date", "datetime", "date", read_only=True),
         ],
         "deals": [
-            prop("dealname", "Deal name"), prop("amount", "Amount", "number", "number"),
+            prop("dealname", "Deal name"),
+            prop("amount", "Amount", "number", "number"),
             prop("closedate", "Close date", "datetime", "date"),
             prop("pipeline", "Pipeline", "enumeration", "select", options=pipeline_options(DEAL_PIPELINES)),
             prop("dealstage", "Deal stage", "enumeration", "select", options=stage_options(DEAL_PIPELINES)),
-            prop(routine.deal_type_property, "Deal type", "enumeration", "select", options=[
-                ("newbusiness", "New Business"), ("existingbusiness", "Existing Business"),
-                ("tilleggslisenser_reforhandling", routine.deal_type),
-            ]),
-            prop("deal_currency_code", "Currency", "enumeration", "select",
-                 options=[(code, code) for code in ("NOK", "SEK", "DKK", "EUR", "USD")]),
+            prop(
+                routine.deal_type_property,
+                "Deal type",
+                "enumeration",
+                "select",
+                options=[
+                    ("newbusiness", "New Business"),
+                    ("existingbusiness", "Existing Business"),
+                    ("tilleggslisenser_reforhandling", routine.deal_type),
+                ],
+            ),
+            prop(
+                "deal_currency_code",
+                "Currency",
+                "enumeration",
+                "select",
+                options=[(code, code) for code in ("NOK", "SEK", "DKK", "EUR", "USD")],
+            ),
             prop("description", "Deal description", field_type="textarea"),
-            prop(routine.meeting_booker_property, "Møtebooker", "enumeration", "select", options=owners,
-                 hubspot_defined=False),
+            prop(
+                routine.meeting_booker_property,
+                "Møtebooker",
+                "enumeration",
+                "select",
+                options=owners,
+                hubspot_defined=False,
+            ),
             prop(routine.delivery_start_property, "Leveransestart", "date", "date", hubspot_defined=False),
             prop(routine.case_key_property, "Reforhandling saksnøkkel", unique=True, hubspot_defined=False),
             modified,
@@ -143,9 +221,16 @@ def _properties(routine: RoutineSettings) -> dict[str, dict[str, dict[str, Any]]
 def _owners() -> list[dict[str, Any]]:
     return [
         {
-            "id": owner.id, "email": owner.email, "firstName": owner.first_name, "lastName": owner.last_name,
-            "userId": 1_000_000 + index, "userIdIncludingInactive": 1_000_000 + index, "type": "PERSON",
-            "createdAt": SEEDED_AT, "updatedAt": SEEDED_AT, "archived": False,
+            "id": owner.id,
+            "email": owner.email,
+            "firstName": owner.first_name,
+            "lastName": owner.last_name,
+            "userId": 1_000_000 + index,
+            "userIdIncludingInactive": 1_000_000 + index,
+            "type": "PERSON",
+            "createdAt": SEEDED_AT,
+            "updatedAt": SEEDED_AT,
+            "archived": False,
             "teams": [{"id": "41", "name": "Kundesenter", "primary": True}],
         }
         for index, owner in enumerate(OWNERS)
@@ -182,34 +267,61 @@ def initial_state(routine: RoutineSettings | None = None) -> dict[str, Any]:
     signers = {customer.company_id: signer_contact_id(customer) for customer in CUSTOMERS}
     for customer in CUSTOMERS:
         contact_id = signers[customer.company_id]
-        objects["companies"][customer.company_id] = _record("companies", customer.company_id, {
-            "name": customer.name, routine.org_number_property: customer.hubspot_org_number,
-            "address": customer.address, "zip": customer.postal_code, "city": customer.city, "country": "Norway",
-            "domain": customer.signer_email.split("@", 1)[1],
-        })
+        objects["companies"][customer.company_id] = _record(
+            "companies",
+            customer.company_id,
+            {
+                "name": customer.name,
+                routine.org_number_property: customer.hubspot_org_number,
+                "address": customer.address,
+                "zip": customer.postal_code,
+                "city": customer.city,
+                "country": "Norway",
+                "domain": customer.signer_email.split("@", 1)[1],
+            },
+        )
         # A number the customer never gave is absent, as HubSpot leaves a property nobody set.
         phones = {"phone": customer.hubspot_phone, "mobilephone": customer.hubspot_mobilephone}
-        objects["contacts"][contact_id] = _record("contacts", contact_id, {
-            "email": customer.signer_email, "firstname": customer.signer_first, "lastname": customer.signer_last,
-            **{name: number for name, number in phones.items() if number},
-            "jobtitle": "Daglig leder", "company": customer.name,
-        })
-        objects["tickets"][customer.ticket_id] = _record("tickets", customer.ticket_id, {
-            "subject": f"Henvendelse fra {customer.signer_first} {customer.signer_last}",
-            "content": f"{customer.name} ønsker å endre antall lisenser og pris på avtalen.",
-            "hs_pipeline": TICKET_PIPELINES[1][0], "hs_pipeline_stage": KUNDESENTER_NEW_STAGE,
-            "hs_ticket_priority": "MEDIUM",
-        })
+        objects["contacts"][contact_id] = _record(
+            "contacts",
+            contact_id,
+            {
+                "email": customer.signer_email,
+                "firstname": customer.signer_first,
+                "lastname": customer.signer_last,
+                **{name: number for name, number in phones.items() if number},
+                "jobtitle": "Daglig leder",
+                "company": customer.name,
+            },
+        )
+        objects["tickets"][customer.ticket_id] = _record(
+            "tickets",
+            customer.ticket_id,
+            {
+                "subject": f"Henvendelse fra {customer.signer_first} {customer.signer_last}",
+                "content": f"{customer.name} ønsker å endre antall lisenser og pris på avtalen.",
+                "hs_pipeline": TICKET_PIPELINES[1][0],
+                "hs_pipeline_stage": KUNDESENTER_NEW_STAGE,
+                "hs_ticket_priority": "MEDIUM",
+            },
+        )
         associate("contacts", contact_id, customer.company_id, 1)
         associate("contacts", contact_id, customer.company_id, 279)
     # A ticket that came in by e-mail already knows its sender; the rest are bare.
     by_email = customer_by_ticket(TICKET_FROM_EMAIL)
     associate("tickets", by_email.ticket_id, signers[by_email.company_id], 16)
     # A colleague without signing authority, so "the contact" is never simply "the only contact".
-    objects["contacts"]["3101"] = _record("contacts", "3101", {
-        "email": "oystein.aeroy@aerligokonomi.example", "firstname": "Øystein", "lastname": "Ærøy",
-        "jobtitle": "Regnskapsfører", "company": CUSTOMERS[1].name,
-    })
+    objects["contacts"]["3101"] = _record(
+        "contacts",
+        "3101",
+        {
+            "email": "oystein.aeroy@aerligokonomi.example",
+            "firstname": "Øystein",
+            "lastname": "Ærøy",
+            "jobtitle": "Regnskapsfører",
+            "company": CUSTOMERS[1].name,
+        },
+    )
     associate("contacts", "3101", CUSTOMERS[1].company_id, 279)
     return {
         "objects": objects,

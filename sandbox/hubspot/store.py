@@ -93,19 +93,31 @@ class ObjectStore:
         object_id = str(self.state["next_id"])
         self.state["next_id"] += 1
         now = utc_now_iso()
-        values.update({"hs_object_id": object_id, "createdate": values.get("createdate") or now,
-                       modified_property(object_type): now})
+        values.update(
+            {
+                "hs_object_id": object_id,
+                "createdate": values.get("createdate") or now,
+                modified_property(object_type): now,
+            }
+        )
         if object_type == "notes":
             values["hs_createdate"] = now
-        record = {"id": object_id, "properties": values, "createdAt": now, "updatedAt": now, "archived": False,
-                  "indexedAt": time.time()}
+        record = {
+            "id": object_id,
+            "properties": values,
+            "createdAt": now,
+            "updatedAt": now,
+            "archived": False,
+            "indexedAt": time.time(),
+        }
         self.state["objects"][object_type][object_id] = record
         for to_id, association in links:
             self.associations.add(object_type, object_id, to_id, association)
         return record
 
-    def update(self, object_type: str, object_id: str, properties: dict[str, Any], *,
-               id_property: str | None = None) -> dict[str, Any]:
+    def update(
+        self, object_type: str, object_id: str, properties: dict[str, Any], *, id_property: str | None = None
+    ) -> dict[str, Any]:
         record = self.get(object_type, object_id, id_property=id_property)
         values = self.validate(object_type, properties or {}, record)
         now = utc_now_iso()
@@ -121,9 +133,7 @@ class ObjectStore:
             record["archivedAt"] = utc_now_iso()
             self.associations.remove_object(object_type, object_id)
 
-    def validate(
-        self, object_type: str, properties: dict[str, Any], existing: dict[str, Any] | None
-    ) -> dict[str, str]:
+    def validate(self, object_type: str, properties: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, str]:
         """Normalised values, or HubSpot's 400 listing every problem."""
         definitions = self.definitions(object_type)
         problems: list[dict[str, str]] = []
@@ -134,8 +144,9 @@ class ObjectStore:
                 problems.append(problem(name, f'Property "{name}" does not exist', "PROPERTY_DOESNT_EXIST"))
                 continue
             if definition["modificationMetadata"]["readOnlyValue"]:
-                problems.append(problem(name, f'"{name}" is a read only property; its value cannot be set.',
-                                        "READ_ONLY_VALUE"))
+                problems.append(
+                    problem(name, f'"{name}" is a read only property; its value cannot be set.', "READ_ONLY_VALUE")
+                )
                 continue
             value, trouble = normalise(definition, raw)
             if trouble is not None:
@@ -178,8 +189,13 @@ class ObjectStore:
                 values[stage_name] = stage_ids[0]
             return []
         if values[stage_name] not in stage_ids:
-            return [problem(stage_name, f"{values[stage_name]} is not a valid stage of pipeline {pipeline_id} "
-                            f"({pipeline['label']})", "INVALID_OPTION")]
+            return [
+                problem(
+                    stage_name,
+                    f"{values[stage_name]} is not a valid stage of pipeline {pipeline_id} ({pipeline['label']})",
+                    "INVALID_OPTION",
+                )
+            ]
         return []
 
     def _owner_problems(self, values: dict[str, str]) -> list[dict[str, str]]:
@@ -206,14 +222,22 @@ class ObjectStore:
             raise bad_request("Each association needs `to.id` and at least one of `types`.")
         links = []
         for spec in types:
-            association = check_type(int(spec.get("associationTypeId", 0)),
-                                     str(spec.get("associationCategory", "")), from_type)
+            association = check_type(
+                int(spec.get("associationTypeId", 0)), str(spec.get("associationCategory", "")), from_type
+            )
             self.require_target(association.to_type, to_id)
             links.append((to_id, association))
         return links
 
     def require_target(self, object_type: str, object_id: str) -> None:
         if self.find(object_type, object_id) is None:
-            raise bad_request(f"One or more associations are invalid: {object_type} {object_id} does not exist",
-                              errors=[{"message": f"{object_type} {object_id} not found",
-                                       "code": "INVALID_ASSOCIATION", "context": {"id": [object_id]}}])
+            raise bad_request(
+                f"One or more associations are invalid: {object_type} {object_id} does not exist",
+                errors=[
+                    {
+                        "message": f"{object_type} {object_id} not found",
+                        "code": "INVALID_ASSOCIATION",
+                        "context": {"id": [object_id]},
+                    }
+                ],
+            )

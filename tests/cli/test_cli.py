@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from config.settings import Settings, get_settings
 from reforhandling.cli import app
-from reforhandling.settings import Settings, get_settings
 from store.case_store import CaseStore
 
 runner = CliRunner()

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 
 from adapters.dealbuilder_contracts import DealbuilderContracts
+from config.settings import DealbuilderSettings, RoutineSettings
 from models.agreement import Agreement
 from models.contract import ContractDraft, ContractLine, Signer
 from models.rules import signing_deadline
-from reforhandling.settings import DealbuilderSettings, RoutineSettings
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import SandboxServer
 from sandbox.world import CUSTOMERS

@@ -14,8 +14,8 @@ from pydantic import SecretStr
 from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from adapters.errors import AuthenticationError, ConfigurationError, TransientError, ValidationRejected
+from config.settings import DealbuilderSettings
 from models.contract import ContractState
-from reforhandling.settings import DealbuilderSettings
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS

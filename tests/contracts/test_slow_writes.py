@@ -12,8 +12,8 @@ import pytest
 
 from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
+from config.settings import DealbuilderSettings
 from models.contract import Contract, ContractState
-from reforhandling.settings import DealbuilderSettings
 from sandbox.dealbuilder import DealbuilderSandbox, documents
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS

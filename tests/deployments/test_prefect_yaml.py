@@ -6,7 +6,7 @@ import os
 
 from prefect.client.orchestration import get_client
 
-from reforhandling.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT
 from tests.conftest import prefect_cli
 
 

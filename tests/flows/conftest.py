@@ -19,19 +19,19 @@ from prefect.exceptions import Pause
 from prefect.flow_engine import run_flow
 
 from adapters.licence_admin import ManualLicenceAdmin
-from flows.poll_signatures import poll_signatures
-from flows.renegotiation import renegotiate_agreement
-from models.case import Case
-from models.renegotiation import RenegotiationRequest
-from reforhandling.settings import (
+from config.settings import (
     DealbuilderSettings,
     HubSpotSettings,
     LicenceSettings,
     Settings,
 )
+from flows.poll_signatures import poll_signatures
+from flows.renegotiation import renegotiate_agreement
+from models.case import Case
+from models.renegotiation import RenegotiationRequest
 from reforhandling.starting import start_case
-from reforhandling.wiring import Runtime, build_runtime, use_runtime
 from sandbox.stack import SandboxStack
+from tasks.runtime import Runtime, build_runtime, use_runtime
 
 
 @pytest.fixture(scope="session")

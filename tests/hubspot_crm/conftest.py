@@ -11,8 +11,8 @@ import pytest
 
 from adapters.hubspot_crm import HubSpotCrm
 from adapters.hubspot_labels import forget_portal
+from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import DealDraft
-from reforhandling.settings import HubSpotSettings, RoutineSettings
 from sandbox.hubspot import HubSpotSandbox
 from sandbox.kit import FaultPlan, FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS
@@ -33,8 +33,12 @@ class Portal:
 
     def settings(self, **overrides: Any) -> HubSpotSettings:
         values: dict[str, Any] = {
-            "base_url": self.server.url, "backoff_seconds": 0.001, "max_attempts": 4,
-            "connect_timeout": 1.0, "read_timeout": 2.0, "settle_seconds": 0.05,
+            "base_url": self.server.url,
+            "backoff_seconds": 0.001,
+            "max_attempts": 4,
+            "connect_timeout": 1.0,
+            "read_timeout": 2.0,
+            "settle_seconds": 0.05,
         }
         return HubSpotSettings(**(values | overrides))
 

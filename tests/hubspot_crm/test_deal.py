@@ -22,10 +22,22 @@ def test_a_new_deal_carries_every_routine_field_and_both_associations(crm: HubSp
 
     stored = portal.app.object("deals", deal.id)
     assert stored is not None
-    assert {key: stored["properties"].get(key) for key in (
-        "dealname", "pipeline", "dealstage", "closedate", "dealtype", "motebooker", "hubspot_owner_id",
-        "delivery_start_date", "deal_currency_code", "amount", "reforhandling_case_key",
-    )} == {
+    assert {
+        key: stored["properties"].get(key)
+        for key in (
+            "dealname",
+            "pipeline",
+            "dealstage",
+            "closedate",
+            "dealtype",
+            "motebooker",
+            "hubspot_owner_id",
+            "delivery_start_date",
+            "deal_currency_code",
+            "amount",
+            "reforhandling_case_key",
+        )
+    } == {
         "dealname": "Fjordkraft Bygg AS - REFORHANDLING",
         "pipeline": ASSIST_PIPELINE,
         "dealstage": WAITING_STAGE,
@@ -79,7 +91,9 @@ def test_labels_are_resolved_once_per_process_and_reused_by_a_second_case(crm: H
 
     label_reads = portal.app.requests("GET", r"^/crm/v3/(pipelines|properties|owners)")
     assert [entry["path"] for entry in label_reads] == [
-        "/crm/v3/pipelines/deals", "/crm/v3/owners/", "/crm/v3/properties/deals",
+        "/crm/v3/pipelines/deals",
+        "/crm/v3/owners/",
+        "/crm/v3/properties/deals",
     ]
     assert other_adapter.calls == 2  # batch read by case key, create
 

@@ -32,7 +32,10 @@ def test_read_company_returns_org_number_and_address_with_norwegian_letters(crm:
 
     assert company.name == "Ærlig Økonomi AS"
     assert (company.org_number, company.address, company.postal_code, company.city) == (
-        "923456716", "Øvre Slottsgate 3", "0157", "Oslo",
+        "923456716",
+        "Øvre Slottsgate 3",
+        "0157",
+        "Oslo",
     )
 
 
@@ -59,8 +62,9 @@ def test_the_signer_is_found_by_email_in_any_case_without_a_create(crm: HubSpotC
 
 
 def test_a_missing_contact_is_created_and_associated_with_the_company(crm: HubSpotCrm, portal: Portal) -> None:
-    contact = crm.find_or_create_contact(email="ny.signer@fjordkraftbygg.example", company_id="9001",
-                                         name="Nils Ågesen Berg")
+    contact = crm.find_or_create_contact(
+        email="ny.signer@fjordkraftbygg.example", company_id="9001", name="Nils Ågesen Berg"
+    )
 
     stored = portal.app.object("contacts", contact.id)
     assert stored is not None

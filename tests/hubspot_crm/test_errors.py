@@ -9,7 +9,7 @@ import pytest
 from adapters.errors import AuthenticationError, NotFoundError, TransientError, ValidationRejected
 from adapters.hubspot_crm import HubSpotCrm
 from adapters.hubspot_transport import HubSpotTransport
-from reforhandling.settings import HubSpotSettings
+from config.settings import HubSpotSettings
 from sandbox.kit import FaultRule
 from tests.hubspot_crm.conftest import Portal
 

@@ -57,8 +57,10 @@ def test_a_create_slower_than_the_read_timeout_still_leaves_one_deal(portal: Por
 
 
 def test_a_failing_look_up_after_a_dropped_create_is_retried_and_leaves_one_deal(portal: Portal) -> None:
-    portal.faults(FaultRule("drop_after", route=DEAL_CREATE, count=1),
-                  FaultRule("error", status=503, route=r"batch/read", count=1))
+    portal.faults(
+        FaultRule("drop_after", route=DEAL_CREATE, count=1),
+        FaultRule("error", status=503, route=r"batch/read", count=1),
+    )
 
     deal = portal.crm().find_or_create_deal(deal=draft("case-5001"))
 

@@ -15,7 +15,8 @@ def test_move_ticket_moves_it_to_the_stage_with_that_label(crm: HubSpotCrm, port
     stored = portal.app.object("tickets", "5001")
     assert stored is not None
     assert (stored["properties"]["hs_pipeline"], stored["properties"]["hs_pipeline_stage"]) == (
-        KUNDESENTER_PIPELINE, SENT_STAGE,
+        KUNDESENTER_PIPELINE,
+        SENT_STAGE,
     )
     assert crm.read_ticket(ticket_id="5001").stage == "Sendt kontrakt"
 

@@ -31,20 +31,34 @@ def test_a_default_put_uses_the_unlabelled_type(hs: Running) -> None:
     response = hs.sdk.crm.associations.v4.basic_api.create_default("tickets", "5001", "contacts", "3001")
 
     assert [(r._from.id, r.to.id, r.association_spec.association_type_id) for r in response.results] == [
-        ("5001", "3001", 16), ("3001", "5001", 15),
+        ("5001", "3001", 16),
+        ("3001", "5001", 15),
     ]
     assert hs.app.associations("contacts", "3001", "tickets") == ["5001"]
 
 
 def test_batch_create_and_batch_default_associate_many_pairs(hs: Running) -> None:
     batch = hs.sdk.crm.associations.v4.batch_api
-    created = batch.create("tickets", "companies", {"inputs": [
-        {"from": {"id": "5001"}, "to": {"id": "9001"}, "types": [_spec(339)]},
-        {"from": {"id": "5002"}, "to": {"id": "9002"}, "types": [_spec(339)]},
-    ]})
-    defaults = batch.create_default("tickets", "contacts", {"inputs": [
-        {"from": {"id": "5001"}, "to": {"id": "3001"}}, {"from": {"id": "5002"}, "to": {"id": "3002"}},
-    ]})
+    created = batch.create(
+        "tickets",
+        "companies",
+        {
+            "inputs": [
+                {"from": {"id": "5001"}, "to": {"id": "9001"}, "types": [_spec(339)]},
+                {"from": {"id": "5002"}, "to": {"id": "9002"}, "types": [_spec(339)]},
+            ]
+        },
+    )
+    defaults = batch.create_default(
+        "tickets",
+        "contacts",
+        {
+            "inputs": [
+                {"from": {"id": "5001"}, "to": {"id": "3001"}},
+                {"from": {"id": "5002"}, "to": {"id": "3002"}},
+            ]
+        },
+    )
 
     assert len(created.results) == 2 and len(defaults.results) == 4
     assert hs.app.associations("tickets", "5002", "companies") == ["9002"]
@@ -76,10 +90,15 @@ def test_associating_a_missing_object_is_not_found(hs: Running) -> None:
 
 
 def test_a_create_with_inline_associations_links_the_new_deal(hs: Running) -> None:
-    deal = hs.sdk.crm.deals.basic_api.create({
-        "properties": {"dealname": "Søndre Ås Transport AS - REFORHANDLING"},
-        "associations": [{"to": {"id": "3004"}, "types": [_spec(3)]}, {"to": {"id": "9004"}, "types": [_spec(341)]}],
-    })
+    deal = hs.sdk.crm.deals.basic_api.create(
+        {
+            "properties": {"dealname": "Søndre Ås Transport AS - REFORHANDLING"},
+            "associations": [
+                {"to": {"id": "3004"}, "types": [_spec(3)]},
+                {"to": {"id": "9004"}, "types": [_spec(341)]},
+            ],
+        }
+    )
 
     read = hs.sdk.crm.deals.basic_api.get_by_id(deal.id, associations=["contacts", "companies"])
     assert [a.id for a in read.associations["contacts"].results] == ["3004"]
@@ -88,9 +107,12 @@ def test_a_create_with_inline_associations_links_the_new_deal(hs: Running) -> No
 
 def test_a_create_associated_with_a_missing_object_is_refused_and_creates_nothing(hs: Running) -> None:
     with pytest.raises(DealsError) as raised:
-        hs.sdk.crm.deals.basic_api.create({
-            "properties": {"dealname": "X"}, "associations": [{"to": {"id": "1"}, "types": [_spec(341)]}],
-        })
+        hs.sdk.crm.deals.basic_api.create(
+            {
+                "properties": {"dealname": "X"},
+                "associations": [{"to": {"id": "1"}, "types": [_spec(341)]}],
+            }
+        )
 
     assert raised.value.status == 400
     assert hs.app.objects("deals") == []

@@ -62,7 +62,8 @@ def test_a_read_returns_the_asked_properties_and_associations(hs: Running) -> No
     assert "companies" not in ticket.associations
     assert company.properties["name"] == "Fjordkraft Bygg AS"  # a default property when none are asked for
     assert {a.type for a in company.associations["contacts"].results} == {
-        "company_to_contact", "company_to_contact_unlabeled",
+        "company_to_contact",
+        "company_to_contact_unlabeled",
     }
 
 
@@ -95,15 +96,23 @@ def test_batch_read_returns_found_records_and_reports_missing_ids(hs: Running) -
 
 
 def test_batch_read_by_email_and_by_a_unique_property(hs: Running) -> None:
-    contacts = hs.sdk.crm.contacts.batch_api.read(BatchReadInputSimplePublicObjectId(
-        inputs=[{"id": "ase.odegard@aerligokonomi.example"}], id_property="email", properties=["firstname"],
-        properties_with_history=[],
-    ))
+    contacts = hs.sdk.crm.contacts.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            inputs=[{"id": "ase.odegard@aerligokonomi.example"}],
+            id_property="email",
+            properties=["firstname"],
+            properties_with_history=[],
+        )
+    )
     hs.sdk.crm.deals.basic_api.create({"properties": {"dealname": "D", "reforhandling_case_key": "case-1"}})
-    deals = hs.sdk.crm.deals.batch_api.read(BatchReadInputSimplePublicObjectId(
-        inputs=[{"id": "case-1"}], id_property="reforhandling_case_key", properties=["dealname"],
-        properties_with_history=[],
-    ))
+    deals = hs.sdk.crm.deals.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            inputs=[{"id": "case-1"}],
+            id_property="reforhandling_case_key",
+            properties=["dealname"],
+            properties_with_history=[],
+        )
+    )
 
     assert contacts.results[0].properties["firstname"] == "Åse"
     assert deals.results[0].properties["reforhandling_case_key"] == "case-1"
@@ -111,19 +120,26 @@ def test_batch_read_by_email_and_by_a_unique_property(hs: Running) -> None:
 
 def test_batch_read_by_a_property_without_unique_values_is_refused(hs: Running) -> None:
     with pytest.raises(DealsError) as raised:
-        hs.sdk.crm.deals.batch_api.read(BatchReadInputSimplePublicObjectId(
-            inputs=[{"id": "x"}], id_property="dealname", properties=[], properties_with_history=[],
-        ))
+        hs.sdk.crm.deals.batch_api.read(
+            BatchReadInputSimplePublicObjectId(
+                inputs=[{"id": "x"}],
+                id_property="dealname",
+                properties=[],
+                properties_with_history=[],
+            )
+        )
 
     assert raised.value.status == 400
     assert json.loads(raised.value.body)["category"] == "VALIDATION_ERROR"
 
 
 def test_batch_update_writes_nothing_when_one_input_is_invalid(hs: Running) -> None:
-    batch = BatchInputSimplePublicObjectBatchInput(inputs=[
-        {"id": "9001", "properties": {"nedjustering": "4"}},
-        {"id": "9002", "properties": {"nedjustering": "fire"}},
-    ])
+    batch = BatchInputSimplePublicObjectBatchInput(
+        inputs=[
+            {"id": "9001", "properties": {"nedjustering": "4"}},
+            {"id": "9002", "properties": {"nedjustering": "fire"}},
+        ]
+    )
     with pytest.raises(Exception) as raised:
         hs.sdk.crm.companies.batch_api.update(batch)
     assert getattr(raised.value, "status", None) == 400
@@ -135,10 +151,14 @@ def test_batch_update_writes_nothing_when_one_input_is_invalid(hs: Running) -> N
 
 
 def test_batch_create_creates_every_input(hs: Running) -> None:
-    response = hs.sdk.crm.contacts.batch_api.create({"inputs": [
-        {"properties": {"email": "a@example.no"}, "associations": []},
-        {"properties": {"email": "b@example.no"}, "associations": []},
-    ]})
+    response = hs.sdk.crm.contacts.batch_api.create(
+        {
+            "inputs": [
+                {"properties": {"email": "a@example.no"}, "associations": []},
+                {"properties": {"email": "b@example.no"}, "associations": []},
+            ]
+        }
+    )
 
     assert sorted(r.properties["email"] for r in response.results) == ["a@example.no", "b@example.no"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reforhandling.settings import RoutineSettings
+from config.settings import RoutineSettings
 from tests.hubspot_sandbox.conftest import Running
 
 ROUTINE = RoutineSettings()
@@ -58,8 +58,10 @@ def test_the_company_properties_include_nedjustering_and_the_org_number(hs: Runn
 
 def test_the_seeded_tickets_are_not_yet_enriched_except_the_one_from_email(hs: Running) -> None:
     tickets = [f"500{n}" for n in range(1, 10)]
-    linked = {t: hs.app.associations("tickets", t, "contacts") + hs.app.associations("tickets", t, "companies")
-              for t in tickets}
+    linked = {
+        t: hs.app.associations("tickets", t, "contacts") + hs.app.associations("tickets", t, "companies")
+        for t in tickets
+    }
 
     assert linked == {t: ["3005"] if t == "5005" else [] for t in tickets}
     assert hs.app.associations("contacts", "3002", "companies") == ["9002"]

@@ -46,9 +46,15 @@ def numbered(hs: Running) -> Running:
         (_one("nedjustering", "BETWEEN", value="15", highValue="35"), ["9002", "9003"]),
         (_one("name", "CONTAINS_TOKEN", value="blåbær"), ["9003"]),
         (
-            [{"filters": [{"propertyName": "city", "operator": "EQ", "value": "Oslo"}]},
-             {"filters": [{"propertyName": "nedjustering", "operator": "GTE", "value": "30"},
-                          {"propertyName": "city", "operator": "NEQ", "value": "Ås"}]}],
+            [
+                {"filters": [{"propertyName": "city", "operator": "EQ", "value": "Oslo"}]},
+                {
+                    "filters": [
+                        {"propertyName": "nedjustering", "operator": "GTE", "value": "30"},
+                        {"propertyName": "city", "operator": "NEQ", "value": "Ås"},
+                    ]
+                },
+            ],
             ["9002", "9003"],
         ),
     ],
@@ -64,9 +70,11 @@ def test_sorts_order_and_after_pages_the_results(numbered: Running) -> None:
     first = numbered.sdk.crm.companies.search_api.do_search(
         PublicObjectSearchRequest(filter_groups=_one("nedjustering", "HAS_PROPERTY"), sorts=sorts, limit=3)
     )
-    rest = numbered.sdk.crm.companies.search_api.do_search(PublicObjectSearchRequest(
-        filter_groups=_one("nedjustering", "HAS_PROPERTY"), sorts=sorts, limit=3, after=first.paging.next.after
-    ))
+    rest = numbered.sdk.crm.companies.search_api.do_search(
+        PublicObjectSearchRequest(
+            filter_groups=_one("nedjustering", "HAS_PROPERTY"), sorts=sorts, limit=3, after=first.paging.next.after
+        )
+    )
 
     assert first.total == 4
     assert [c.id for c in first.results] == ["9004", "9003", "9002"]

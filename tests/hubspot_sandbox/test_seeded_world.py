@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hubspot.crm.companies import PublicObjectSearchRequest
 
-from reforhandling.settings import RoutineSettings
+from config.settings import RoutineSettings
 from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, TICKET_PIPELINES
 from sandbox.world import CUSTOMERS, SeedCustomer, customer_by_company
 from tests.hubspot_sandbox.conftest import Running

@@ -87,9 +87,15 @@ def test_a_missing_or_wrong_token_is_refused(hs: Running, token: str | None) -> 
 
 
 def test_dates_and_datetimes_are_stored_the_way_hubspot_returns_them(hs: Running) -> None:
-    deal = hs.sdk.crm.deals.basic_api.create({"properties": {
-        "dealname": "Datoer", "closedate": "2024-10-06", "delivery_start_date": "1728000000000",
-    }})
+    deal = hs.sdk.crm.deals.basic_api.create(
+        {
+            "properties": {
+                "dealname": "Datoer",
+                "closedate": "2024-10-06",
+                "delivery_start_date": "1728000000000",
+            }
+        }
+    )
 
     assert deal.properties["closedate"] == "2024-10-06T00:00:00.000Z"
     assert deal.properties["delivery_start_date"] == "2024-10-04"

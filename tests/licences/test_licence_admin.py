@@ -11,7 +11,7 @@ from pydantic import SecretStr
 from adapters.errors import AuthenticationError, NotFoundError, TransientError, ValidationRejected
 from adapters.licence_admin import HttpLicenceAdmin, ManualLicenceAdmin, ManualStepRequired
 from adapters.ports import LicenceAdmin
-from reforhandling.settings import LicenceSettings
+from config.settings import LicenceSettings
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.licences import LicenceSandbox
 from sandbox.world import CUSTOMERS

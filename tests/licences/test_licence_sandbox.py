@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.licence_admin import F_CUSTOMER_ID, F_LICENCES, F_REFERENCE, LICENCES_PATH
+from adapters.licence_api import F_CUSTOMER_ID, F_LICENCES, F_REFERENCE, LICENCES_PATH
 from sandbox.kit import SandboxServer
 from sandbox.licences import LicenceSandbox
 from sandbox.world import CUSTOMERS

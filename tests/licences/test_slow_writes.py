@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.licence_admin import HttpLicenceAdmin
-from reforhandling.settings import LicenceSettings
+from config.settings import LicenceSettings
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.licences import LicenceSandbox
 from sandbox.world import CUSTOMERS

@@ -14,8 +14,8 @@ import pytest
 
 from adapters.errors import TransientError, ValidationRejected
 from adapters.smtp_mailer import SmtpMailer
+from config.settings import MailSettings
 from models.mail import MailMessage
-from reforhandling.settings import MailSettings
 from sandbox.kit import FaultRule
 from sandbox.smtp import SmtpSandbox
 

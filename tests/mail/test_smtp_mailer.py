@@ -13,10 +13,10 @@ from pydantic import SecretStr
 
 from adapters.errors import AuthenticationError, TransientError
 from adapters.smtp_mailer import SmtpMailer
+from config.settings import MailSettings
 from models.change import ChangeSummary
 from models.mail import MailMessage
 from models.messages import csc_handover_message, sales_registration_message
-from reforhandling.settings import MailSettings
 from sandbox.smtp import SmtpSandbox
 
 SUMMARY = ChangeSummary(

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 import pytest
 
+from config.settings import RoutineSettings
 from models.agreement import Agreement, ContractLine, NoAgreement, agreement_basis
 from models.change import ChangeSummary, completion_plan
 from models.drafting import contract_lines
 from models.org_number import InvalidOrgNumber, customer_org_number, normalize_org_number
 from models.renegotiation import NothingToRenegotiate, check_something_changes
 from models.rules import Direction, Route, RoutingBasis, route_downward_adjustment
-from reforhandling.settings import RoutineSettings
 
 ROUTINE = RoutineSettings()
 SOLD_TEMPLATE = "Avtale om Avonova Assist"

@@ -6,12 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from config.settings import RoutineSettings
 from models.approval import ApprovalFacts, approval_description, approval_problems
 from models.change import ChangeSummary, completion_plan
 from models.contract import Contract, ContractLine, ContractState
 from models.notes import invoice_note, rejection_note
 from models.signature import signature_outcome
-from reforhandling.settings import RoutineSettings
 
 
 def facts(**changes: object) -> ApprovalFacts:

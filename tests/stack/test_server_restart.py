@@ -11,9 +11,9 @@ from uuid import UUID
 
 from prefect.client.orchestration import get_client
 
+from config.settings import Settings
 from models.case import CaseState
 from reforhandling.demo import embedded_stack
-from reforhandling.settings import Settings
 from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
 from store.case_store import CaseStore
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reforhandling.settings import Settings
+from config.settings import Settings
 from reforhandling.soak import run_soak
 
 

@@ -16,9 +16,9 @@ import pytest
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from adapters.licence_admin import HttpLicenceAdmin
 from adapters.smtp_mailer import SmtpMailer
+from config.settings import Settings
 from models.contract import ContractState
 from models.mail import MailMessage
-from reforhandling.settings import Settings
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import CUSTOMERS

@@ -17,9 +17,9 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.settings import temporary_settings
 
+from config.settings import PROJECT_ROOT, Settings
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack, prefect_env, settings_env
-from reforhandling.settings import PROJECT_ROOT, Settings
 from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack

@@ -16,11 +16,11 @@ from playwright.sync_api import Page, Route, sync_playwright
 from prefect.client.orchestration import get_client
 from prefect.settings import temporary_settings
 
+from config.settings import Settings
 from models.case import CaseState
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack
-from reforhandling.settings import Settings
 from reforhandling.starting import run_url, start_case
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
@@ -44,7 +44,6 @@ class Stack:
     sandboxes: SandboxStack
     store: CaseStore
     auth: str
-
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from config.settings import PROJECT_ROOT
 from reforhandling.prefect_auth import basic_auth_header
-from reforhandling.settings import PROJECT_ROOT
 from sandbox.kit import free_port
 
 

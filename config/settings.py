@@ -10,27 +10,34 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.renegotiation import RequestLimits
-
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Values a secret may hold only on the local stack; production refuses to start with any of them.
 PLACEHOLDER_SECRETS = frozenset({"", "changeme", "sandbox-token", "sandbox-key", "sandbox-webhook-key"})
 
 
-class HubSpotSettings(BaseModel):
+class HttpSystemSettings(BaseModel):
+    """How we talk to one system over HTTP: its address, the timeouts and the retries."""
+
+    base_url: str
+    connect_timeout: float = 3.05
+    read_timeout: float = 10.0
+    max_attempts: int = 4
+    backoff_seconds: float = 0.5
+    # After a write went unanswered (read timeout, dropped connection, 502/504), wait this long before looking
+    # whether it happened: longer than the system can still be working on a request we gave up on.
+    settle_seconds: float = 30.0
+
+
+class HubSpotSettings(HttpSystemSettings):
+    """HubSpot; only creates HubSpot cannot refuse as duplicates (notes) wait `settle_seconds`: contacts and deals
+    carry a unique value, and a second create is answered 409."""
+
     base_url: str = "http://127.0.0.1:8781"
     token: SecretStr = SecretStr("sandbox-token")
     portal_id: str = "1234567"
     app_url: str = "https://app-eu1.hubspot.com"
-    connect_timeout: float = 3.05
-    read_timeout: float = 10.0
     max_attempts: int = 5
-    backoff_seconds: float = 0.5
-    # After a create went unanswered (read timeout, dropped connection, 502/504), wait this long before looking for
-    # it: longer than HubSpot can still be working on a request we gave up on. Only creates HubSpot cannot refuse
-    # as duplicates wait (notes); contacts and deals carry a unique value and a second create is answered 409.
-    settle_seconds: float = 30.0
 
 
 class RoutineSettings(BaseModel):
@@ -87,17 +94,11 @@ class RoutineSettings(BaseModel):
     timezone: str = "Europe/Oslo"
 
 
-class DealbuilderSettings(BaseModel):
+class DealbuilderSettings(HttpSystemSettings):
     base_url: str = "http://127.0.0.1:8782"
     api_key: SecretStr = SecretStr("sandbox-key")
     webhook_key: SecretStr = SecretStr("sandbox-webhook-key")
-    connect_timeout: float = 3.05
     read_timeout: float = 15.0
-    max_attempts: int = 4
-    backoff_seconds: float = 0.5
-    # After a write went unanswered (read timeout, dropped connection, 502/504), wait this long before reading
-    # whether it happened: longer than Dealbuilder can still be working on a request we gave up on.
-    settle_seconds: float = 30.0
     # Dealbuilder's raw statuses -> our neutral states; anything else is logged and treated as waiting.
     status_map: dict[str, str] = Field(
         default_factory=lambda: {
@@ -116,17 +117,11 @@ class DealbuilderSettings(BaseModel):
     )
 
 
-class LicenceSettings(BaseModel):
+class LicenceSettings(HttpSystemSettings):
     # None: the HTTP sandbox on the local profile, the manual routine in production.
     mode: Literal["manual", "http"] | None = None
     base_url: str = "http://127.0.0.1:8783"
     token: SecretStr = SecretStr("sandbox-token")
-    connect_timeout: float = 3.05
-    read_timeout: float = 10.0
-    max_attempts: int = 4
-    backoff_seconds: float = 0.5
-    # After a write went unanswered, wait this long before reading whether it landed (see DealbuilderSettings).
-    settle_seconds: float = 30.0
 
 
 class MailSettings(BaseModel):
@@ -226,15 +221,6 @@ class Settings(BaseSettings):
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'cases.db'}"
-
-
-def request_limits(routine: RoutineSettings) -> RequestLimits:
-    """The bounds of a request and of an approval form's corrections, from the routine settings."""
-    return RequestLimits(
-        max_licences=routine.max_licences,
-        max_price_per_licence=routine.max_price_per_licence,
-        max_start_days_ahead=routine.max_start_days_ahead,
-    )
 
 
 @lru_cache(maxsize=1)

@@ -4,29 +4,60 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 from pydantic import SecretStr
 
 from adapters.ports import ContractService, Crm, LicenceAdmin, Mailer
-from reforhandling.settings import Settings, get_settings
+from config.settings import RoutineSettings, Settings, get_settings
 from store.case_store import CaseStore
 
 # A secret given as "prefect-secret:<block name>" is read from that Prefect Secret block (deployed runs).
 SECRET_BLOCK_PREFIX = "prefect-secret:"
 
 
-@dataclass
 class Runtime:
-    """What a flow run works with: settings, the four ports, and the case store."""
+    """What a flow run works with: settings, the four ports and the case store, each built on first use (a phase
+    that only reads the routine settings builds no client)."""
 
-    settings: Settings
-    crm: Crm
-    contracts: ContractService
-    licences: LicenceAdmin
-    mailer: Mailer
-    store: CaseStore
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def crm(self) -> Crm:
+        from adapters.hubspot_crm import HubSpotCrm
+
+        return HubSpotCrm(self._resolved.hubspot, self.settings.routine)
+
+    @cached_property
+    def contracts(self) -> ContractService:
+        from adapters.dealbuilder_contracts import DealbuilderContracts
+
+        return DealbuilderContracts(self._resolved.dealbuilder, self.settings.routine)
+
+    @cached_property
+    def licences(self) -> LicenceAdmin:
+        from adapters.licence_admin import HttpLicenceAdmin, ManualLicenceAdmin
+
+        if self.settings.licence_mode == "http":
+            return HttpLicenceAdmin(self._resolved.licences)
+        return ManualLicenceAdmin()
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        from adapters.smtp_mailer import SmtpMailer
+
+        return SmtpMailer(self._resolved.mail)
+
+    @cached_property
+    def store(self) -> CaseStore:
+        return CaseStore(self.settings.effective_database_url)
+
+    @cached_property
+    def _resolved(self) -> Settings:
+        # Secrets in Prefect Secret blocks are read once, when the first client needs them.
+        return with_resolved_secrets(self.settings)
 
 
 def resolve_secret(secret: SecretStr) -> SecretStr:
@@ -58,24 +89,8 @@ def with_resolved_secrets(settings: Settings) -> Settings:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    """Real adapters for the configured endpoints (the local sandboxes by default)."""
-    from adapters.dealbuilder_contracts import DealbuilderContracts
-    from adapters.hubspot_crm import HubSpotCrm
-    from adapters.licence_admin import HttpLicenceAdmin, ManualLicenceAdmin
-    from adapters.smtp_mailer import SmtpMailer
-
-    settings = with_resolved_secrets(settings)
-    licences: LicenceAdmin = (
-        HttpLicenceAdmin(settings.licences) if settings.licence_mode == "http" else ManualLicenceAdmin()
-    )
-    return Runtime(
-        settings=settings,
-        crm=HubSpotCrm(settings.hubspot, settings.routine),
-        contracts=DealbuilderContracts(settings.dealbuilder, settings.routine),
-        licences=licences,
-        mailer=SmtpMailer(settings.mail),
-        store=CaseStore(settings.effective_database_url),
-    )
+    """The adapters for the configured endpoints (the local sandboxes by default), built when first used."""
+    return Runtime(settings)
 
 
 _runtime: Runtime | None = None
@@ -87,6 +102,11 @@ def get_runtime() -> Runtime:
     if _runtime is None:
         _runtime = build_runtime(get_settings())
     return _runtime
+
+
+def routine_settings() -> RoutineSettings:
+    """The routine settings of this process's runtime, without building any adapter."""
+    return get_runtime().settings.routine
 
 
 @contextmanager

@@ -1,0 +1,1 @@
+"""The floor every package stands on: settings and the clock; imports nothing of ours."""
