@@ -45,14 +45,14 @@ def reopen_case(case_key: str) -> Case:
     )
 
 
-@task(name="snapshot-terms", cache_key_fn=case_step_key, persist_result=True)
+@task(name="snapshot-terms", cache_key_fn=case_step_key("attempt"), persist_result=True)
 def snapshot_terms(case_key: str, attempt: int) -> Terms:
     """The licences and price an approval form showed, kept so a replay compares the answer with what was asked."""
     case = get_runtime().store.get(case_key)
     return Terms(licences=case.licences_after, price_per_licence=case.price_after)
 
 
-@task(name="mark-case", cache_key_fn=case_step_key, persist_result=True)
+@task(name="mark-case", cache_key_fn=case_step_key("step"), persist_result=True)
 def mark_case(case_key: str, step: str, state: CaseState, details: dict[str, Any] | None = None) -> Case:
     """Move the case to a waiting or closing state (once per step); `details` go to the event, and `route` also
     onto the case."""
@@ -61,13 +61,13 @@ def mark_case(case_key: str, step: str, state: CaseState, details: dict[str, Any
     return get_runtime().store.transition(case_key, state, actor="flow", details=details, **fields)
 
 
-@task(name="record-decision", cache_key_fn=case_step_key, persist_result=True)
+@task(name="record-decision", cache_key_fn=case_step_key("step"), persist_result=True)
 def record_decision(case_key: str, step: str, decided_by: str, decision: dict[str, Any]) -> None:
     """Put a person's decision (who, what) in the case's event log."""
     get_runtime().store.add_event(case_key, actor=decided_by or "unknown", kind=f"decision:{step}", details=decision)
 
 
-@task(name="record-refusal", cache_key_fn=case_step_key, persist_result=True)
+@task(name="record-refusal", cache_key_fn=case_step_key("step"), persist_result=True)
 def record_refusal(case_key: str, step: str, actor: str, problems: list[str]) -> None:
     """Put a refused resume (who, why) in the case's event log; the run asks or waits again."""
     details = {"problems": problems}

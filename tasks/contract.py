@@ -15,11 +15,11 @@ from models.drafting import renegotiation_draft
 from models.org_number import customer_org_number
 from models.renegotiation import check_something_changes
 from models.rules import delivery_start_date, signing_deadline
-from tasks.policy import SYSTEM_STEP
+from tasks.policy import system_step
 from tasks.runtime import get_runtime
 
 
-@task(name="read-agreement", **SYSTEM_STEP)
+@task(name="read-agreement", **system_step())
 def read_agreement(case_key: str, company: Company) -> AgreementBasis:
     """Find the customer's current and sold agreements by org number, keep the before-values, and refuse a request
     that changes nothing; a company without a valid org number stops the case here, before anything is drafted."""
@@ -60,7 +60,7 @@ def read_agreement(case_key: str, company: Company) -> AgreementBasis:
     return basis
 
 
-@task(name="draft-contract", **SYSTEM_STEP)
+@task(name="draft-contract", **system_step())
 def draft_contract(case_key: str, enriched: EnrichedTicket, deal: Deal, agreement: Agreement, today: date) -> Contract:
     """Find or create the draft from the renegotiation template, filled from the current agreement."""
     rt = get_runtime()
@@ -90,13 +90,13 @@ def draft_contract(case_key: str, enriched: EnrichedTicket, deal: Deal, agreemen
     return contract.without_links()
 
 
-@task(name="preview-contract", **SYSTEM_STEP)
+@task(name="preview-contract", **system_step("attempt"))
 def preview_contract(case_key: str, attempt: int, contract_id: str) -> ContractPreview:
     """Read the draft back from Dealbuilder for the approval form: lines, signer, dates as they will be sent."""
     return get_runtime().contracts.preview(contract_id=contract_id)
 
 
-@task(name="correct-draft", **SYSTEM_STEP)
+@task(name="correct-draft", **system_step("attempt"))
 def correct_draft(
     case_key: str, attempt: int, contract_id: str, licences: int, price_per_licence: Decimal, today: date
 ) -> Contract:
@@ -119,7 +119,7 @@ def correct_draft(
     return contract.without_links()
 
 
-@task(name="refresh-draft", **SYSTEM_STEP)
+@task(name="refresh-draft", **system_step())
 def refresh_draft(case_key: str, contract_id: str, today: date) -> None:
     """Bring a draft's start date and deadline to the sending day: approval may have taken days."""
     rt = get_runtime()
@@ -135,7 +135,7 @@ def refresh_draft(case_key: str, contract_id: str, today: date) -> None:
     )
 
 
-@task(name="send-contract", **SYSTEM_STEP)
+@task(name="send-contract", **system_step("round"))
 def send_contract(case_key: str, round: int, contract_id: str, today: date) -> Contract:
     """Send the contract by e-mail and SMS (round 1) or extend its deadline and resend it (later rounds)."""
     rt = get_runtime()
@@ -175,13 +175,13 @@ def _resend_once(case_key: str, round: int, contract_id: str, today: date) -> Co
     return rt.contracts.extend_and_resend(contract_id=contract_id, signing_deadline=deadline)
 
 
-@task(name="read-contract", **SYSTEM_STEP)
+@task(name="read-contract", **system_step("step"))
 def read_contract(case_key: str, step: str, contract_id: str) -> Contract:
     """The contract's status right before a person's decision is acted on (it may have been signed meanwhile)."""
     return get_runtime().contracts.read_status(contract_id=contract_id).without_links()
 
 
-@task(name="cancel-contract", **SYSTEM_STEP)
+@task(name="cancel-contract", **system_step("step"))
 def cancel_contract(case_key: str, step: str, contract_id: str) -> Contract:
     """Cancel the contract in the e-signature tool so it can no longer be signed."""
     contract = get_runtime().contracts.cancel(contract_id=contract_id)

@@ -10,11 +10,11 @@ from models.case import CaseState
 from models.crm import Deal, DealDraft, EnrichedTicket
 from models.rules import deal_close_date, deal_name, delivery_start_date
 from tasks.hubspot_calls import counting_calls, crm_step
-from tasks.policy import SYSTEM_STEP
+from tasks.policy import system_step
 from tasks.runtime import get_runtime
 
 
-@task(name="create-deal", **SYSTEM_STEP)
+@task(name="create-deal", **system_step())
 def create_deal(case_key: str, enriched: EnrichedTicket, today: date) -> Deal:
     """Find or create the deal `<company> - REFORHANDLING` in Assist / Venter på beslutning."""
     rt = get_runtime()
@@ -38,14 +38,14 @@ def create_deal(case_key: str, enriched: EnrichedTicket, today: date) -> Deal:
     return deal
 
 
-@task(name="set-deal-licences", **SYSTEM_STEP)
+@task(name="set-deal-licences", **system_step("attempt"))
 def set_deal_licences(case_key: str, attempt: int, deal_id: str, licences: int) -> None:
     """Keep the deal's amount (the licence count) in step with a corrected draft."""
     with crm_step(case_key, "deal-licences", licences=licences) as (crm, _):
         crm.set_deal_licences(deal_id=deal_id, licences=licences)
 
 
-@task(name="set-delivery-start", **SYSTEM_STEP)
+@task(name="set-delivery-start", **system_step())
 def set_delivery_start(case_key: str, deal_id: str, sent_on: date) -> date:
     """Set the deal's delivery start date: the agreed start, else the day the contract was sent."""
     start = delivery_start_date(sent_on, get_runtime().store.get(case_key).start_date)

@@ -8,9 +8,8 @@ from adapters.ports import Crm
 from models.case import CaseState
 from models.crm import EnrichedTicket, Ticket
 from models.rules import ticket_name
-from store.case_store import CaseStore
 from tasks.hubspot_calls import counting_calls
-from tasks.policy import SYSTEM_STEP
+from tasks.policy import system_step
 from tasks.runtime import get_runtime
 
 
@@ -25,7 +24,7 @@ class TicketNotReady(ValueError):
         self.found = found
 
 
-@task(name="enrich-ticket", **SYSTEM_STEP)
+@task(name="enrich-ticket", **system_step())
 def enrich_ticket(case_key: str) -> EnrichedTicket:
     """Associate the ticket with the company and the signer, and name it `Reforhandling - <company>`."""
     rt = get_runtime()
@@ -36,7 +35,7 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
         company = rt.crm.read_company(company_id=company_id)
         # The signer must be a known person: a contact is only created with the name the agent gave.
         contact = rt.crm.find_or_create_contact(
-            email=case.signer_email, company_id=company.id, name=_signer_name(rt.store, case_key)
+            email=case.signer_email, company_id=company.id, name=case.signer_name or ""
         )
         rt.crm.associate_ticket(ticket_id=ticket.id, company_id=company.id, contact_id=contact.id)
         rt.crm.rename_ticket(ticket_id=ticket.id, name=ticket_name(company.name))
@@ -52,11 +51,6 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
         "case %s: ticket %s enriched for %s (%d HubSpot requests)", case_key, ticket.id, company.name, calls()
     )
     return EnrichedTicket(ticket=ticket, company=company, contact=contact)
-
-
-def _signer_name(store: CaseStore, case_key: str) -> str:
-    opened = store.event_details(case_key, "opened")
-    return str((opened[0] if opened else {}).get("signer_name") or "")
 
 
 def company_of(crm: Crm, ticket: Ticket, signer_email: str) -> str:

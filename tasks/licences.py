@@ -5,11 +5,11 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 
 from models.case import CaseState
-from tasks.policy import SYSTEM_STEP
+from tasks.policy import system_step
 from tasks.runtime import get_runtime
 
 
-@task(name="adjust-licences", **SYSTEM_STEP)
+@task(name="adjust-licences", **system_step())
 def adjust_licences(case_key: str, customer_id: str, licences: int) -> int:
     """Set the customer's number of licences through the licence system's API."""
     rt = get_runtime()

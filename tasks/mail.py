@@ -5,11 +5,11 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 
 from models.mail import MailMessage
-from tasks.policy import SYSTEM_STEP
+from tasks.policy import system_step
 from tasks.runtime import get_runtime
 
 
-@task(name="send-mail", **SYSTEM_STEP)
+@task(name="send-mail", **system_step("step"))
 def send_mail(case_key: str, step: str, message: MailMessage) -> str:
     """Send the message unless the case log says it went already.
 

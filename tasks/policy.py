@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from prefect import Task
@@ -14,16 +15,21 @@ from adapters.errors import is_retryable
 # Delays between task retries, after the adapters' own short retries have given up.
 RETRY_DELAYS: list[float] = [2, 10, 30]
 
-# Parameters that tell two runs of the same step apart within one case (approval-2, signature round 2, ...).
-_DISCRIMINATORS = ("attempt", "round", "step")
+CacheKeyFn = Callable[[TaskRunContext, dict[str, Any]], str]
 
 
-def case_step_key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
-    """Cache key `<case key>:<task>[:<attempt/round/step>]`: replays and ops retries of a case reuse the result,
-    a different case never does (not the flow run id, so a retried or resumed run finds it too)."""
-    parts = [str(parameters["case_key"]), context.task.name]
-    parts += [f"{name}={parameters[name]}" for name in _DISCRIMINATORS if name in parameters]
-    return ":".join(parts)
+def case_step_key(*discriminators: str) -> CacheKeyFn:
+    """Cache key `<case key>:<task>[:<name>=<value>...]` from the parameters named here (approval-2, signature
+    round 2, ...): replays and ops retries of a case reuse the result, a different case never does (not the flow
+    run id, so a retried or resumed run finds it too). Naming them means a renamed parameter fails loudly instead
+    of silently sharing one result between two steps."""
+
+    def key(context: TaskRunContext, parameters: dict[str, Any]) -> str:
+        parts = [str(parameters["case_key"]), context.task.name]
+        parts += [f"{name}={parameters[name]}" for name in discriminators]
+        return ":".join(parts)
+
+    return key
 
 
 def retry_on_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
@@ -37,11 +43,13 @@ def retry_on_transient(task: Task[..., Any], task_run: TaskRun, state: State[Any
     return False
 
 
-# The decorator arguments of every task that talks to an external system on behalf of a case.
-SYSTEM_STEP: dict[str, Any] = {
-    "retries": 3,
-    "retry_delay_seconds": RETRY_DELAYS,
-    "retry_condition_fn": retry_on_transient,
-    "cache_key_fn": case_step_key,
-    "persist_result": True,
-}
+def system_step(*discriminators: str) -> dict[str, Any]:
+    """The decorator arguments of a task that talks to an external system on behalf of a case; `discriminators`
+    name the parameters that tell two runs of the step apart within one case."""
+    return {
+        "retries": 3,
+        "retry_delay_seconds": RETRY_DELAYS,
+        "retry_condition_fn": retry_on_transient,
+        "cache_key_fn": case_step_key(*discriminators),
+        "persist_result": True,
+    }

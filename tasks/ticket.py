@@ -5,18 +5,18 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 
 from tasks.hubspot_calls import crm_step
-from tasks.policy import SYSTEM_STEP
+from tasks.policy import system_step
 from tasks.runtime import get_runtime
 
 
-@task(name="move-ticket", **SYSTEM_STEP)
+@task(name="move-ticket", **system_step("step"))
 def move_ticket(case_key: str, step: str, ticket_id: str, stage_label: str) -> None:
     """Move the ticket to a stage of its pipeline, by label."""
     with crm_step(case_key, "ticket-stage", stage=stage_label) as (crm, _):
         crm.move_ticket(ticket_id=ticket_id, stage_label=stage_label)
 
 
-@task(name="write-ticket-note", **SYSTEM_STEP)
+@task(name="write-ticket-note", **system_step("step"))
 def write_ticket_note(case_key: str, step: str, ticket_id: str, body: str) -> str:
     """Write a note on the ticket once per case and step (the marker finds an earlier one)."""
     with crm_step(case_key, "ticket-note", step=step) as (crm, details):
@@ -24,7 +24,7 @@ def write_ticket_note(case_key: str, step: str, ticket_id: str, body: str) -> st
     return str(details["note_id"])
 
 
-@task(name="set-downward-adjustment", **SYSTEM_STEP)
+@task(name="set-downward-adjustment", **system_step())
 def set_downward_adjustment(case_key: str, company_id: str, removed: int) -> None:
     """Fill the company's nedjustering field with the number of licences removed."""
     field = get_runtime().settings.routine.downward_property
@@ -32,7 +32,7 @@ def set_downward_adjustment(case_key: str, company_id: str, removed: int) -> Non
         crm.set_company_property(company_id=company_id, name=field, value=str(removed))
 
 
-@task(name="assign-ticket", **SYSTEM_STEP)
+@task(name="assign-ticket", **system_step())
 def assign_ticket(case_key: str, ticket_id: str, owner_email: str) -> None:
     """Hand the ticket to the team that takes the downward adjustment from here."""
     with crm_step(case_key, "ticket-assigned", owner=owner_email) as (crm, _):

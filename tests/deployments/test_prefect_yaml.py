@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 
 from prefect.client.orchestration import get_client
 
 from config.settings import PROJECT_ROOT
+from deployments import definitions
 from tests.conftest import prefect_cli
 
 
@@ -42,3 +44,13 @@ def test_prefect_deploy_creates_both_deployments_on_the_process_pool_with_the_po
     env = flow.job_variables["env"]
     assert env["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] == "true"
     assert env["PREFECT_DEFAULT_RESULT_STORAGE_BLOCK"] == "local-file-system/reforhandling-results"
+
+
+def test_the_local_stack_serves_what_prefect_yaml_declares() -> None:
+    served = {deployment.name: deployment for deployment in definitions.served(timedelta(seconds=7))}
+
+    assert sorted(served) == sorted(declaration["name"] for declaration in definitions.declared())
+    poller = served["poll-signatures"]
+    assert poller.entrypoint == "flows/poll_signatures.py:poll_signatures"
+    assert [schedule.schedule.interval for schedule in poller.schedules] == [timedelta(seconds=7)]  # type: ignore[union-attr]
+    assert served["renegotiate-agreement"].schedules == []

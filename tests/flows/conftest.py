@@ -133,3 +133,21 @@ def driver(
 def manual_driver(driver: CaseDriver) -> Iterator[CaseDriver]:
     driver.runtime.licences = ManualLicenceAdmin()
     yield driver
+
+
+# Seeded in sandbox/world.py: 40 licences at 450 kr signed 14 months ago; 60 at 420 kr 50 months ago;
+# 100 at 390 kr 20 months ago.
+FJORDKRAFT = {"ticket": "5001", "signer": "kari.nordmann@fjordkraftbygg.example"}
+AERLIG = {"ticket": "5002", "signer": "ase.odegard@aerligokonomi.example"}
+BLABAER = {"ticket": "5003", "signer": "bjorn.laerum@blabaerhelse.example"}
+
+
+def approve_and_sign(driver: CaseDriver, case_key: str) -> None:
+    """Approve the case's draft as a person, sign its contract as the customer, and let the poller resume it."""
+    case = driver.case(case_key)
+    driver.resume(case, approved=True, approver="Ola Kundeservice")
+    case = driver.case(case_key)
+    assert case.contract_id
+    driver.sandboxes.dealbuilder.sign(case.contract_id)
+    assert driver.poll() == 1
+    driver.run(case)

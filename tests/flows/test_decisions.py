@@ -8,8 +8,7 @@ from decimal import Decimal
 from adapters import dealbuilder_api as api
 from models.case import CaseState
 from sandbox import records
-from tests.flows.conftest import CaseDriver
-from tests.flows.test_happy_paths import FJORDKRAFT, approve_and_sign
+from tests.flows.conftest import FJORDKRAFT, CaseDriver, approve_and_sign
 
 SONDRE_AS = {"ticket": "5004", "signer": "per.hakonsen@sondreas.example"}  # 25 licences, signed 40 months ago
 

@@ -8,23 +8,7 @@ from adapters import dealbuilder_api as api
 from models.case import CaseState
 from models.messages import format_date
 from sandbox import records
-from tests.flows.conftest import CaseDriver
-
-# Seeded in sandbox/world.py: 40 licences at 450 kr signed 14 months ago; 60 at 420 kr 50 months ago;
-# 100 at 390 kr 20 months ago.
-FJORDKRAFT = {"ticket": "5001", "signer": "kari.nordmann@fjordkraftbygg.example"}
-AERLIG = {"ticket": "5002", "signer": "ase.odegard@aerligokonomi.example"}
-BLABAER = {"ticket": "5003", "signer": "bjorn.laerum@blabaerhelse.example"}
-
-
-def approve_and_sign(driver: CaseDriver, case_key: str) -> None:
-    case = driver.case(case_key)
-    driver.resume(case, approved=True, approver="Ola Kundeservice")
-    case = driver.case(case_key)
-    assert case.contract_id
-    driver.sandboxes.dealbuilder.sign(case.contract_id)
-    assert driver.poll() == 1
-    driver.run(case)
+from tests.flows.conftest import AERLIG, BLABAER, FJORDKRAFT, CaseDriver, approve_and_sign
 
 
 def test_an_increase_within_36_months_goes_through_every_system_once_and_is_registered_as_a_sale(

@@ -14,8 +14,7 @@ from models.renegotiation import RenegotiationRequest
 from reforhandling.starting import preflight
 from sandbox import records
 from sandbox.world import customer_by_ticket
-from tests.flows.conftest import CaseDriver
-from tests.flows.test_happy_paths import approve_and_sign
+from tests.flows.conftest import CaseDriver, approve_and_sign
 
 HAVBRIS = customer_by_ticket("5006")  # 30 at 500 kr less 20 %, a course line, no onboarding; card org nr spaced
 GRANSKOG = customer_by_ticket("5007")  # sold 50 months ago, renegotiated to 20 at 430 kr 6 months ago

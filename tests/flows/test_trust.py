@@ -10,8 +10,7 @@ from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 from adapters import dealbuilder_api as api
 from models.case import CaseState
 from sandbox import records
-from tests.flows.conftest import CaseDriver
-from tests.flows.test_happy_paths import FJORDKRAFT
+from tests.flows.conftest import FJORDKRAFT, CaseDriver
 
 
 def test_a_forged_signed_resume_completes_nothing_is_recorded_and_the_case_keeps_waiting(driver: CaseDriver) -> None:

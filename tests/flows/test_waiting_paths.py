@@ -14,8 +14,7 @@ from reforhandling.cancelling import cancel_case
 from sandbox import records
 from sandbox.kit import FaultRule
 from tasks.contract import send_contract
-from tests.flows.conftest import CaseDriver
-from tests.flows.test_happy_paths import FJORDKRAFT, approve_and_sign
+from tests.flows.conftest import FJORDKRAFT, CaseDriver, approve_and_sign
 
 
 def sent_case(driver: CaseDriver) -> str:
