@@ -193,6 +193,9 @@ class Settings(BaseSettings):
             for name, value in self.routine.model_dump().items()
             if isinstance(value, str) and value.endswith(".example")
         ]
+        if not self.routine.approvers or any(person.endswith(".example") for person in self.routine.approvers):
+            # An empty list lets anyone decide; the local defaults are the sandbox's agents.
+            problems.append("REFORHANDLING_ROUTINE__APPROVERS must list the real approvers (a JSON list)")
         if problems:
             raise ValueError("production profile refused: " + "; ".join(problems) + ". Set real values and restart.")
         return self

@@ -83,6 +83,8 @@ class Case(SQLModel, table=True):
     company_id: str | None = None
     company_name: str | None = None
     signer_email: str
+    # The name the agent gave (`--signer-name`), to create the contact when HubSpot has none with that e-mail.
+    signer_name: str | None = None
     agent_email: str
     state: CaseState = Field(default=CaseState.STARTED, index=True)
     deal_id: str | None = None

@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
+from reforhandling.cli_db import db_app
 from reforhandling.cli_sandbox import sandbox_app
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(db_app, name="db")
 
 
 def _settings() -> Settings:

@@ -7,16 +7,15 @@ import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, func
-from sqlalchemy.engine import Engine
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, SQLModel, col, create_engine, select
+from sqlmodel import Session, col, select
 
 from models.case import CLOSED_STATES, Case, CaseEvent, CaseState, check_transition
 from models.renegotiation import RenegotiationRequest
+from store.database import make_engine, upgrade_engine
 
 
 class OpenCaseExists(ValueError):
@@ -27,32 +26,13 @@ class CaseNotFound(LookupError):
     """No case has this key."""
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL and a busy timeout let the flow runs, the poller and the CLI share one file.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def make_engine(url: str) -> Engine:
-    """An engine for the URL, creating the SQLite folder and tables when missing."""
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
-        event.listen(engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
-    return engine
-
-
 class CaseStore:
     """Cases and events; every change is one transaction, and every state change is checked and logged."""
 
     def __init__(self, url: str) -> None:
         self.engine = make_engine(url)
+        # The store owns its schema: a new or older database is migrated before the first case is read.
+        upgrade_engine(self.engine)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
@@ -73,6 +53,7 @@ class CaseStore:
                 open_ticket_id=request.ticket_id,
                 company_id=request.company_id,
                 signer_email=request.signer_email,
+                signer_name=request.signer_name,
                 agent_email=request.agent_email,
                 licences_after=request.licences,
                 price_after=request.price_per_licence,

@@ -77,6 +77,7 @@ def test_production_refuses_to_start_with_placeholder_secrets_and_names_them() -
     assert "REFORHANDLING_HUBSPOT__TOKEN holds a placeholder" in message
     assert "REFORHANDLING_DEALBUILDER__API_KEY holds a placeholder" in message
     assert "REFORHANDLING_ROUTINE__SALES_REGISTRATION_RECIPIENT" in message
+    assert "REFORHANDLING_ROUTINE__APPROVERS must list the real approvers" in message
 
 
 def test_production_defaults_to_the_manual_licence_routine_and_local_to_the_api() -> None:

@@ -4,15 +4,12 @@ import json
 import threading
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
-from sqlmodel import SQLModel
 
 from models.case import TRANSITIONS, CaseState, IllegalTransition, check_transition
 from models.renegotiation import RenegotiationRequest
 from store.case_store import CaseNotFound, CaseStore, OpenCaseExists
-from tests.postgres import postgres_server
 
 
 def request(ticket: str = "5001") -> RenegotiationRequest:
@@ -25,21 +22,11 @@ def request(ticket: str = "5001") -> RenegotiationRequest:
     )
 
 
-@pytest.fixture(scope="module")
-def postgres_url() -> Iterator[str]:
-    with postgres_server() as url:
-        yield url
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[CaseStore]:
+@pytest.fixture
+def store(database_url: str) -> Iterator[CaseStore]:
     """The same tests on both databases the store supports: SQLite locally, PostgreSQL in production."""
-    if request.param == "sqlite":
-        yield CaseStore(f"sqlite:///{tmp_path / 'cases.db'}")
-        return
-    store = CaseStore(request.getfixturevalue("postgres_url"))
+    store = CaseStore(database_url)
     yield store
-    SQLModel.metadata.drop_all(store.engine)
     store.engine.dispose()
 
 

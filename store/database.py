@@ -1,0 +1,115 @@
+"""The case store's database: engines for SQLite or PostgreSQL, and its schema brought to the newest migration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import create_engine
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+# The revision equal to the tables `SQLModel.metadata.create_all` made before Alembic owned the schema.
+FIRST_REVISION = "0001"
+# One PostgreSQL advisory lock id for every process that upgrades the case store (any constant will do).
+UPGRADE_LOCK_ID = 7_246_331_020
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade_to_head` found and left: revisions (None: no version table), and whether it adopted tables
+    made before migrations by stamping them at the first revision."""
+
+    before: str | None
+    after: str | None
+    adopted: bool = False
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL and a busy timeout let the flow runs, the poller and the CLI share one file.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for the URL, creating the SQLite folder when missing; the schema is `upgrade_to_head`'s."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def upgrade_to_head(url: str) -> Upgrade:
+    """Bring the database at `url` to the newest migration; safe to call from many processes at once."""
+    engine = make_engine(url)
+    try:
+        return upgrade_engine(engine)
+    finally:
+        engine.dispose()
+
+
+def upgrade_engine(engine: Engine) -> Upgrade:
+    """`upgrade_to_head` on an engine the caller keeps."""
+    head = head_revision()
+    with engine.connect() as connection:
+        # Most starts find the schema current: answer without taking the lock.
+        current = _current_revision(connection)
+        connection.rollback()
+        if current == head:
+            return Upgrade(current, current)
+        with connection.begin():
+            _lock_for_upgrade(connection)
+            # Another process may have upgraded while we waited for the lock.
+            before = _current_revision(connection)
+            adopted = before is None and inspect(connection).has_table("cases")
+            if adopted:
+                command.stamp(_config(connection), FIRST_REVISION)
+            command.upgrade(_config(connection), "head")
+            return Upgrade(before, _current_revision(connection), adopted)
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database at `url` is at; None before any migration ran."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return _current_revision(connection)
+    finally:
+        engine.dispose()
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(_config(None)).get_current_head()
+
+
+def _config(connection: Connection | None) -> Config:
+    # In code rather than an alembic.ini: the migrations run on the connection we hand them (env.py reads it).
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _lock_for_upgrade(connection: Connection) -> None:
+    """Hold the database's write lock until the upgrade's transaction ends, so one process upgrades at a time."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": UPGRADE_LOCK_ID})
+    elif connection.dialect.name == "sqlite":
+        # Python's sqlite3 runs DDL outside any transaction unless one is open: open it, taking the file's write lock
+        # now (a second process waits out busy_timeout here) so the check above and the DDL below are one transaction.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

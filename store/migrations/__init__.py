@@ -1,0 +1,1 @@
+"""The case store's Alembic migrations; `store.database.upgrade_to_head` runs them."""
