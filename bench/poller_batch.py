@@ -15,7 +15,7 @@ from config.settings import DealbuilderSettings, RoutineSettings
 from models.agreement import Agreement
 from models.contract import ContractDraft, ContractLine, Signer
 from sandbox.dealbuilder import DealbuilderSandbox
-from sandbox.kit import SandboxServer
+from sandbox.server import SandboxServer
 
 
 def main(count: int) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from config.settings import get_settings
-from sandbox.kit import wait_for_stop_signal
+from sandbox.server import wait_for_stop_signal
 
 sandbox_app = typer.Typer(
     help="Run the local sandboxes (same wire protocol as the real systems).", no_args_is_help=True
@@ -28,7 +28,7 @@ def hubspot(
 ) -> None:
     """Run the HubSpot CRM sandbox."""
     from sandbox.hubspot import HubSpotSandbox
-    from sandbox.kit import SandboxServer, serve_until_signal
+    from sandbox.server import SandboxServer, serve_until_signal
 
     settings = get_settings()
     app = HubSpotSandbox(
@@ -49,7 +49,7 @@ def _port(url: str) -> int:
 def dealbuilder(port: PortOption = None, state_file: StateOption = None) -> None:
     """Run the Dealbuilder sandbox (API, signing pages, movable clock)."""
     from sandbox.dealbuilder import DealbuilderSandbox
-    from sandbox.kit import SandboxServer, serve_until_signal
+    from sandbox.server import SandboxServer, serve_until_signal
 
     settings = get_settings()
     server = SandboxServer(
@@ -65,8 +65,8 @@ def dealbuilder(port: PortOption = None, state_file: StateOption = None) -> None
 @sandbox_app.command("licences")
 def licences(port: PortOption = None, state_file: StateOption = None) -> None:
     """Run the Avonova Digital licence sandbox."""
-    from sandbox.kit import SandboxServer, serve_until_signal
     from sandbox.licences import LicenceSandbox
+    from sandbox.server import SandboxServer, serve_until_signal
 
     settings = get_settings()
     app = LicenceSandbox(state_file=state_file, token=settings.licences.token.get_secret_value())

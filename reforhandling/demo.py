@@ -20,7 +20,7 @@ from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack, prefect_env
 from sandbox import records
-from sandbox.kit import free_port
+from sandbox.server import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore

@@ -12,7 +12,7 @@ from models.case import CLOSED_STATES
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import AUTH_FILE, auth_string
 from reforhandling.prefect_stack import PrefectStack, prefect_env
-from sandbox.kit import wait_for_stop_signal
+from sandbox.server import wait_for_stop_signal
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore

@@ -1,66 +1,55 @@
-"""The shared sandbox kit: a small threaded HTTP server with routing, request log, reset, seeded fault
-injection, an optional rolling-window rate limit and optional SQLite persistence of the sandbox's state."""
+"""What every sandbox shares and no library gives: seeded fault injection, a rolling-window rate limit, the request
+log and arrivals, reset, and SQLite persistence of the state. A sandbox is a Starlette app; `SandboxServer`
+(sandbox/server.py) serves it with uvicorn."""
 
 from __future__ import annotations
 
 import json
 import random
 import re
-import signal
-import socket
 import sqlite3
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, Literal, NoReturn
+from urllib.parse import parse_qs
+
+import anyio
+from starlette import responses
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sandbox.server import ConnectionDropped
+
+# SandboxServer and free_port are served from here too: the tests have always imported them from the kit.
+from sandbox.server import SandboxServer as SandboxServer
+from sandbox.server import free_port as free_port
 
 # error_after: the request is processed, then answered with `status` (a gateway failing on the way back).
 # slow_after: the request is processed, then the answer waits `delay` s (the record exists; the client has no id).
 FaultKind = Literal["error", "slow", "drop_before", "drop_after", "error_after", "slow_after"]
 
 
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]  # lower-cased names
-    body: bytes
+class JSONResponse(responses.JSONResponse):
+    """JSON as the sandboxes have always sent it: `application/json; charset=utf-8`, json.dumps' own separators,
+    dates and decimals as strings, and an empty body for None."""
 
-    def json(self) -> Any:
-        return json.loads(self.body or b"null")
+    media_type = "application/json; charset=utf-8"
 
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        values = self.query.get(name)
-        return values[0] if values else default
-
-    def args(self, name: str) -> list[str]:
-        """All values of a query parameter, comma-separated lists split (HubSpot sends both forms)."""
-        return [part for value in self.query.get(name, []) for part in value.split(",") if part]
-
-
-@dataclass
-class Response:
-    status: int = 200
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    content_type: str = "application/json"
-
-    def encode(self) -> bytes:
-        if self.body is None:
+    def render(self, content: Any) -> bytes:
+        if content is None:
             return b""
-        if isinstance(self.body, bytes):
-            return self.body
-        if isinstance(self.body, str):
-            return self.body.encode("utf-8")
-        return json.dumps(self.body, default=_json_default, ensure_ascii=False).encode("utf-8")
+        return json.dumps(content, default=_json_default, ensure_ascii=False).encode("utf-8")
 
 
 def _json_default(value: object) -> object:
@@ -73,6 +62,28 @@ def _json_default(value: object) -> object:
 
 def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def body_of(request: Request) -> bytes:
+    """The request body, read before the (sync) route ran."""
+    body: bytes = request.state.body
+    return body
+
+
+def json_of(request: Request) -> Any:
+    """The request body as JSON (None when empty); ValueError when it is not JSON."""
+    return json.loads(body_of(request) or b"null")
+
+
+def query_list(request: Request, name: str) -> list[str]:
+    """All values of a query parameter, comma-separated lists split (HubSpot sends both forms)."""
+    return [part for value in request.query_params.getlist(name) for part in value.split(",") if part]
+
+
+def wire_path(request: Request) -> str:
+    """The path as the client sent it (percent-escapes kept), as the request log and fault routes see it."""
+    raw = request.scope.get("raw_path")
+    return raw.decode("latin-1") if raw else str(request.scope["path"])
 
 
 Handler = Callable[..., Response]
@@ -139,12 +150,16 @@ class RollingWindowLimiter:
 
 
 class SandboxApp:
-    """Base of every HTTP sandbox: subclasses register routes in `setup_routes` and keep state in `self.state`."""
+    """Base of every HTTP sandbox: subclasses register routes in `setup_routes` and keep state in `self.state`.
+
+    The instance is an ASGI app (a Starlette app with the fault layer around its routes). Routes are sync and run
+    in the threadpool; outside `/_sandbox/` they run under `self.lock` after `before_route`, and a write (any method
+    but GET) is persisted when there is a state file."""
 
     name = "sandbox"
 
     def __init__(self, *, state_file: Path | None = None, faults: FaultPlan | None = None) -> None:
-        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.routes: list[Route] = []
         self.faults = faults or FaultPlan()
         self.log: list[dict[str, Any]] = []
         # "METHOD path" of every request as it arrives, before any fault holds it (the log has it once answered).
@@ -159,6 +174,16 @@ class SandboxApp:
         self.route("POST", "/_sandbox/reset")(self._reset_route)
         self.route("POST", "/_sandbox/faults")(self._set_faults)
         self.setup_routes()
+        self.asgi = Starlette(
+            routes=self.routes,
+            middleware=[Middleware(_FaultLayer, sandbox=self)],
+            # An unknown path, or a known path with another method, is the system's own 404 (never a 405).
+            exception_handlers={404: self._no_route, 405: self._no_route},
+        )
+        self.asgi.router.redirect_slashes = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
 
     # --- for subclasses -------------------------------------------------------------------------------
     def setup_routes(self) -> None:
@@ -172,28 +197,59 @@ class SandboxApp:
         """Authentication, rate limiting: a response here short-circuits the route."""
         return None
 
-    def decorate(self, request: Request, response: Response) -> None:
+    def extra_headers(self, request: Request) -> dict[str, str]:
         """Headers every response carries (rate-limit headers, for instance)."""
+        return {}
 
     def not_found(self, request: Request) -> Response:
-        return Response(404, {"message": f"no route for {request.method} {request.path}"})
+        return JSONResponse({"message": f"no route for {request.method} {wire_path(request)}"}, 404)
 
     def server_error(self, request: Request, status: int) -> Response:
-        return Response(status, {"message": f"injected fault {status}"})
+        return JSONResponse({"message": f"injected fault {status}"}, status)
 
     # --- kit ------------------------------------------------------------------------------------------
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+    def route(self, method: str, path: str) -> Callable[[Handler], Handler]:
+        """Register `handler(request, **path_params) -> Response` for `method` on a Starlette path template."""
+
         def register(handler: Handler) -> Handler:
-            self.routes.append((method, re.compile("^" + pattern + "$"), handler))
+            async def endpoint(request: Request) -> Response:
+                request.state.body = await request.body()
+                return await run_in_threadpool(self._run, handler, request)
+
+            self.routes.append(Route(path, endpoint, methods=[method]))
             return handler
 
         return register
+
+    def _run(self, handler: Handler, request: Request) -> Response:
+        try:
+            if request.url.path.startswith("/_sandbox/"):
+                return handler(request, **request.path_params)
+            early = self.before_route(request)
+            if early is not None:
+                return early
+            with self.lock:
+                response = handler(request, **request.path_params)
+                if request.method != "GET":
+                    self.persist()
+            return response
+        except Exception as error:  # a sandbox bug must show as a 500, not a hung client
+            return JSONResponse({"message": f"sandbox error: {type(error).__name__}: {error}"}, 500)
+
+    def _no_route(self, request: Request, exc: Exception) -> Response:
+        return self.not_found(request)
 
     def reset(self) -> None:
         with self.lock:
             self.state = self.initial_state()
             self.log.clear()
             self.arrivals.clear()
+
+    def persist(self) -> None:
+        """Write the state to the state file, when there is one."""
+        if self.state_file is not None:
+            with self.lock:
+                _save_state(self.state_file, self.state)
 
     def requests(self, method: str | None = None, path: str | None = None) -> list[dict[str, Any]]:
         """The request log, optionally filtered by method and path regex, for tests and the demo."""
@@ -205,57 +261,147 @@ class SandboxApp:
                 and (path is None or re.search(path, entry["path"]) is not None)
             ]
 
-    def dispatch(self, request: Request) -> Response:
-        for method, pattern, handler in self.routes:
-            if method != request.method:
-                continue
-            matched = pattern.match(request.path)
-            if matched:
-                if request.path.startswith("/_sandbox/"):
-                    return handler(request, **matched.groupdict())
-                early = self.before_route(request)
-                if early is not None:
-                    return early
-                with self.lock:
-                    response = handler(request, **matched.groupdict())
-                    if request.method != "GET" and self.state_file is not None:
-                        _save_state(self.state_file, self.state)
-                return response
-        return self.not_found(request)
-
-    def record(self, request: Request, status: int, fault: str = "") -> None:
-        if request.path.startswith("/_sandbox/"):
-            return
+    def record(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        fault: str = "",
+        *,
+        query: dict[str, list[str]] | None = None,
+        body: bytes = b"",
+    ) -> None:
+        """Add one entry to the request log (status 0: the connection was dropped)."""
         try:
-            body: Any = request.json() if request.body else None
+            shown: Any = json.loads(body) if body else None
         except ValueError:
-            body = request.body.decode("utf-8", "replace")
+            shown = body.decode("utf-8", "replace")
         with self.lock:
             self.log.append(
                 {
                     "at": utc_now_iso(),
-                    "method": request.method,
-                    "path": request.path,
-                    "query": {k: v for k, v in request.query.items()},
+                    "method": method,
+                    "path": path,
+                    "query": dict(query or {}),
                     "status": status,
-                    "body": body,
+                    "body": shown,
                     "fault": fault,
                 }
             )
 
     def _list_requests(self, request: Request) -> Response:
-        return Response(200, {"requests": self.requests(request.arg("method"), request.arg("path"))})
+        found = self.requests(request.query_params.get("method"), request.query_params.get("path"))
+        return JSONResponse({"requests": found})
 
     def _reset_route(self, request: Request) -> Response:
         self.reset()
         self.faults.set([])
-        return Response(200, {"reset": True})
+        return JSONResponse({"reset": True})
 
     def _set_faults(self, request: Request) -> Response:
-        payload = request.json() or {}
+        payload = json_of(request) or {}
         rules = [FaultRule(**rule) for rule in payload.get("rules", [])]
         self.faults.set(rules, int(payload.get("seed", 0)))
-        return Response(200, {"rules": len(rules)})
+        return JSONResponse({"rules": len(rules)})
+
+
+class _FaultLayer:
+    """ASGI middleware around a sandbox's routes: arrivals, fault injection, extra headers and the request log.
+
+    The answer is held until the route has finished, so a fault can still replace it, delay it or drop it."""
+
+    def __init__(self, app: ASGIApp, sandbox: SandboxApp) -> None:
+        self.app = app
+        self.sandbox = sandbox
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        sandbox, request = self.sandbox, Request(scope)
+        body = await _read_body(receive)
+        method, path = request.method, wire_path(request)
+        query = parse_qs(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+        own = path.startswith("/_sandbox/")
+        if not own:
+            with sandbox.lock:
+                sandbox.arrivals.append(f"{method} {path}")
+        fault = None if own else sandbox.faults.pick(method, path)
+        kind = fault.kind if fault is not None else ""
+        if fault is not None and kind == "drop_before":
+            sandbox.record(method, path, 0, kind, query=query, body=body)
+            await _drop(send)
+        if fault is not None and kind == "slow":
+            await anyio.sleep(fault.delay)
+        if fault is not None and kind == "error":
+            answer = _parts(sandbox.server_error(request, fault.status))
+        else:
+            answer = await _answer(self.app, scope, body, receive)
+        if fault is not None and kind == "slow_after":
+            await anyio.sleep(fault.delay)
+        if fault is not None and kind == "drop_after":
+            sandbox.record(method, path, 0, kind, query=query, body=body)
+            await _drop(send)
+        if fault is not None and kind == "error_after":
+            answer = _parts(sandbox.server_error(request, fault.status))
+        status, headers, payload = answer
+        headers = [(name, value) for name, value in headers if name.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(payload)).encode()))
+        headers += [
+            (name.encode("latin-1"), value.encode("latin-1")) for name, value in sandbox.extra_headers(request).items()
+        ]
+        if not own:
+            sandbox.record(method, path, status, kind, query=query, body=body)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": payload})
+
+
+_Answer = tuple[int, list[tuple[bytes, bytes]], bytes]
+
+
+def _parts(response: Response) -> _Answer:
+    return response.status_code, list(response.raw_headers), bytes(response.body)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _answer(app: ASGIApp, scope: Scope, body: bytes, receive: Receive) -> _Answer:
+    """Run the routes with the body already read, and keep what they answer instead of sending it."""
+    delivered = False
+    head: dict[str, Any] = {"status": 500, "headers": []}
+    chunks: list[bytes] = []
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if delivered:
+            return await receive()
+        delivered = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def keep(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            head.update(status=message["status"], headers=list(message.get("headers", [])))
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, replay, keep)
+    return int(head["status"]), head["headers"], b"".join(chunks)
+
+
+async def _drop(send: Send) -> NoReturn:
+    """Close the connection without a complete answer: a head promising a body that never comes."""
+    await send({"type": "http.response.start", "status": 500, "headers": [(b"content-length", b"1")]})
+    raise ConnectionDropped
 
 
 def _load_state(path: Path) -> dict[str, Any]:
@@ -271,148 +417,3 @@ def _save_state(path: Path, state: dict[str, Any]) -> None:
         db.execute("CREATE TABLE IF NOT EXISTS state (id INTEGER PRIMARY KEY, doc TEXT NOT NULL)")
         doc = json.dumps(state, default=_json_default, ensure_ascii=False)
         db.execute("INSERT OR REPLACE INTO state (id, doc) VALUES (1, ?)", (doc,))
-
-
-def _make_handler(app: SandboxApp) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out as separate writes: with Nagle on, each answer waits ~40 ms for a delayed ACK.
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:  # the request log replaces stderr noise
-            return
-
-        def _handle(self) -> None:
-            split = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            request = Request(
-                method=self.command,
-                path=split.path,
-                query=parse_qs(split.query, keep_blank_values=True),
-                headers={k.lower(): v for k, v in self.headers.items()},
-                body=body,
-            )
-            if not split.path.startswith("/_sandbox/"):
-                with app.lock:
-                    app.arrivals.append(f"{self.command} {split.path}")
-            fault = None if split.path.startswith("/_sandbox/") else app.faults.pick(self.command, split.path)
-            if fault is not None and fault.kind == "drop_before":
-                app.record(request, 0, "drop_before")
-                self.close_connection = True
-                return
-            if fault is not None and fault.kind == "slow":
-                time.sleep(fault.delay)
-            if fault is not None and fault.kind == "error":
-                response = app.server_error(request, fault.status)
-            else:
-                try:
-                    response = app.dispatch(request)
-                except Exception as error:  # a sandbox bug must show as a 500, not a hung client
-                    response = Response(500, {"message": f"sandbox error: {type(error).__name__}: {error}"})
-            if fault is not None and fault.kind == "slow_after":
-                time.sleep(fault.delay)
-            if fault is not None and fault.kind == "drop_after":
-                app.record(request, 0, "drop_after")
-                self.close_connection = True
-                return
-            if fault is not None and fault.kind == "error_after":
-                response = app.server_error(request, fault.status)
-            app.decorate(request, response)
-            app.record(request, response.status, fault.kind if fault else "")
-            payload = response.encode()
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type + "; charset=utf-8")
-            self.send_header("Content-Length", str(len(payload)))
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            try:
-                self.end_headers()
-                self.wfile.write(payload)
-            except (BrokenPipeError, ConnectionResetError):
-                # The client stopped waiting (its read timeout): the request was carried out all the same.
-                self.close_connection = True
-
-        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
-
-    return _Handler
-
-
-class SandboxServer:
-    """Serve a SandboxApp on 127.0.0.1: in a thread for tests (`start`/`stop`), or in the foreground."""
-
-    def __init__(self, app: SandboxApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.app = app
-        self.httpd = ThreadingHTTPServer((host, port), _make_handler(app))
-        self.httpd.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    @property
-    def port(self) -> int:
-        return int(self.httpd.server_address[1])
-
-    def start(self) -> SandboxServer:
-        # A short poll interval keeps stop() (and so every test's teardown) fast.
-        self._thread = threading.Thread(
-            target=self.httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{self.app.name}-sandbox",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> SandboxServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
-def wait_for_stop_signal(check: Callable[[], None] = lambda: None) -> None:
-    """Block until SIGINT or SIGTERM (calling `check` every second); return normally on either.
-
-    A handler that only raises is the safe kind: one that sets a threading.Event can deadlock when the signal
-    lands while the main thread holds that Event's lock."""
-    signal.signal(signal.SIGINT, _interrupt)
-    signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        while True:
-            time.sleep(1)
-            check()
-    except KeyboardInterrupt:
-        return
-
-
-def serve_until_signal(servers: list[SandboxServer], announce: Callable[[str], None] = print) -> None:
-    """Run servers until SIGINT/SIGTERM, for `reforhandling sandbox ...`."""
-    try:
-        for server in servers:
-            server.start()
-            announce(f"{server.app.name}: {server.url}")
-        wait_for_stop_signal()
-    finally:
-        for server in servers:
-            server.stop()

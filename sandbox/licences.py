@@ -6,11 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from adapters.licence_api import F_CUSTOMER_ID, F_LICENCES, F_REFERENCE, F_UPDATED, LICENCES_PATH
-from sandbox.kit import FaultPlan, Request, Response, SandboxApp, utc_now_iso
+from sandbox.kit import FaultPlan, JSONResponse, SandboxApp, json_of, utc_now_iso
 from sandbox.world import CUSTOMERS
 
-_PATH = LICENCES_PATH.format(customer_id="(?P<customer_id>[^/]+)")
 # The collection the licence path hangs under: /api/v1/customers/{customer_id}/licences -> /api/v1/customers.
 _COLLECTION = LICENCES_PATH.split("/{customer_id}", 1)[0]
 F_NAME = "name"
@@ -45,35 +47,35 @@ class LicenceSandbox(SandboxApp):
 
     def setup_routes(self) -> None:
         self.route("POST", _COLLECTION)(self._create)
-        self.route("GET", _PATH)(self._read)
-        self.route("PUT", _PATH)(self._write)
-        self.route("GET", "/_sandbox/changes")(lambda request: Response(200, {"changes": self.changes()}))
+        self.route("GET", LICENCES_PATH)(self._read)
+        self.route("PUT", LICENCES_PATH)(self._write)
+        self.route("GET", "/_sandbox/changes")(lambda request: JSONResponse({"changes": self.changes()}))
 
     def before_route(self, request: Request) -> Response | None:
         if request.headers.get("authorization") != f"Bearer {self.token}":
-            return Response(401, {"message": "missing or wrong bearer token"})
+            return JSONResponse({"message": "missing or wrong bearer token"}, 401)
         return None
 
     def _create(self, request: Request) -> Response:
         try:
-            body = request.json()
+            body = json_of(request)
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            return Response(400, {"message": "the body must be a JSON object"})
+            return JSONResponse({"message": "the body must be a JSON object"}, 400)
         customer_id, name, licences = body.get(F_CUSTOMER_ID), body.get(F_NAME), body.get(F_LICENCES)
         if not (
             isinstance(customer_id, str) and len(customer_id) == 9 and customer_id.isascii() and customer_id.isdigit()
         ):
-            return Response(
-                400, {"message": f"{F_CUSTOMER_ID} must be the organisation number, 9 digits; got {customer_id!r}"}
+            return JSONResponse(
+                {"message": f"{F_CUSTOMER_ID} must be the organisation number, 9 digits; got {customer_id!r}"}, 400
             )
         if not isinstance(name, str) or not name.strip():
-            return Response(400, {"message": f"{F_NAME} is required (the customer's name)"})
+            return JSONResponse({"message": f"{F_NAME} is required (the customer's name)"}, 400)
         if not isinstance(licences, int) or isinstance(licences, bool) or licences < 0:
-            return Response(400, {"message": f"{F_LICENCES} must be a non-negative integer; got {licences!r}"})
+            return JSONResponse({"message": f"{F_LICENCES} must be a non-negative integer; got {licences!r}"}, 400)
         if customer_id in self.state["customers"]:
-            return Response(409, {"message": f"customer {customer_id} already exists"})
+            return JSONResponse({"message": f"customer {customer_id} already exists"}, 409)
         customer = {
             F_CUSTOMER_ID: customer_id,
             F_NAME: name.strip(),
@@ -82,25 +84,25 @@ class LicenceSandbox(SandboxApp):
             F_UPDATED: utc_now_iso(),
         }
         self.state["customers"][customer_id] = customer
-        return Response(201, dict(customer), headers={"Location": LICENCES_PATH.format(customer_id=customer_id)})
+        return JSONResponse(dict(customer), 201, headers={"Location": LICENCES_PATH.format(customer_id=customer_id)})
 
     def _read(self, request: Request, customer_id: str) -> Response:
         customer = self.state["customers"].get(customer_id)
         if customer is None:
-            return Response(404, {"message": f"customer {customer_id} not found"})
-        return Response(200, dict(customer))
+            return JSONResponse({"message": f"customer {customer_id} not found"}, 404)
+        return JSONResponse(dict(customer))
 
     def _write(self, request: Request, customer_id: str) -> Response:
         customer = self.state["customers"].get(customer_id)
         if customer is None:
-            return Response(404, {"message": f"customer {customer_id} not found"})
+            return JSONResponse({"message": f"customer {customer_id} not found"}, 404)
         try:
-            body = request.json()
+            body = json_of(request)
         except ValueError:
             body = None
         licences = body.get(F_LICENCES) if isinstance(body, dict) else None
         if not isinstance(licences, int) or isinstance(licences, bool) or licences < 0:
-            return Response(400, {"message": f"{F_LICENCES} must be a non-negative integer"})
+            return JSONResponse({"message": f"{F_LICENCES} must be a non-negative integer"}, 400)
         reference = str(body.get(F_REFERENCE) or "") if isinstance(body, dict) else ""
         before = customer[F_LICENCES]
         customer.update({F_LICENCES: licences, F_REFERENCE: reference, F_UPDATED: utc_now_iso()})
@@ -113,7 +115,7 @@ class LicenceSandbox(SandboxApp):
                 "at": utc_now_iso(),
             }
         )
-        return Response(200, dict(customer))
+        return JSONResponse(dict(customer))
 
     # --- Python accessors for tests and the demo ------------------------------------------------------------
     def licences(self, customer_id: str) -> int:

@@ -20,8 +20,11 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from starlette.requests import Request
+from starlette.responses import Response
 
-from sandbox.kit import FaultRule, Request, Response, SandboxApp, SandboxServer, utc_now_iso
+from sandbox.kit import FaultRule, JSONResponse, SandboxApp, utc_now_iso
+from sandbox.server import SandboxServer
 
 ACCEPTED = "250 Message accepted for delivery"
 
@@ -77,10 +80,10 @@ class SmtpListing(SandboxApp):
     def _list(self, request: Request) -> Response:
         with self.lock:
             found = list(self.state["messages"])
-        to = request.arg("to")
+        to = request.query_params.get("to")
         if to:
             found = [m for m in found if to.lower() in [address.lower() for address in m["rcpt_to"]]]
-        return Response(200, {"messages": found})
+        return JSONResponse({"messages": found})
 
     def add(self, message: dict[str, Any]) -> None:
         with self.lock:
@@ -88,7 +91,7 @@ class SmtpListing(SandboxApp):
 
     def note(self, stage: str, detail: str, status: int, fault: str = "") -> None:
         """Log one SMTP stage in the kit's request log: method is the stage, path what it concerned."""
-        self.record(Request(method=stage, path=detail, query={}, headers={}, body=b""), status, fault)
+        self.record(stage, detail, status, fault)
 
 
 class _Handler:

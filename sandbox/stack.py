@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 from config.settings import Settings
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.hubspot import HubSpotSandbox
-from sandbox.kit import SandboxServer
 from sandbox.licences import LicenceSandbox
+from sandbox.server import SandboxServer
 from sandbox.smtp import SmtpSandbox
 
 

@@ -3,6 +3,7 @@ movable clock, recorded e-mail/SMS deliveries and a signing page a person can us
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 import uuid
@@ -12,10 +13,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 from adapters import dealbuilder_api as api
 from config.settings import RoutineSettings
 from sandbox.dealbuilder import documents, pages
-from sandbox.kit import FaultPlan, Request, Response, SandboxApp, _save_state, utc_now_iso
+from sandbox.kit import FaultPlan, JSONResponse, SandboxApp, body_of, json_of, query_list, utc_now_iso
 from sandbox.world import (
     CUSTOMERS,
     OHS_TEMPLATE,
@@ -33,7 +37,7 @@ TEMPLATES: tuple[tuple[str, str], ...] = (
 _TEMPLATE_IDS = {name: template_id for template_id, name in TEMPLATES}
 # How Dealbuilder's search reads an org number: "NO" before and "MVA" after a VAT number, spaces, dots, dashes.
 _ORG_DECORATION = re.compile(r"^\s*NO\s*|\s*MVA\s*$|[\s.\-]", re.IGNORECASE)
-_DOC = r"(?P<document_id>[^/]+)"
+_DOC = "{document_id}"
 
 
 class DealbuilderSandbox(SandboxApp):
@@ -133,25 +137,32 @@ class DealbuilderSandbox(SandboxApp):
         self.route("POST", api.send_path(_DOC))(self._send)
         self.route("POST", api.resend_path(_DOC))(self._resend)
         self.route("POST", api.revoke_path(_DOC))(self._revoke)
-        self.route("GET", api.PREVIEW_PAGE + r"/(?P<token>[^/]+)")(self._preview_page)
-        self.route("GET", api.SIGNING_PAGE + "/?")(self._inbox_page)
-        self.route("GET", api.SIGNING_PAGE + r"/(?P<token>[^/]+)")(self._signing_page)
-        self.route("POST", api.SIGNING_PAGE + r"/(?P<token>[^/]+)")(self._signing_action)
+        self.route("GET", api.PREVIEW_PAGE + "/{token}")(self._preview_page)
+        self.route("GET", api.SIGNING_PAGE)(self._inbox_page)
+        self.route("GET", api.SIGNING_PAGE + "/")(self._inbox_page)
+        self.route("GET", api.SIGNING_PAGE + "/{token}")(self._signing_page)
+        self.route("POST", api.SIGNING_PAGE + "/{token}")(self._signing_action)
         self.route("GET", "/_sandbox/clock")(self._get_clock)
         self.route("POST", "/_sandbox/clock")(self._set_clock)
         self.route("GET", "/_sandbox/deliveries")(self._list_deliveries)
         self.route("GET", "/_sandbox/documents")(self._list_all)
-        self.route("POST", r"/_sandbox/documents/" + _DOC + r"/(?P<action>sign|decline|view)")(self._sandbox_action)
+        for action in ("sign", "decline", "view"):
+            self.route("POST", f"/_sandbox/documents/{_DOC}/{action}")(
+                functools.partial(self._sandbox_action, action=action)
+            )
 
     def before_route(self, request: Request) -> Response | None:
         self._remember_base(request)
-        if request.path.startswith(api.BASE + "/") and request.headers.get(api.API_KEY_HEADER.lower()) != self.api_key:
+        if (
+            request.url.path.startswith(api.BASE + "/")
+            and request.headers.get(api.API_KEY_HEADER.lower()) != self.api_key
+        ):
             return _error(401, "missing or wrong API key")
         return None
 
     def _list_templates(self, request: Request) -> Response:
         templates = list(self.state["templates"])
-        return Response(200, {api.L_ITEMS: templates, api.L_TOTAL: len(templates)})
+        return JSONResponse({api.L_ITEMS: templates, api.L_TOTAL: len(templates)})
 
     def _create(self, request: Request) -> Response:
         body = _json_object(request)
@@ -179,23 +190,23 @@ class DealbuilderSandbox(SandboxApp):
             "_partyStatus": ["Pending" for _ in signatories],
         }
         self.state["documents"][document_id] = document
-        return Response(201, self._out(document))
+        return JSONResponse(self._out(document), 201)
 
     def _list(self, request: Request) -> Response:
         self._tick()
         try:
-            page = int(request.arg(api.Q_PAGE, "1") or "1")
-            size = int(request.arg(api.Q_PAGE_SIZE, "50") or "50")
+            page = int(request.query_params.get(api.Q_PAGE, "1") or "1")
+            size = int(request.query_params.get(api.Q_PAGE_SIZE, "50") or "50")
         except ValueError:
             return _error(400, f"{api.Q_PAGE} and {api.Q_PAGE_SIZE} must be integers")
         if not 1 <= size <= api.MAX_PAGE_SIZE or page < 1:
             return _error(400, f"{api.Q_PAGE_SIZE} must be 1..{api.MAX_PAGE_SIZE} and {api.Q_PAGE} at least 1")
         found = list(self.state["documents"].values())
-        ids = request.args(api.Q_IDS)
+        ids = query_list(request, api.Q_IDS)
         if ids:
             wanted = set(ids)
             found = [d for d in found if d[api.D_ID] in wanted]
-        org = request.arg(api.Q_ORG_NUMBER)
+        org = request.query_params.get(api.Q_ORG_NUMBER)
         if org is not None:
             # Compared as digits, however either side is written; an empty number matches no document.
             org_digits = _org_digits(org)
@@ -204,21 +215,23 @@ class DealbuilderSandbox(SandboxApp):
                 for d in found
                 if org_digits and _org_digits((d.get(api.D_CUSTOMER) or {}).get(api.C_ORG_NUMBER)) == org_digits
             ]
-        status = request.arg(api.Q_STATUS)
+        status = request.query_params.get(api.Q_STATUS)
         if status:
             found = [d for d in found if d[api.D_STATUS] == status]
-        field_name, field_value = request.arg(api.Q_CUSTOM_FIELD_NAME), request.arg(api.Q_CUSTOM_FIELD_VALUE)
+        field_name, field_value = (
+            request.query_params.get(api.Q_CUSTOM_FIELD_NAME),
+            request.query_params.get(api.Q_CUSTOM_FIELD_VALUE),
+        )
         if field_name:
             found = [d for d in found if _custom_field(d, field_name) == field_value]
         window = found[(page - 1) * size : page * size]
-        return Response(
-            200,
+        return JSONResponse(
             {
                 api.L_ITEMS: [self._out(d) for d in window],
                 api.L_TOTAL: len(found),
                 api.L_PAGE: page,
                 api.L_PAGE_SIZE: size,
-            },
+            }
         )
 
     def _read(self, request: Request, document_id: str) -> Response:
@@ -226,7 +239,7 @@ class DealbuilderSandbox(SandboxApp):
         document = self.state["documents"].get(document_id)
         if document is None:
             return _error(404, f"document {document_id} not found")
-        return Response(200, self._out(document))
+        return JSONResponse(self._out(document))
 
     def _update(self, request: Request, document_id: str) -> Response:
         document = self.state["documents"].get(document_id)
@@ -248,7 +261,7 @@ class DealbuilderSandbox(SandboxApp):
             document["_tokens"] = [secrets.token_urlsafe(16) for _ in body[api.D_SIGNATORIES]]
             document["_partyStatus"] = ["Pending" for _ in body[api.D_SIGNATORIES]]
         document[api.D_UPDATED] = utc_now_iso()
-        return Response(200, self._out(document))
+        return JSONResponse(self._out(document))
 
     def _send(self, request: Request, document_id: str) -> Response:
         return self._dispatch_document(request, document_id, "send")
@@ -277,90 +290,101 @@ class DealbuilderSandbox(SandboxApp):
         document["_partyStatus"] = ["Pending" for _ in document["_tokens"]]
         document[api.D_UPDATED] = utc_now_iso()
         self._deliver(document, method=str(method), kind=action)
-        return Response(200, self._out(document))
+        return JSONResponse(self._out(document))
 
     def _revoke(self, request: Request, document_id: str) -> Response:
         return self._act(document_id, "revoke")
 
-    def _act(self, document_id: str, action: str, party: int | None = None) -> Response:
+    def _act(self, document_id: str, action: str) -> Response:
+        try:
+            return JSONResponse(self._apply(document_id, action))
+        except _Refused as refused:
+            return _error(refused.status, refused.message)
+
+    def _apply(self, document_id: str, action: str, party: int | None = None) -> dict[str, Any]:
+        """Carry out `action` on a document as the API shows it; _Refused when it is unknown or may not."""
         self._tick()
         document = self.state["documents"].get(document_id)
         if document is None:
-            return _error(404, f"document {document_id} not found")
+            raise _Refused(404, f"document {document_id} not found")
         try:
             documents.apply(document, action, today=self.today)
         except documents.TransitionRefused as refused:
-            return _error(409, str(refused))
+            raise _Refused(409, str(refused)) from refused
         if action == "resend":
             document["_partyStatus"] = ["Pending" for _ in document["_partyStatus"]]
         elif action in {"sign", "decline", "view"}:
             index = party or 0
             document["_partyStatus"][index] = {"sign": "Signed", "decline": "Declined", "view": "Viewed"}[action]
         document[api.D_UPDATED] = utc_now_iso()
-        return Response(200, self._out(document))
+        return self._out(document)
 
     # --- public pages -------------------------------------------------------------------------------------
     def _preview_page(self, request: Request, token: str) -> Response:
         self._tick()
         document = next((d for d in self.state["documents"].values() if d["_previewToken"] == token), None)
         if document is None:
-            return Response(404, pages.page("Ikke funnet", "<p>Ukjent lenke.</p>"), content_type="text/html")
-        return Response(200, pages.preview_page(document), content_type="text/html")
+            return pages.message_page(request, "Ikke funnet", "Ukjent lenke.", status_code=404)
+        return pages.preview_page(request, document)
 
     def _inbox_page(self, request: Request) -> Response:
-        return Response(200, pages.inbox_page(self.deliveries()), content_type="text/html")
+        return pages.inbox_page(request, self.deliveries())
 
     def _signing_page(self, request: Request, token: str) -> Response:
         self._tick()
         found = self._by_token(token)
         if found is None:
-            return Response(404, pages.page("Ikke funnet", "<p>Ukjent signeringslenke.</p>"), content_type="text/html")
+            return pages.message_page(request, "Ikke funnet", "Ukjent signeringslenke.", status_code=404)
         document, party = found
         if document[api.D_STATUS] == api.STATUS_SENT:
-            self._act(str(document[api.D_ID]), "view", party)
-        action_url = f"{api.SIGNING_PAGE}/{token}"
-        return Response(200, pages.signing_page(document, action_url=action_url), content_type="text/html")
+            self._apply(str(document[api.D_ID]), "view", party)
+        return pages.signing_page(request, document, action_url=f"{api.SIGNING_PAGE}/{token}")
 
     def _signing_action(self, request: Request, token: str) -> Response:
         self._tick()
         found = self._by_token(token)
         if found is None:
-            return Response(404, pages.page("Ikke funnet", "<p>Ukjent signeringslenke.</p>"), content_type="text/html")
+            return pages.message_page(request, "Ikke funnet", "Ukjent signeringslenke.", status_code=404)
         document, party = found
-        form = parse_qs(request.body.decode("utf-8"))
+        form = parse_qs(body_of(request).decode("utf-8"))
         action = (form.get("action") or [""])[0]
         if action not in {"sign", "decline"}:
-            return Response(400, pages.page("Feil", "<p>Ukjent handling.</p>"), content_type="text/html")
-        result = self._act(str(document[api.D_ID]), action, party)
-        outcome = pages.outcome_text(str(document[api.D_STATUS]))
-        if result.status != 200:
-            outcome = f"Kunne ikke utføre handlingen. {outcome}"
-        html = pages.signing_page(document, action_url=f"{api.SIGNING_PAGE}/{token}", outcome=outcome)
-        return Response(200 if result.status == 200 else 409, html, content_type="text/html")
+            return pages.message_page(request, "Feil", "Ukjent handling.", status_code=400)
+        try:
+            self._apply(str(document[api.D_ID]), action, party)
+        except _Refused:
+            outcome, status_code = (
+                f"Kunne ikke utføre handlingen. {pages.outcome_text(str(document[api.D_STATUS]))}",
+                409,
+            )
+        else:
+            outcome, status_code = pages.outcome_text(str(document[api.D_STATUS])), 200
+        action_url = f"{api.SIGNING_PAGE}/{token}"
+        return pages.signing_page(request, document, action_url=action_url, outcome=outcome, status_code=status_code)
 
     # --- sandbox controls ---------------------------------------------------------------------------------
     def _get_clock(self, request: Request) -> Response:
-        return Response(200, {"today": self.today.isoformat()})
+        return JSONResponse({"today": self.today.isoformat()})
 
     def _set_clock(self, request: Request) -> Response:
         body = _json_object(request) or {}
         if not _is_date(body.get("today")):
             return _error(400, "today must be an ISO date")
         self.set_today(date.fromisoformat(str(body["today"])))
-        return Response(200, {"today": self.today.isoformat()})
+        return JSONResponse({"today": self.today.isoformat()})
 
     def _list_deliveries(self, request: Request) -> Response:
-        return Response(200, {"deliveries": self.deliveries()})
+        return JSONResponse({"deliveries": self.deliveries()})
 
     def _list_all(self, request: Request) -> Response:
         self._remember_base(request)
-        return Response(200, {"documents": self.documents()})
+        return JSONResponse({"documents": self.documents()})
 
     def _sandbox_action(self, request: Request, document_id: str, action: str) -> Response:
         self._remember_base(request)
         with self.lock:
             response = self._act(document_id, action)
-            self._persist()
+            self.persist()
         return response
 
     # --- Python accessors for tests and the demo ------------------------------------------------------------
@@ -373,7 +397,7 @@ class DealbuilderSandbox(SandboxApp):
         with self.lock:
             self.state["today"] = today.isoformat()
             self._tick()
-            self._persist()
+            self.persist()
 
     def documents(self) -> list[dict[str, Any]]:
         with self.lock:
@@ -436,16 +460,17 @@ class DealbuilderSandbox(SandboxApp):
                 products.append(line)
             line.update(changes)
             document[api.D_UPDATED] = utc_now_iso()
-            self._persist()
+            self.persist()
             return self._out(document)
 
     def _python_action(self, document_id: str, action: str) -> dict[str, Any]:
         with self.lock:
-            response = self._act(document_id, action)
-            self._persist()
-        if response.status != 200:
-            raise ValueError(response.body[api.E_MESSAGE])
-        return dict(response.body)
+            try:
+                return self._apply(document_id, action)
+            except _Refused as refused:
+                raise ValueError(refused.message) from None
+            finally:
+                self.persist()
 
     # --- helpers --------------------------------------------------------------------------------------------
     def _tick(self) -> None:
@@ -453,10 +478,6 @@ class DealbuilderSandbox(SandboxApp):
             for document in self.state["documents"].values():
                 if documents.expire_if_due(document, today=self.today):
                     document[api.D_UPDATED] = utc_now_iso()
-
-    def _persist(self) -> None:
-        if self.state_file is not None:
-            _save_state(self.state_file, self.state)
 
     def _remember_base(self, request: Request) -> None:
         host = request.headers.get("host")
@@ -538,13 +559,20 @@ def _org_digits(value: Any) -> str:
     return digits if digits.isascii() and digits.isdigit() else ""
 
 
+class _Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def _error(status: int, message: str) -> Response:
-    return Response(status, {api.E_MESSAGE: message, api.E_CORRELATION_ID: str(uuid.uuid4())})
+    return JSONResponse({api.E_MESSAGE: message, api.E_CORRELATION_ID: str(uuid.uuid4())}, status)
 
 
 def _json_object(request: Request) -> dict[str, Any] | None:
     try:
-        body = request.json()
+        body = json_of(request)
     except ValueError:
         return None
     return body if isinstance(body, dict) else None

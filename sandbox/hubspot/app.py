@@ -4,11 +4,12 @@ hubspot-api-client 12 calls, with HubSpot's validation, error bodies and private
 from __future__ import annotations
 
 import copy
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
+
+from starlette.requests import Request
+from starlette.responses import Response
 
 from config.settings import RoutineSettings
 from sandbox.hubspot.associations import TYPES, check_type, default_type
@@ -17,10 +18,19 @@ from sandbox.hubspot.schema import OBJECT_TYPE_IDS, object_type_name
 from sandbox.hubspot.search import search
 from sandbox.hubspot.seed import initial_state
 from sandbox.hubspot.store import ObjectStore
-from sandbox.kit import FaultPlan, Request, Response, RollingWindowLimiter, SandboxApp, utc_now_iso
+from sandbox.kit import (
+    FaultPlan,
+    JSONResponse,
+    RollingWindowLimiter,
+    SandboxApp,
+    json_of,
+    query_list,
+    utc_now_iso,
+    wire_path,
+)
 
-OBJ = r"/crm/v3/objects/(?P<object_type>[^/]+)"
-V4 = r"/crm/v4/objects/(?P<object_type>[^/]+)/(?P<object_id>[^/]+)/associations"
+OBJ = "/crm/v3/objects/{object_type}"
+V4 = "/crm/v4/objects/{object_type}/{object_id}/associations"
 BATCH_LIMIT = 100
 
 
@@ -49,7 +59,6 @@ class HubSpotSandbox(SandboxApp):
         self.routine = routine or RoutineSettings()
         self.limiter = RollingWindowLimiter(rate_limit, rate_window)
         self._daily_used = 0
-        self._local = threading.local()
         super().__init__(state_file=state_file, faults=faults)
 
     # --- kit hooks --------------------------------------------------------------------------------------
@@ -62,33 +71,30 @@ class HubSpotSandbox(SandboxApp):
         self._daily_used = 0
 
     def before_route(self, request: Request) -> Response | None:
-        self._local.remaining = None
         header = request.headers.get("authorization", "")
         if header != f"Bearer {self.token}":
             return unauthorized(bool(header))
         allowed, remaining = self.limiter.hit()
-        self._local.remaining = remaining
+        request.state.remaining = remaining
         if not allowed:
             return rate_limited()
         self._daily_used += 1
         return None
 
-    def decorate(self, request: Request, response: Response) -> None:
-        if request.path.startswith("/_sandbox/"):
-            return
-        remaining = getattr(self._local, "remaining", None)
-        response.headers.update(
-            {
-                "X-HubSpot-RateLimit-Max": str(self.rate_limit),
-                "X-HubSpot-RateLimit-Remaining": str(self.rate_limit if remaining is None else remaining),
-                "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(self.rate_window * 1000)),
-                "X-HubSpot-RateLimit-Daily": str(self.daily_limit),
-                "X-HubSpot-RateLimit-Daily-Remaining": str(max(self.daily_limit - self._daily_used, 0)),
-            }
-        )
+    def extra_headers(self, request: Request) -> dict[str, str]:
+        if request.url.path.startswith("/_sandbox/"):
+            return {}
+        remaining = getattr(request.state, "remaining", None)
+        return {
+            "X-HubSpot-RateLimit-Max": str(self.rate_limit),
+            "X-HubSpot-RateLimit-Remaining": str(self.rate_limit if remaining is None else remaining),
+            "X-HubSpot-RateLimit-Interval-Milliseconds": str(int(self.rate_window * 1000)),
+            "X-HubSpot-RateLimit-Daily": str(self.daily_limit),
+            "X-HubSpot-RateLimit-Daily-Remaining": str(max(self.daily_limit - self._daily_used, 0)),
+        }
 
     def not_found(self, request: Request) -> Response:
-        return HubSpotError(404, f"Unable to route {request.method} {request.path}", "NOT_FOUND").response()
+        return HubSpotError(404, f"Unable to route {request.method} {wire_path(request)}", "NOT_FOUND").response()
 
     def server_error(self, request: Request, status: int) -> Response:
         return injected(status)
@@ -122,32 +128,33 @@ class HubSpotSandbox(SandboxApp):
         on("POST", OBJ + "/search", self._search)
         on("POST", OBJ, self._create)
         on("GET", OBJ, self._list)
-        on("GET", OBJ + "/(?P<object_id>[^/]+)", self._get)
-        on("PATCH", OBJ + "/(?P<object_id>[^/]+)", self._update)
-        on("DELETE", OBJ + "/(?P<object_id>[^/]+)", self._archive)
-        on("PUT", V4 + "/default/(?P<to_type>[^/]+)/(?P<to_id>[^/]+)", self._v4_put_default)
-        on("PUT", V4 + "/(?P<to_type>[^/]+)/(?P<to_id>[^/]+)", self._v4_put)
-        on("DELETE", V4 + "/(?P<to_type>[^/]+)/(?P<to_id>[^/]+)", self._v4_delete)
-        on("GET", V4 + "/(?P<to_type>[^/]+)", self._v4_list)
-        on("POST", r"/crm/v4/associations/(?P<from_type>[^/]+)/(?P<to_type>[^/]+)/batch/create", self._v4_batch_create)
+        on("GET", OBJ + "/{object_id}", self._get)
+        on("PATCH", OBJ + "/{object_id}", self._update)
+        on("DELETE", OBJ + "/{object_id}", self._archive)
+        on("PUT", V4 + "/default/{to_type}/{to_id}", self._v4_put_default)
+        on("PUT", V4 + "/{to_type}/{to_id}", self._v4_put)
+        on("DELETE", V4 + "/{to_type}/{to_id}", self._v4_delete)
+        on("GET", V4 + "/{to_type}", self._v4_list)
+        on("POST", "/crm/v4/associations/{from_type}/{to_type}/batch/create", self._v4_batch_create)
         on(
             "POST",
-            r"/crm/v4/associations/(?P<from_type>[^/]+)/(?P<to_type>[^/]+)/batch/associate/default",
+            "/crm/v4/associations/{from_type}/{to_type}/batch/associate/default",
             self._v4_batch_default,
         )
-        on("POST", r"/crm/v4/associations/(?P<from_type>[^/]+)/(?P<to_type>[^/]+)/batch/read", self._v4_batch_read)
-        on("GET", r"/crm/v3/pipelines/(?P<object_type>[^/]+)", self._pipelines)
-        on("GET", r"/crm/v3/pipelines/(?P<object_type>[^/]+)/(?P<pipeline_id>[^/]+)", self._pipeline)
-        on("GET", r"/crm/v3/pipelines/(?P<object_type>[^/]+)/(?P<pipeline_id>[^/]+)/stages", self._stages)
-        on("GET", r"/crm/v3/owners/?", self._owners)
-        on("GET", r"/crm/v3/owners/(?P<owner_id>[^/]+)", self._owner)
-        on("GET", r"/crm/v3/properties/(?P<object_type>[^/]+)", self._properties)
-        on("GET", r"/crm/v3/properties/(?P<object_type>[^/]+)/(?P<name>[^/]+)", self._property)
+        on("POST", "/crm/v4/associations/{from_type}/{to_type}/batch/read", self._v4_batch_read)
+        on("GET", "/crm/v3/pipelines/{object_type}", self._pipelines)
+        on("GET", "/crm/v3/pipelines/{object_type}/{pipeline_id}", self._pipeline)
+        on("GET", "/crm/v3/pipelines/{object_type}/{pipeline_id}/stages", self._stages)
+        on("GET", "/crm/v3/owners", self._owners)
+        on("GET", "/crm/v3/owners/", self._owners)
+        on("GET", "/crm/v3/owners/{owner_id}", self._owner)
+        on("GET", "/crm/v3/properties/{object_type}", self._properties)
+        on("GET", "/crm/v3/properties/{object_type}/{name}", self._property)
 
     def _on(self, method: str, pattern: str, handler: Callable[..., Response]) -> None:
         def guarded(request: Request, **params: str) -> Response:
             try:
-                return handler(request, **{key: unquote(value) for key, value in params.items()})
+                return handler(request, **params)
             except HubSpotError as error:
                 return error.response()
 
@@ -162,39 +169,42 @@ class HubSpotSandbox(SandboxApp):
         kind = object_type_name(object_type)
         body = _body(request)
         record = self.store.create(kind, body.get("properties") or {}, body.get("associations"))
-        return Response(201, self.store.render(kind, record, list(record["properties"])))
+        return JSONResponse(self.store.render(kind, record, list(record["properties"])), 201)
 
     def _get(self, request: Request, object_type: str, object_id: str) -> Response:
         kind = object_type_name(object_type)
-        if request.arg("archived") == "true":
+        if request.query_params.get("archived") == "true":
             raise not_found(kind, object_id)
-        record = self.store.get(kind, object_id, id_property=request.arg("idProperty"))
-        associations = [object_type_name(name) for name in request.args("associations")]
-        return Response(200, self.store.render(kind, record, request.args("properties"), associations))
+        record = self.store.get(kind, object_id, id_property=request.query_params.get("idProperty"))
+        associations = [object_type_name(name) for name in query_list(request, "associations")]
+        return JSONResponse(self.store.render(kind, record, query_list(request, "properties"), associations))
 
     def _list(self, request: Request, object_type: str) -> Response:
         kind = object_type_name(object_type)
-        limit = min(int(request.arg("limit") or 10), 100)
-        offset = int(request.arg("after") or 0)
+        limit = min(int(request.query_params.get("limit") or 10), 100)
+        offset = int(request.query_params.get("after") or 0)
         records = sorted(
-            self.store.records(kind, archived=request.arg("archived") == "true"), key=lambda r: int(r["id"])
+            self.store.records(kind, archived=request.query_params.get("archived") == "true"),
+            key=lambda r: int(r["id"]),
         )
-        associations = [object_type_name(name) for name in request.args("associations")]
+        associations = [object_type_name(name) for name in query_list(request, "associations")]
         page = [
-            self.store.render(kind, r, request.args("properties"), associations)
+            self.store.render(kind, r, query_list(request, "properties"), associations)
             for r in records[offset : offset + limit]
         ]
-        return Response(200, {"results": page, **_paging(request, offset + limit, len(records))})
+        return JSONResponse({"results": page, **_paging(request, offset + limit, len(records))})
 
     def _update(self, request: Request, object_type: str, object_id: str) -> Response:
         kind = object_type_name(object_type)
         body = _body(request)
-        record = self.store.update(kind, object_id, body.get("properties") or {}, id_property=request.arg("idProperty"))
-        return Response(200, self.store.render(kind, record, list(record["properties"])))
+        record = self.store.update(
+            kind, object_id, body.get("properties") or {}, id_property=request.query_params.get("idProperty")
+        )
+        return JSONResponse(self.store.render(kind, record, list(record["properties"])))
 
     def _archive(self, request: Request, object_type: str, object_id: str) -> Response:
         self.store.archive(object_type_name(object_type), object_id)
-        return Response(204)
+        return JSONResponse(None, 204)
 
     def _batch_read(self, request: Request, object_type: str) -> Response:
         kind = object_type_name(object_type)
@@ -256,7 +266,7 @@ class HubSpotSandbox(SandboxApp):
         kind = object_type_name(object_type)
         for item in _inputs(_body(request)):
             self.store.archive(kind, str(item.get("id", "")))
-        return Response(204)
+        return JSONResponse(None, 204)
 
     def _search(self, request: Request, object_type: str) -> Response:
         kind = object_type_name(object_type)
@@ -265,7 +275,7 @@ class HubSpotSandbox(SandboxApp):
         page, total, after = search(store.records(kind), store.definitions(kind), body, lag=self.search_lag)
         results = [store.render(kind, record, list(body.get("properties") or [])) for record in page]
         paging = {"paging": {"next": {"after": after, "link": ""}}} if after else {}
-        return Response(200, {"total": total, "results": results, **paging})
+        return JSONResponse({"total": total, "results": results, **paging})
 
     # --- associations v4 ------------------------------------------------------------------------------------
     def _pair(self, object_type: str, object_id: str, to_type: str, to_id: str) -> tuple[str, str]:
@@ -276,7 +286,7 @@ class HubSpotSandbox(SandboxApp):
 
     def _v4_put(self, request: Request, object_type: str, object_id: str, to_type: str, to_id: str) -> Response:
         kind, to_kind = self._pair(object_type, object_id, to_type, to_id)
-        specs = request.json()
+        specs = json_of(request)
         if not isinstance(specs, list) or not specs:
             raise bad_request("The body must be a non-empty JSON list of association types.")
         for spec in specs:
@@ -284,7 +294,7 @@ class HubSpotSandbox(SandboxApp):
                 int(spec.get("associationTypeId", 0)), str(spec.get("associationCategory", "")), kind, to_kind
             )
             self.store.associations.add(kind, object_id, to_id, association)
-        return Response(201, self._labels_between(kind, object_id, to_kind, to_id))
+        return JSONResponse(self._labels_between(kind, object_id, to_kind, to_id), 201)
 
     def _v4_put_default(self, request: Request, object_type: str, object_id: str, to_type: str, to_id: str) -> Response:
         kind, to_kind = self._pair(object_type, object_id, to_type, to_id)
@@ -294,13 +304,13 @@ class HubSpotSandbox(SandboxApp):
 
     def _v4_delete(self, request: Request, object_type: str, object_id: str, to_type: str, to_id: str) -> Response:
         self.store.associations.remove(object_type_name(object_type), object_id, object_type_name(to_type), to_id)
-        return Response(204)
+        return JSONResponse(None, 204)
 
     def _v4_list(self, request: Request, object_type: str, object_id: str, to_type: str) -> Response:
         kind, to_kind = object_type_name(object_type), object_type_name(to_type)
         self.store.get(kind, object_id)
-        limit = min(int(request.arg("limit") or 500), 500)
-        offset = int(request.arg("after") or 0)
+        limit = min(int(request.query_params.get("limit") or 500), 500)
+        offset = int(request.query_params.get("after") or 0)
         rows = [
             {
                 "toObjectId": int(to_id) if to_id.isdigit() else to_id,
@@ -308,7 +318,7 @@ class HubSpotSandbox(SandboxApp):
             }
             for to_id, type_ids in self.store.associations.targets(kind, object_id, to_kind).items()
         ]
-        return Response(200, {"results": rows[offset : offset + limit], **_paging(request, offset + limit, len(rows))})
+        return JSONResponse({"results": rows[offset : offset + limit], **_paging(request, offset + limit, len(rows))})
 
     def _v4_batch_create(self, request: Request, from_type: str, to_type: str) -> Response:
         kind, to_kind = object_type_name(from_type), object_type_name(to_type)
@@ -378,7 +388,7 @@ class HubSpotSandbox(SandboxApp):
         return pipelines
 
     def _pipelines(self, request: Request, object_type: str) -> Response:
-        return Response(200, {"results": self._pipeline_list(object_type)})
+        return JSONResponse({"results": self._pipeline_list(object_type)})
 
     def _find_pipeline(self, object_type: str, pipeline_id: str) -> dict[str, Any]:
         for pipeline in self._pipeline_list(object_type):
@@ -387,40 +397,40 @@ class HubSpotSandbox(SandboxApp):
         raise HubSpotError(404, f"Unable to find pipeline {pipeline_id}", "OBJECT_NOT_FOUND")
 
     def _pipeline(self, request: Request, object_type: str, pipeline_id: str) -> Response:
-        return Response(200, self._find_pipeline(object_type, pipeline_id))
+        return JSONResponse(self._find_pipeline(object_type, pipeline_id))
 
     def _stages(self, request: Request, object_type: str, pipeline_id: str) -> Response:
-        return Response(200, {"results": self._find_pipeline(object_type, pipeline_id)["stages"]})
+        return JSONResponse({"results": self._find_pipeline(object_type, pipeline_id)["stages"]})
 
     def _owners(self, request: Request) -> Response:
-        archived = request.arg("archived") == "true"
-        email = (request.arg("email") or "").lower()
+        archived = request.query_params.get("archived") == "true"
+        email = (request.query_params.get("email") or "").lower()
         owners = [o for o in self.state["owners"] if o["archived"] == archived and (not email or o["email"] == email)]
-        limit = min(int(request.arg("limit") or 100), 500)
-        offset = int(request.arg("after") or 0)
-        return Response(
-            200, {"results": owners[offset : offset + limit], **_paging(request, offset + limit, len(owners))}
+        limit = min(int(request.query_params.get("limit") or 100), 500)
+        offset = int(request.query_params.get("after") or 0)
+        return JSONResponse(
+            {"results": owners[offset : offset + limit], **_paging(request, offset + limit, len(owners))}
         )
 
     def _owner(self, request: Request, owner_id: str) -> Response:
         for owner in self.state["owners"]:
             if owner["id"] == owner_id:
-                return Response(200, owner)
+                return JSONResponse(owner)
         raise HubSpotError(404, f"Owner {owner_id} not found", "OBJECT_NOT_FOUND")
 
     def _properties(self, request: Request, object_type: str) -> Response:
-        return Response(200, {"results": list(self.store.definitions(object_type_name(object_type)).values())})
+        return JSONResponse({"results": list(self.store.definitions(object_type_name(object_type)).values())})
 
     def _property(self, request: Request, object_type: str, name: str) -> Response:
         definition = self.store.definitions(object_type_name(object_type)).get(name)
         if definition is None:
             raise HubSpotError(404, f"Property {name} does not exist", "OBJECT_NOT_FOUND")
-        return Response(200, definition)
+        return JSONResponse(definition)
 
 
 def _body(request: Request) -> dict[str, Any]:
     try:
-        body = request.json()
+        body = json_of(request)
     except ValueError as error:
         raise bad_request(f"Invalid input JSON on line 1: {error}") from error
     if not isinstance(body, dict):
@@ -440,7 +450,7 @@ def _inputs(body: dict[str, Any]) -> list[dict[str, Any]]:
 def _paging(request: Request, following: int, total: int) -> dict[str, Any]:
     if following >= total:
         return {}
-    return {"paging": {"next": {"after": str(following), "link": f"{request.path}?after={following}"}}}
+    return {"paging": {"next": {"after": str(following), "link": f"{wire_path(request)}?after={following}"}}}
 
 
 def _batch(results: list[dict[str, Any]], errors: list[dict[str, Any]], *, status: int = 200) -> Response:
@@ -454,8 +464,8 @@ def _batch(results: list[dict[str, Any]], errors: list[dict[str, Any]], *, statu
     }
     if errors:
         body.update({"numErrors": len(errors), "errors": errors})
-        return Response(207, body)
-    return Response(status, body)
+        return JSONResponse(body, 207)
+    return JSONResponse(body, status)
 
 
 def _batch_error(message: str, ids: list[str]) -> dict[str, Any]:

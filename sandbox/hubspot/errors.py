@@ -6,7 +6,9 @@ import json
 import uuid
 from typing import Any
 
-from sandbox.kit import Response
+from starlette.responses import Response
+
+from sandbox.kit import JSONResponse
 
 
 def correlation_id() -> str:
@@ -47,7 +49,7 @@ class HubSpotError(Exception):
             body["context"] = self.context
         if self.errors is not None:
             body["errors"] = self.errors
-        return Response(self.status, body)
+        return JSONResponse(body, self.status)
 
 
 def not_found(object_type: str, object_id: str) -> HubSpotError:
@@ -91,8 +93,7 @@ def unauthorized(present: bool) -> Response:
 
 
 def rate_limited() -> Response:
-    return Response(
-        429,
+    return JSONResponse(
         {
             "status": "error",
             "message": "You have reached your ten_secondly_rolling limit.",
@@ -100,6 +101,7 @@ def rate_limited() -> Response:
             "correlationId": correlation_id(),
             "policyName": "TEN_SECONDLY_ROLLING",
         },
+        429,
     )
 
 
