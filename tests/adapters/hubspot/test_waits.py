@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from adapters.hubspot_crm import HubSpotCrm
 from sandbox.kit import FaultRule
-from tests.hubspot_crm.conftest import Portal, draft
+from tests.adapters.hubspot.conftest import Portal, draft
 
 
 def _crm(portal: Portal, sleep: Callable[[float], None]) -> HubSpotCrm:

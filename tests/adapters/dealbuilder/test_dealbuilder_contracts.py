@@ -19,7 +19,7 @@ from models.contract import ContractState
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS
-from tests.contracts.conftest import ROUTINE, current_agreement, make_draft
+from tests.adapters.dealbuilder.conftest import ROUTINE, current_agreement, make_draft
 
 FJORDKRAFT = CUSTOMERS[0]
 

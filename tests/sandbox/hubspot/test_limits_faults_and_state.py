@@ -13,7 +13,7 @@ from urllib3.util.retry import Retry
 
 from sandbox.hubspot import HubSpotSandbox
 from sandbox.kit import FaultPlan, FaultRule, SandboxServer
-from tests.hubspot_sandbox.conftest import TOKEN, Running
+from tests.sandbox.hubspot.conftest import TOKEN, Running
 
 
 def test_every_response_carries_the_rate_limit_headers(hs: Running) -> None:
