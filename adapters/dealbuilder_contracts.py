@@ -12,14 +12,8 @@ from typing import Any
 import httpx
 
 from adapters import dealbuilder_api as api
-from adapters.errors import (
-    ConfigurationError,
-    TransientError,
-    Unanswered,
-    ValidationRejected,
-    error_for_status,
-    may_still_land,
-)
+from adapters.errors import ConfigurationError, TransientError, Unanswered, ValidationRejected, error_for_status
+from adapters.retrying import RetryPolicy
 from config.settings import DealbuilderSettings, RoutineSettings
 from models.agreement import Agreement
 from models.contract import Contract, ContractDraft, ContractLine, ContractPreview, ContractState, Signer
@@ -32,10 +26,15 @@ SYSTEM = "dealbuilder"
 class DealbuilderContracts:
     """Contracts in Dealbuilder: drafts from a template, preview, send by e-mail and SMS, status, cancel."""
 
-    def __init__(self, settings: DealbuilderSettings, routine: RoutineSettings) -> None:
+    def __init__(
+        self, settings: DealbuilderSettings, routine: RoutineSettings, *, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
         self.settings = settings
         self.routine = routine
         self.calls = 0
+        self._retry = RetryPolicy(
+            SYSTEM, settings.max_attempts, settings.backoff_seconds, settings.settle_seconds, sleep=sleep
+        )
         self._client = httpx.Client(
             base_url=settings.base_url.rstrip("/"),
             headers={api.API_KEY_HEADER: settings.api_key.get_secret_value(), "Accept": "application/json"},
@@ -90,17 +89,12 @@ class DealbuilderContracts:
 
     def find_or_create_draft(self, *, draft: ContractDraft) -> Contract:
         """The contract carrying this case key, or a new draft from the template; never two for one case."""
-        existing = self._find_by_case_key(draft.case_key)
-        if existing is not None:
-            return existing
-        body = self._draft_body(draft, template_id=self._template_id(draft.template))
-
-        def recover() -> Contract | None:
-            # A create that timed out may still have happened: look again before creating a second one.
-            return self._find_by_case_key(draft.case_key)
-
-        document = self._attempt("POST", api.DOCUMENTS, json=body, recover=recover)
-        return document if isinstance(document, Contract) else self._contract(document)
+        return self._write_once(
+            "create draft",
+            api.DOCUMENTS,
+            lambda: self._draft_body(draft, template_id=self._template_id(draft.template)),
+            read=lambda: self._find_by_case_key(draft.case_key),
+        )
 
     def update_draft(
         self,
@@ -145,18 +139,14 @@ class DealbuilderContracts:
         )
 
     def send(self, *, contract_id: str, signing_deadline: date) -> Contract:
-        """Send by e-mail and SMS once: before every attempt the status is read, and a sent contract is returned."""
-        current = self.read_status(contract_id=contract_id)
-        if current.state != ContractState.DRAFT:
-            return current
-        body = {api.D_SEND_METHOD: api.SEND_EMAIL_AND_SMS, api.D_VALID_UNTIL: signing_deadline.isoformat()}
-
-        def recover() -> Contract | None:
-            again = self.read_status(contract_id=contract_id)
-            return None if again.state == ContractState.DRAFT else again
-
-        result = self._attempt("POST", api.send_path(contract_id), json=body, recover=recover)
-        return result if isinstance(result, Contract) else self._contract(result)
+        """Send by e-mail and SMS once: a contract no longer a draft has been sent and is returned as it is."""
+        return self._write_once(
+            "send",
+            api.send_path(contract_id),
+            lambda: {api.D_SEND_METHOD: api.SEND_EMAIL_AND_SMS, api.D_VALID_UNTIL: signing_deadline.isoformat()},
+            read=lambda: self.read_status(contract_id=contract_id),
+            done=lambda contract: contract.state != ContractState.DRAFT,
+        )
 
     def read_status(self, *, contract_id: str) -> Contract:
         return self._contract(self._read(contract_id))
@@ -181,39 +171,30 @@ class DealbuilderContracts:
         return found
 
     def cancel(self, *, contract_id: str) -> Contract:
-        current = self.read_status(contract_id=contract_id)
-        if current.state == ContractState.CANCELED:
-            return current
-
-        def recover() -> Contract | None:
-            again = self.read_status(contract_id=contract_id)
-            return again if again.state == ContractState.CANCELED else None
-
-        result = self._attempt("POST", api.revoke_path(contract_id), json={}, recover=recover)
-        return result if isinstance(result, Contract) else self._contract(result)
+        return self._write_once(
+            "revoke",
+            api.revoke_path(contract_id),
+            lambda: {},
+            read=lambda: self.read_status(contract_id=contract_id),
+            done=lambda contract: contract.state == ContractState.CANCELED,
+        )
 
     def extend_and_resend(self, *, contract_id: str, signing_deadline: date) -> Contract:
         """Move the deadline and send again; a contract already waiting with this deadline is left alone."""
         current = self.read_status(contract_id=contract_id)
         if current.state == ContractState.DRAFT:
             return self.send(contract_id=contract_id, signing_deadline=signing_deadline)
-
-        def done(contract: Contract) -> bool:
-            return (
+        return self._write_once(
+            "resend",
+            api.resend_path(contract_id),
+            lambda: {api.D_SEND_METHOD: api.SEND_EMAIL_AND_SMS, api.D_VALID_UNTIL: signing_deadline.isoformat()},
+            read=lambda: self.read_status(contract_id=contract_id),
+            done=lambda contract: (
                 contract.state in {ContractState.SENT, ContractState.VIEWED}
                 and contract.signing_deadline == signing_deadline
-            )
-
-        if done(current):
-            return current
-        body = {api.D_SEND_METHOD: api.SEND_EMAIL_AND_SMS, api.D_VALID_UNTIL: signing_deadline.isoformat()}
-
-        def recover() -> Contract | None:
-            again = self.read_status(contract_id=contract_id)
-            return again if done(again) else None
-
-        result = self._attempt("POST", api.resend_path(contract_id), json=body, recover=recover)
-        return result if isinstance(result, Contract) else self._contract(result)
+            ),
+            current=current,
+        )
 
     # --- translation ------------------------------------------------------------------------------------------
     def _draft_body(self, draft: ContractDraft, *, template_id: str) -> dict[str, Any]:
@@ -366,57 +347,38 @@ class DealbuilderContracts:
     def _read(self, contract_id: str) -> dict[str, Any]:
         return self._request("GET", api.document_path(contract_id))
 
-    # --- transport ----------------------------------------------------------------------------------------------
+    # --- transport -----------------------------------------------------------------------------------------------
+    def _write_once(
+        self,
+        operation: str,
+        path: str,
+        body: Callable[[], dict[str, Any]],
+        *,
+        read: Callable[[], Contract | None],
+        done: Callable[[Contract], bool] = lambda contract: True,
+        current: Contract | None = None,
+    ) -> Contract:
+        """POST `body()` to `path` unless the status `read()` shows it `done` already (`current`: a status just
+        read). After a failed attempt that may have landed, and after a refusal as a conflict (409: an earlier
+        attempt of ours got there first), the status is read again before writing again (RetryPolicy.write_once):
+        one document, one sending, one revocation."""
+
+        def happened() -> Contract | None:
+            contract = read()
+            return contract if contract is not None and done(contract) else None
+
+        found = happened() if current is None else (current if done(current) else None)
+        if found is not None:
+            return found
+        payload = body()
+        return self._retry.write_once(
+            lambda: self._contract(self._once("POST", path, json=payload)), happened, operation=operation
+        )
+
     def _request(
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None
     ) -> dict[str, Any]:
-        result = self._attempt(method, path, json=json, params=params)
-        assert isinstance(result, dict)
-        return result
-
-    def _attempt(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-        recover: Callable[[], Contract | None] | None = None,
-    ) -> dict[str, Any] | Contract:
-        """One request with retries. For a write, `recover` reads whether it already happened: before each retry,
-        after the last attempt, and when Dealbuilder refuses the write as a conflict (an earlier attempt of ours
-        got there first). After an attempt that may still land it reads only once that must have finished
-        (`settle_seconds`): read sooner, it can miss the attempt and make a second document or sending."""
-        last: TransientError | None = None
-        for attempt in range(max(1, self.settings.max_attempts)):
-            if attempt:
-                assert last is not None
-                time.sleep(self._pause(attempt, last, settle=recover is not None))
-                recovered = recover() if recover is not None else None
-                if recovered is not None:
-                    return recovered
-            try:
-                return self._once(method, path, json=json, params=params)
-            except TransientError as error:
-                log.info("dealbuilder: %s %s failed (attempt %d): %s", method, path, attempt + 1, error.message)
-                last = error
-            except ValidationRejected as refusal:
-                recovered = recover() if recover is not None and refusal.status == 409 else None
-                if recovered is not None:
-                    return recovered
-                raise
-        assert last is not None
-        if recover is not None and may_still_land(last):
-            # Leave nothing of ours in flight behind the look-up a task retry starts with.
-            time.sleep(self.settings.settle_seconds)
-            recovered = recover()
-            if recovered is not None:
-                return recovered
-        raise last
-
-    def _pause(self, attempt: int, last: TransientError, *, settle: bool) -> float:
-        backoff = float(self.settings.backoff_seconds * 2 ** (attempt - 1))
-        return max(backoff, self.settings.settle_seconds) if settle and may_still_land(last) else backoff
+        return self._retry.call(lambda: self._once(method, path, json=json, params=params), operation="request")
 
     def _once(
         self, method: str, path: str, *, json: Any = None, params: dict[str, str] | None = None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ExternalSystemError(Exception):
     """A call to an external system failed; `retryable` tells the task's retry policy whether to try again."""
@@ -34,6 +36,18 @@ class ExternalSystemError(Exception):
         if correlation_id:
             parts.append(f"correlationId={correlation_id}")
         super().__init__(" ".join(parts))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Prefect pickles a failed task's exception into its persisted result; the default pickling would call
+        # __init__ with the formatted text alone and fail to load it again.
+        return (_restore, (type(self), self.args, self.__dict__))
+
+
+def _restore(cls: type[ExternalSystemError], args: tuple[Any, ...], fields: dict[str, Any]) -> ExternalSystemError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(fields)
+    return error
 
 
 class TransientError(ExternalSystemError):

@@ -23,9 +23,9 @@ from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate as NoteCr
 from hubspot.crm.tickets import SimplePublicObjectInput as TicketUpdate
 from urllib3.util.retry import Retry
 
-from adapters.errors import ConfigurationError, NotFoundError, TransientError, ValidationRejected, may_still_land
-from adapters.hubspot_labels import Pipeline, PortalLabels, portal_labels, resolve
-from adapters.hubspot_transport import SYSTEM, Conflict, HubSpotTransport, RetryableFailure
+from adapters.errors import NotFoundError
+from adapters.hubspot_labels import LabelResolver, portal_labels
+from adapters.hubspot_transport import SYSTEM, HubSpotTransport
 from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import Company, Contact, Deal, DealDraft, Ticket, one_line
 
@@ -43,16 +43,6 @@ R = TypeVar("R")
 
 def _association(to_id: str, type_id: int) -> dict[str, Any]:
     return {"to": {"id": to_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}]}
-
-
-def _gave_up(failure: RetryableFailure, attempt: int, object_type: str) -> TransientError:
-    return TransientError(
-        SYSTEM,
-        f"{failure.message} (create gave up after {attempt} attempts)",
-        object_type=object_type,
-        status=failure.status,
-        correlation_id=failure.correlation_id,
-    )
 
 
 def _creation_order(record: Any) -> tuple[datetime, int, str]:
@@ -78,9 +68,7 @@ class HubSpotCrm:
     ) -> None:
         self._settings = settings
         self._routine = routine
-        self._sleep = sleep
         self._transport = HubSpotTransport(settings, sleep=sleep)
-        self._labels: PortalLabels = portal_labels(f"{settings.base_url}|{settings.portal_id}")
         # urllib3 must not retry on its own: a blind POST retry duplicates, and we count every request.
         client = HubSpot(
             access_token=settings.token.get_secret_value(),
@@ -96,17 +84,18 @@ class HubSpotCrm:
         self._notes = crm.objects.notes.basic_api
         self._notes_batch = crm.objects.notes.batch_api
         self._associations = crm.associations.v4.basic_api
-        self._pipelines = crm.pipelines.pipelines_api
-        self._owners = crm.owners.owners_api
-        self._properties = crm.properties.core_api
+        pipelines, owners, properties = crm.pipelines.pipelines_api, crm.owners.owners_api, crm.properties.core_api
+        self._labels = LabelResolver(
+            portal_labels(f"{settings.base_url}|{settings.portal_id}"),
+            get_pipelines=lambda object_type: self._call(pipelines.get_all, object_type, object_type="pipeline"),
+            get_properties=lambda object_type: self._call(properties.get_all, object_type, object_type="property"),
+            find_owner=lambda email: self._call(owners.get_page, email=email, limit=1, object_type="owner"),
+        )
 
     @property
     def calls(self) -> int:
+        """HTTP requests made so far, retries included."""
         return self._transport.calls
-
-    @calls.setter
-    def calls(self, value: int) -> None:
-        self._transport.calls = value
 
     # --- phase 1: enrich the ticket ---------------------------------------------------------------------
     def read_ticket(self, *, ticket_id: str) -> Ticket:
@@ -122,8 +111,8 @@ class HubSpotCrm:
             return Ticket(
                 id=str(record.id),
                 name=one_line(values.get("subject")),
-                stage=self._stage_label("tickets", values.get("hs_pipeline"), values.get("hs_pipeline_stage")),
-                pipeline=self._pipeline_label("tickets", values.get("hs_pipeline")),
+                stage=self._labels.stage_label("tickets", values.get("hs_pipeline"), values.get("hs_pipeline_stage")),
+                pipeline=self._labels.pipeline_label("tickets", values.get("hs_pipeline")),
                 owner_id=values.get("hubspot_owner_id") or None,
                 company_ids=_associated(record, "companies"),
                 contact_ids=_associated(record, "contacts"),
@@ -181,10 +170,11 @@ class HubSpotCrm:
                 properties={"email": address, "firstname": first or last, "lastname": last if first else ""},
                 associations=[_association(company_id, CONTACT_TO_COMPANY)],
             )
-            return self._create_once(
+            return self._transport.retry.write_once(
+                lambda: self._to_contact(self._transport.once(self._contacts.create, body, object_type="contact")),
                 lambda: self._contact_or_none(address),
-                lambda: self._to_contact(self._call(self._contacts.create, body, object_type="contact", retry=False)),
-                object_type="contact",
+                operation="contact create",
+                duplicates_refused=True,  # HubSpot refuses a second contact with one e-mail (409)
             )
 
     def associate_ticket(self, *, ticket_id: str, company_id: str, contact_id: str) -> None:
@@ -214,10 +204,11 @@ class HubSpotCrm:
                     _association(deal.company_id, DEAL_TO_COMPANY),
                 ],
             )
-            return self._create_once(
+            return self._transport.retry.write_once(
+                lambda: self._to_deal(self._transport.once(self._deals.create, body, object_type="deal")),
                 lambda: self._deal_by_case_key(deal.case_key),
-                lambda: self._to_deal(self._call(self._deals.create, body, object_type="deal", retry=False)),
-                object_type="deal",
+                operation="deal create",
+                duplicates_refused=True,  # the case key is a unique value: HubSpot refuses a second deal with it
             )
 
     def set_deal_delivery_start(self, *, deal_id: str, start: date) -> None:
@@ -234,8 +225,8 @@ class HubSpotCrm:
     # --- phase 4 and 6: ticket status, notes, company, assignment ------------------------------------------
     def move_ticket(self, *, ticket_id: str, stage_label: str) -> None:
         with self._operation("move_ticket"):
-            pipeline = self._pipeline("tickets", self._routine.ticket_pipeline)
-            stage_id = self._stage_id(pipeline, stage_label, "tickets")
+            pipeline = self._labels.pipeline("tickets", self._routine.ticket_pipeline)
+            stage_id = self._labels.stage_id(pipeline, stage_label, "tickets")
             self._update_ticket(ticket_id, {"hs_pipeline": pipeline.id, "hs_pipeline_stage": stage_id})
 
     def add_ticket_note(self, *, ticket_id: str, marker: str, body: str) -> str:
@@ -256,11 +247,10 @@ class HubSpotCrm:
             )
             # HubSpot cannot refuse a second note as a duplicate (no unique value on notes): the create waits for
             # an unanswered attempt to settle before looking, and the look-up removes any twin it finds.
-            return self._create_once(
+            return self._transport.retry.write_once(
+                lambda: str(self._transport.once(self._notes.create, note, object_type="note").id),
                 lambda: self._note_with_tag(ticket_id, tag),
-                lambda: str(self._call(self._notes.create, note, object_type="note", retry=False).id),
-                object_type="note",
-                refuses_duplicates=False,
+                operation="note create",
             )
 
     def set_company_property(self, *, company_id: str, name: str, value: str) -> None:
@@ -270,11 +260,11 @@ class HubSpotCrm:
 
     def assign_ticket(self, *, ticket_id: str, owner_email: str) -> None:
         with self._operation("assign_ticket"):
-            self._update_ticket(ticket_id, {"hubspot_owner_id": self._owner_id(owner_email)})
+            self._update_ticket(ticket_id, {"hubspot_owner_id": self._labels.owner_id(owner_email)})
 
     # --- requests ---------------------------------------------------------------------------------------------
-    def _call(self, fn: Callable[..., R], *args: Any, object_type: str, retry: bool = True, **kwargs: Any) -> R:
-        return self._transport.call(fn, *args, object_type=object_type, retry=retry, **kwargs)
+    def _call(self, fn: Callable[..., R], *args: Any, object_type: str, **kwargs: Any) -> R:
+        return self._transport.call(fn, *args, object_type=object_type, **kwargs)
 
     @contextmanager
     def _operation(self, name: str) -> Iterator[None]:
@@ -283,58 +273,6 @@ class HubSpotCrm:
             yield
         finally:
             logger.info("hubspot %s: %d requests", name, self.calls - before)
-
-    def _create_once(
-        self,
-        lookup: Callable[[], R | None],
-        create: Callable[[], R],
-        *,
-        object_type: str,
-        refuses_duplicates: bool = True,
-    ) -> R:
-        """Create, having looked up first; after a failure that may or may not have landed (dropped connection,
-        timeout, 5xx), look up again and only create again when the object is still not there.
-
-        `refuses_duplicates`: the object carries a unique value (a contact's e-mail, the deal's case key), so an
-        earlier attempt landing late is refused by HubSpot and looking up at once is safe. Otherwise a look-up
-        right after an unanswered attempt could miss it while HubSpot still works on it: wait `settle_seconds`
-        first. The last attempt is settled and looked for too, so no request of ours is left in flight behind a
-        task retry's look-up."""
-        attempts = self._settings.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return create()
-            except ValidationRejected as refusal:
-                # Someone (or our own earlier attempt) created it meanwhile: HubSpot refuses the duplicate with 409
-                # for a contact's e-mail; its status for a custom unique value is not documented, so look either way.
-                found = lookup() if isinstance(refusal, Conflict) or refuses_duplicates else None
-                if found is not None:
-                    return found
-                raise
-            except RetryableFailure as failure:
-                if failure.status == 429:
-                    # Refused before HubSpot did anything with it: nothing to look for.
-                    if attempt >= attempts:
-                        raise _gave_up(failure, attempt, object_type) from failure
-                    self._sleep(failure.wait)
-                    continue
-                found = self._settle_and_look(lookup, failure, object_type=object_type, settle=not refuses_duplicates)
-                if found is not None:
-                    return found
-                if attempt >= attempts:
-                    raise _gave_up(failure, attempt, object_type) from failure
-        raise AssertionError("unreachable")
-
-    def _settle_and_look(
-        self, lookup: Callable[[], R | None], failure: RetryableFailure, *, object_type: str, settle: bool
-    ) -> R | None:
-        """Wait as the failure asks (with `settle`, until an attempt that may still land must have), then look up."""
-        wait = failure.wait
-        if settle and may_still_land(failure):
-            wait = max(wait, self._settings.settle_seconds)
-        logger.warning("hubspot create %s: %s; looking it up in %.1fs", object_type, failure.message, wait)
-        self._sleep(wait)
-        return lookup()
 
     def _update_ticket(self, ticket_id: str, properties: dict[str, str]) -> None:
         self._call(self._tickets.update, ticket_id, TicketUpdate(properties=properties), object_type="ticket")
@@ -405,147 +343,25 @@ class HubSpotCrm:
             )
         return str(first.id)
 
-    # --- labels, options and owners (cached per process) -------------------------------------------------------
+    # --- the deal's properties, labels resolved to ids ---------------------------------------------------------
     def _deal_properties(self, deal: DealDraft) -> dict[str, str]:
-        routine = self._routine
-        pipeline = self._pipeline("deals", routine.deal_pipeline)
-        owner_id = self._owner_id(deal.agent_email)
+        routine, labels = self._routine, self._labels
+        pipeline = labels.pipeline("deals", routine.deal_pipeline)
+        owner_id = labels.owner_id(deal.agent_email)
+        booker = routine.meeting_booker_property
         return {
             "dealname": deal.name,
             "pipeline": pipeline.id,
-            "dealstage": self._stage_id(pipeline, routine.deal_stage, "deals"),
+            "dealstage": labels.stage_id(pipeline, routine.deal_stage, "deals"),
             "closedate": f"{deal.close_date.isoformat()}T00:00:00.000Z",
-            routine.deal_type_property: self._option("deals", routine.deal_type_property, routine.deal_type),
-            routine.meeting_booker_property: self._booker_option(owner_id, deal.agent_email),
+            routine.deal_type_property: labels.option("deals", routine.deal_type_property, routine.deal_type),
+            booker: labels.owner_option("deals", booker, owner_id=owner_id, email=deal.agent_email),
             "hubspot_owner_id": owner_id,
             routine.delivery_start_property: deal.delivery_start.isoformat(),
             "deal_currency_code": routine.currency,
             "amount": str(deal.licences),  # the routine's "amount" is the licence count, not money
             routine.case_key_property: deal.case_key,
         }
-
-    def _fetch_pipelines(self, object_type: str) -> dict[str, Pipeline]:
-        response = self._call(self._pipelines.get_all, object_type, object_type="pipeline")
-        pipelines = {
-            p.label: Pipeline(id=str(p.id), label=p.label, stages={s.label: str(s.id) for s in p.stages or []})
-            for p in response.results or []
-            if not p.archived
-        }
-        with self._labels.lock:
-            self._labels.pipelines[object_type] = pipelines
-        return pipelines
-
-    def _pipeline(self, object_type: str, label: str) -> Pipeline:
-        def cached() -> dict[str, str] | None:
-            table = self._labels.pipelines.get(object_type)
-            return {name: name for name in table} if table is not None else None
-
-        def fetch() -> dict[str, str]:
-            return {name: name for name in self._fetch_pipelines(object_type)}
-
-        name = resolve(cached, fetch, label, what=f"{object_type} pipeline", object_type=object_type)
-        return self._labels.pipelines[object_type][name]
-
-    def _stage_id(self, pipeline: Pipeline, label: str, object_type: str) -> str:
-        def fetch() -> dict[str, str]:
-            fresh = self._fetch_pipelines(object_type).get(pipeline.label)
-            return fresh.stages if fresh is not None else {}
-
-        return resolve(
-            lambda: pipeline.stages,
-            fetch,
-            label,
-            what=f"stage of {object_type} pipeline {pipeline.label!r}",
-            object_type=object_type,
-        )
-
-    def _stage_label(self, object_type: str, pipeline_id: str | None, stage_id: str | None) -> str:
-        """The stage's label, as our models speak labels; the raw id if HubSpot has no such stage."""
-        if not stage_id:
-            return ""
-
-        def find(pipelines: dict[str, Pipeline]) -> str | None:
-            for pipeline in pipelines.values():
-                if pipeline_id in (None, pipeline.id):
-                    for label, candidate in pipeline.stages.items():
-                        if candidate == stage_id:
-                            return label
-            return None
-
-        cached = self._labels.pipelines.get(object_type)
-        found = find(cached) if cached is not None else None
-        if found is None:
-            found = find(self._fetch_pipelines(object_type))
-        return found or stage_id
-
-    def _pipeline_label(self, object_type: str, pipeline_id: str | None) -> str:
-        """The pipeline's label (known after `_stage_label` has read the pipelines); the raw id otherwise."""
-        for pipeline in (self._labels.pipelines.get(object_type) or {}).values():
-            if pipeline.id == pipeline_id:
-                return pipeline.label
-        return pipeline_id or ""
-
-    def _fetch_options(self, object_type: str) -> None:
-        response = self._call(self._properties.get_all, object_type, object_type="property")
-        with self._labels.lock:
-            for definition in response.results or []:
-                if definition.type == "enumeration":
-                    self._labels.options[(object_type, definition.name)] = {
-                        option.label: option.value for option in definition.options or [] if not option.hidden
-                    }
-
-    def _options(self, object_type: str, name: str, *, refresh: bool = False) -> dict[str, str]:
-        if refresh or (object_type, name) not in self._labels.options:
-            self._fetch_options(object_type)
-        options = self._labels.options.get((object_type, name))
-        if options is None:
-            raise ConfigurationError(
-                SYSTEM,
-                f"{object_type} property {name!r} does not exist or is no enumeration",
-                object_type=object_type,
-                field=name,
-            )
-        return options
-
-    def _option(self, object_type: str, name: str, label: str) -> str:
-        return resolve(
-            lambda: self._labels.options.get((object_type, name)),
-            lambda: self._options(object_type, name, refresh=True),
-            label,
-            what=f"option of {name}",
-            object_type=object_type,
-        )
-
-    def _booker_option(self, owner_id: str, email: str) -> str:
-        """The meeting booker is the agent: the option whose value is the agent's owner id."""
-        name = self._routine.meeting_booker_property
-        for refresh in (False, True):
-            options = self._options("deals", name, refresh=refresh)
-            if owner_id in options.values():
-                return owner_id
-        existing = ", ".join(repr(label) for label in options) or "none"
-        raise ConfigurationError(
-            SYSTEM,
-            f"no option of {name} for owner {email} (id {owner_id}); existing: {existing}",
-            object_type="deals",
-            field=name,
-        )
-
-    def _owner_id(self, email: str) -> str:
-        address = email.strip().lower()
-        cached = self._labels.owners.get(address)
-        if cached is not None:
-            return cached
-        response = self._call(self._owners.get_page, email=address, limit=1, object_type="owner")
-        results = response.results or []
-        if not results:
-            raise ConfigurationError(
-                SYSTEM, f"no HubSpot owner (user) has the e-mail {address}", object_type="owner", field="email"
-            )
-        owner_id = str(results[0].id)
-        with self._labels.lock:
-            self._labels.owners[address] = owner_id
-        return owner_id
 
     # --- translation ------------------------------------------------------------------------------------------
     def _to_contact(self, record: Any) -> Contact:

@@ -1,10 +1,9 @@
-"""One HubSpot request with timeouts, counting, retries that honour HubSpot's headers, and translation of SDK
-failures into our own exceptions (never an SDK exception, never the token)."""
+"""One HubSpot request with timeouts, counting, the adapters' retry policy with HubSpot's Retry-After and rate-limit
+window, and translation of SDK failures into our own exceptions (never an SDK exception, never the token)."""
 
 from __future__ import annotations
 
 import json
-import logging
 import random
 import re
 import time
@@ -31,9 +30,8 @@ from adapters.errors import (
     Unanswered,
     ValidationRejected,
 )
+from adapters.retrying import RetryPolicy
 from config.settings import HubSpotSettings
-
-logger = logging.getLogger(__name__)
 
 SYSTEM = "hubspot"
 # Every sub-package of the SDK has its own ApiException class.
@@ -49,6 +47,7 @@ API_ERRORS: tuple[type[Exception], ...] = (
     TicketsError,
 )
 NETWORK_ERRORS: tuple[type[Exception], ...] = (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)
+WAIT_HEADERS = ("retry-after", "x-hubspot-ratelimit-interval-milliseconds")  # what a failure keeps of its headers
 MAX_WAIT_SECONDS = 30.0  # a Retry-After beyond this is not "within reason" for a task that has its own retries
 
 T = TypeVar("T")
@@ -59,15 +58,17 @@ class Conflict(ValidationRejected):
 
 
 class RetryableFailure(TransientError):
-    """A retryable failure of one attempt, with how long HubSpot asks us to wait before the next."""
+    """A transient failure of one request, with HubSpot's headers, which say how long to wait before the next."""
 
-    def __init__(self, message: str, *, object_type: str, status: int | None, correlation_id: str, wait: float) -> None:
+    def __init__(
+        self, message: str, *, object_type: str, status: int | None, correlation_id: str, headers: dict[str, str]
+    ) -> None:
         super().__init__(SYSTEM, message, object_type=object_type, status=status, correlation_id=correlation_id)
-        self.wait = wait
+        self.headers = headers
 
 
 class UnansweredFailure(RetryableFailure, Unanswered):
-    """A retryable failure after which HubSpot may still carry the request out (no answer, or a gateway gave up)."""
+    """A transient failure after which HubSpot may still carry the request out (no answer, or a gateway gave up)."""
 
 
 class HubSpotTransport:
@@ -77,45 +78,30 @@ class HubSpotTransport:
         self.settings = settings
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.calls = 0
-        self._sleep = sleep
         self._secret = settings.token.get_secret_value()
+        self.retry = RetryPolicy(
+            SYSTEM,
+            settings.max_attempts,
+            settings.backoff_seconds,
+            settings.settle_seconds,
+            sleep=sleep,
+            delay=self._delay,
+        )
 
-    def call(self, fn: Callable[..., T], *args: Any, object_type: str, retry: bool = True, **kwargs: Any) -> T:
-        """Call `fn`; with `retry=False` a transient failure is raised at once (for creates, which the caller
-        only repeats after a look-up shows the first attempt did not land)."""
-        attempts = self.settings.max_attempts if retry else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                return self.once(fn, *args, object_type=object_type, attempt=attempt, **kwargs)
-            except RetryableFailure as failure:
-                if attempt >= attempts:
-                    if retry:
-                        raise TransientError(
-                            SYSTEM,
-                            f"{failure.message} (gave up after {attempt} attempts)",
-                            object_type=object_type,
-                            status=failure.status,
-                            correlation_id=failure.correlation_id,
-                        ) from failure
-                    raise
-                logger.warning(
-                    "hubspot %s: %s; attempt %d of %d, next in %.2fs",
-                    object_type,
-                    failure.message,
-                    attempt,
-                    attempts,
-                    failure.wait,
-                )
-                self._sleep(failure.wait)
-        raise AssertionError("unreachable")
+    def call(self, fn: Callable[..., T], *args: Any, object_type: str, **kwargs: Any) -> T:
+        """Call `fn`, trying a transient failure again (after the wait HubSpot asks for, if it asks)."""
+        return self.retry.call(
+            lambda: self.once(fn, *args, object_type=object_type, **kwargs),
+            operation=f"{object_type} {getattr(fn, '__name__', 'request')}",
+        )
 
-    def once(self, fn: Callable[..., T], *args: Any, object_type: str, attempt: int = 1, **kwargs: Any) -> T:
-        """One HTTP request; a retryable failure comes out as RetryableFailure carrying the wait."""
+    def once(self, fn: Callable[..., T], *args: Any, object_type: str, **kwargs: Any) -> T:
+        """One HTTP request, never retried (a create's retries look first: RetryPolicy.write_once)."""
         self.calls += 1
         try:
             return fn(*args, _request_timeout=self.timeout, **kwargs)
         except API_ERRORS as error:
-            raise self.translate(error, object_type=object_type, attempt=attempt) from None
+            raise self.translate(error, object_type=object_type) from None
         except NETWORK_ERRORS as error:
             failure = RetryableFailure if _never_sent(error) else UnansweredFailure
             raise failure(
@@ -123,8 +109,12 @@ class HubSpotTransport:
                 object_type=object_type,
                 status=None,
                 correlation_id="",
-                wait=self.backoff(attempt),
+                headers={},
             ) from None
+
+    def _delay(self, error: TransientError, attempt: int) -> float:
+        headers = error.headers if isinstance(error, RetryableFailure) else {}
+        return self.backoff(attempt, status=error.status, headers=headers)
 
     def backoff(self, attempt: int, *, status: int | None = None, headers: dict[str, str] | None = None) -> float:
         """Exponential backoff with jitter; on a 429, HubSpot's Retry-After or a share of its rolling window."""
@@ -140,7 +130,7 @@ class HubSpotTransport:
             wait = min(max(wait, window / 10 * 2.0 ** (attempt - 1)), window)
         return min(wait * random.uniform(1.0, 1.1), MAX_WAIT_SECONDS)
 
-    def translate(self, error: Exception, *, object_type: str, attempt: int = 1) -> ExternalSystemError:
+    def translate(self, error: Exception, *, object_type: str) -> ExternalSystemError:
         status = int(getattr(error, "status", 0) or 0)
         headers = {str(k).lower(): str(v) for k, v in dict(getattr(error, "headers", None) or {}).items()}
         body = _json(getattr(error, "body", None))
@@ -153,7 +143,7 @@ class HubSpotTransport:
                 object_type=object_type,
                 status=status or None,
                 correlation_id=correlation,
-                wait=self.backoff(attempt, status=status, headers=headers),
+                headers={name: value for name, value in headers.items() if name in WAIT_HEADERS},
             )
         kinds: dict[int, type[ExternalSystemError]] = {
             401: AuthenticationError,

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from adapters.errors import (
-    ExternalSystemError,
-    TransientError,
-    Unanswered,
-    ValidationRejected,
-    error_for_status,
-    may_still_land,
-)
+from adapters.errors import ExternalSystemError, TransientError, Unanswered, ValidationRejected, error_for_status
 from adapters.licence_api import F_LICENCES, F_REFERENCE, LICENCES_PATH
+from adapters.retrying import RetryPolicy
 from config.settings import LicenceSettings
-
-log = logging.getLogger(__name__)
 
 SYSTEM = "avonova-digital"
 
@@ -39,9 +31,12 @@ class HttpLicenceAdmin:
 
     requires_confirmation = False
 
-    def __init__(self, settings: LicenceSettings) -> None:
+    def __init__(self, settings: LicenceSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.calls = 0
+        self._retry = RetryPolicy(
+            SYSTEM, settings.max_attempts, settings.backoff_seconds, settings.settle_seconds, sleep=sleep
+        )
         self._client = httpx.Client(
             base_url=settings.base_url.rstrip("/"),
             headers={"Authorization": f"Bearer {settings.token.get_secret_value()}", "Accept": "application/json"},
@@ -52,7 +47,7 @@ class HttpLicenceAdmin:
         self._client.close()
 
     def read_licences(self, *, customer_id: str) -> int:
-        return int(self._request("GET", customer_id)[F_LICENCES])
+        return int(self._read(customer_id)[F_LICENCES])
 
     def set_licences(self, *, customer_id: str, licences: int, case_key: str) -> int:
         """Set the count (a PUT of the absolute number) and return what is stored.
@@ -64,43 +59,21 @@ class HttpLicenceAdmin:
             raise ValidationRejected(SYSTEM, "the licence count cannot be negative", field=F_LICENCES)
         path = LICENCES_PATH.format(customer_id=customer_id)
         body = {F_LICENCES: licences, F_REFERENCE: case_key}
+
+        def already_set() -> int | None:
+            stored = self._read(customer_id)
+            return licences if stored.get(F_LICENCES) == licences and stored.get(F_REFERENCE) == case_key else None
+
         # A run killed after its PUT landed and before it was recorded finds its own write here, not a second one.
-        if self._is_set(self._request("GET", customer_id), licences, case_key):
+        if already_set() is not None:
             return licences
-        attempts = max(1, self.settings.max_attempts)
-        for attempt in range(attempts):
-            try:
-                return int(self._once("PUT", path, json=body)[F_LICENCES])
-            except TransientError as error:
-                if may_still_land(error) and self._already_set(customer_id, licences, case_key):
-                    return licences
-                if attempt + 1 >= attempts:
-                    raise
-                log.info("avonova-digital: PUT %s failed (attempt %d): %s", path, attempt + 1, error.message)
-                time.sleep(self.settings.backoff_seconds * 2**attempt)
-        raise AssertionError("unreachable")
+        return self._retry.write_once(
+            lambda: int(self._once("PUT", path, json=body)[F_LICENCES]), already_set, operation="set licences"
+        )
 
-    def _already_set(self, customer_id: str, licences: int, case_key: str) -> bool:
-        """Whether an unanswered PUT of this count by this case landed, read once it must have."""
-        time.sleep(self.settings.settle_seconds)
-        return self._is_set(self._request("GET", customer_id), licences, case_key)
-
-    @staticmethod
-    def _is_set(stored: dict[str, Any], licences: int, case_key: str) -> bool:
-        return stored.get(F_LICENCES) == licences and stored.get(F_REFERENCE) == case_key
-
-    def _request(self, method: str, customer_id: str, *, json: Any = None) -> dict[str, Any]:
+    def _read(self, customer_id: str) -> dict[str, Any]:
         path = LICENCES_PATH.format(customer_id=customer_id)
-        attempts = max(1, self.settings.max_attempts)
-        for attempt in range(attempts):
-            try:
-                return self._once(method, path, json=json)
-            except TransientError as error:
-                if attempt + 1 >= attempts:
-                    raise
-                log.info("avonova-digital: %s %s failed (attempt %d): %s", method, path, attempt + 1, error.message)
-                time.sleep(self.settings.backoff_seconds * 2**attempt)
-        raise AssertionError("unreachable")
+        return self._retry.call(lambda: self._once("GET", path, json=None), operation="read licences")
 
     def _once(self, method: str, path: str, *, json: Any) -> dict[str, Any]:
         self.calls += 1

@@ -15,7 +15,10 @@ from models.mail import MailMessage
 class Crm(Protocol):
     """The CRM (HubSpot): tickets, companies, contacts, deals and notes."""
 
-    calls: int  # requests made so far by this adapter, for the ops log and the demo's table
+    @property
+    def calls(self) -> int:
+        """Requests made so far by this adapter, for the ops log and the demo's table."""
+        ...
 
     def read_ticket(self, *, ticket_id: str) -> Ticket:
         """The ticket with its associated companies and contacts."""

@@ -19,6 +19,7 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING
 
 from adapters.errors import AuthenticationError, ExternalSystemError, TransientError, ValidationRejected
+from adapters.retrying import RetryPolicy
 from config.settings import MailSettings
 from models.mail import MailMessage
 
@@ -56,29 +57,14 @@ class SmtpMailer:
     def __init__(self, settings: MailSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.settings = settings
         self.calls = 0
-        self._sleep = sleep
+        self._retry = RetryPolicy(SYSTEM, settings.max_attempts, settings.backoff_seconds, sleep=sleep)
 
     def send(self, *, message: MailMessage) -> str:
         """Send, trying transient failures again (at least once, see the module's docstring); 5xx is final."""
         email = build_email(message, sender=self.settings.sender)
-        attempts = max(1, self.settings.max_attempts)
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._send_once(email, message.message_id)
-            except TransientError as error:
-                if attempt >= attempts:
-                    raise
-                wait = self.settings.backoff_seconds * 2 ** (attempt - 1)
-                logger.warning(
-                    "mail %s: %s; attempt %d of %d in %.1fs",
-                    message.message_id,
-                    error.message,
-                    attempt + 1,
-                    attempts,
-                    wait,
-                )
-                self._sleep(wait)
-        raise AssertionError("unreachable")
+        return self._retry.call(
+            lambda: self._send_once(email, message.message_id), operation=f"send {message.message_id}"
+        )
 
     def _send_once(self, email: EmailMessage, message_id: str) -> str:
         self.calls += 1

@@ -1,5 +1,6 @@
 """The Avonova Digital sandbox: each seeded customer's licence count, behind GET/PUT with a bearer token, and a
-POST on the customer collection that adds a customer."""
+POST on the customer collection that adds a customer. The product (adapters/licence_admin.py) uses only GET and PUT;
+the POST is for tests (tests/licences/test_licence_sandbox.py) and for adding a customer by hand."""
 
 from __future__ import annotations
 

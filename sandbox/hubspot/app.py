@@ -1,5 +1,11 @@
 """The HubSpot CRM sandbox: the v3 objects, v4 associations, pipelines, owners and properties endpoints that
-hubspot-api-client 12 calls, with HubSpot's validation, error bodies and private-app rate limit."""
+hubspot-api-client 12 calls, with HubSpot's validation, error bodies and private-app rate limit.
+
+The product (adapters/hubspot_crm.py, and the soak's ticket create) uses: object create, read, update and archive;
+`POST .../batch/read`; the v4 default association PUT and the v4 association list; the pipelines, owners and
+properties lists. Kept only for the SDK-driven tests of realism in tests/hubspot_sandbox: the object list (paging),
+`POST .../batch/update`, `.../batch/create` and `.../search`; the labelled v4 PUT, the v4 DELETE and the v4
+`batch/create` and `batch/associate/default`; one pipeline, one owner and one property by id or name."""
 
 from __future__ import annotations
 
@@ -124,7 +130,6 @@ class HubSpotSandbox(SandboxApp):
         on("POST", OBJ + "/batch/read", self._batch_read)
         on("POST", OBJ + "/batch/update", self._batch_update)
         on("POST", OBJ + "/batch/create", self._batch_create)
-        on("POST", OBJ + "/batch/archive", self._batch_archive)
         on("POST", OBJ + "/search", self._search)
         on("POST", OBJ, self._create)
         on("GET", OBJ, self._list)
@@ -141,10 +146,8 @@ class HubSpotSandbox(SandboxApp):
             "/crm/v4/associations/{from_type}/{to_type}/batch/associate/default",
             self._v4_batch_default,
         )
-        on("POST", "/crm/v4/associations/{from_type}/{to_type}/batch/read", self._v4_batch_read)
         on("GET", "/crm/v3/pipelines/{object_type}", self._pipelines)
         on("GET", "/crm/v3/pipelines/{object_type}/{pipeline_id}", self._pipeline)
-        on("GET", "/crm/v3/pipelines/{object_type}/{pipeline_id}/stages", self._stages)
         on("GET", "/crm/v3/owners", self._owners)
         on("GET", "/crm/v3/owners/", self._owners)
         on("GET", "/crm/v3/owners/{owner_id}", self._owner)
@@ -262,12 +265,6 @@ class HubSpotSandbox(SandboxApp):
         records = [store.create(kind, dict(i.get("properties") or {}), i.get("associations")) for i in inputs]
         return _batch([store.render(kind, r, list(r["properties"])) for r in records], [], status=201)
 
-    def _batch_archive(self, request: Request, object_type: str) -> Response:
-        kind = object_type_name(object_type)
-        for item in _inputs(_body(request)):
-            self.store.archive(kind, str(item.get("id", "")))
-        return JSONResponse(None, 204)
-
     def _search(self, request: Request, object_type: str) -> Response:
         kind = object_type_name(object_type)
         body = _body(request)
@@ -349,26 +346,6 @@ class HubSpotSandbox(SandboxApp):
             results += _default_results(from_id, to_id, association.type_id, association.inverse)
         return _batch(results, errors)
 
-    def _v4_batch_read(self, request: Request, from_type: str, to_type: str) -> Response:
-        kind, to_kind = object_type_name(from_type), object_type_name(to_type)
-        results = []
-        for item in _inputs(_body(request)):
-            from_id = str(item.get("id", ""))
-            targets = self.store.associations.targets(kind, from_id, to_kind)
-            results.append(
-                {
-                    "from": {"id": from_id},
-                    "to": [
-                        {
-                            "toObjectId": int(t) if t.isdigit() else t,
-                            "associationTypes": [_spec_with_label(i) for i in ids],
-                        }
-                        for t, ids in targets.items()
-                    ],
-                }
-            )
-        return _batch(results, [])
-
     def _labels_between(self, kind: str, object_id: str, to_kind: str, to_id: str) -> dict[str, Any]:
         type_ids = self.store.associations.targets(kind, object_id, to_kind).get(to_id, [])
         return {
@@ -398,9 +375,6 @@ class HubSpotSandbox(SandboxApp):
 
     def _pipeline(self, request: Request, object_type: str, pipeline_id: str) -> Response:
         return JSONResponse(self._find_pipeline(object_type, pipeline_id))
-
-    def _stages(self, request: Request, object_type: str, pipeline_id: str) -> Response:
-        return JSONResponse({"results": self._find_pipeline(object_type, pipeline_id)["stages"]})
 
     def _owners(self, request: Request) -> Response:
         archived = request.query_params.get("archived") == "true"

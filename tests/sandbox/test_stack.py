@@ -22,7 +22,7 @@ from models.mail import MailMessage
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import CUSTOMERS
-from tests.contracts.conftest import current_agreement, make_draft
+from tests.adapters.dealbuilder.conftest import current_agreement, make_draft
 
 PROJECT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pytest
 from hubspot.crm.deals import ApiException as DealsError
 from hubspot.crm.tickets import ApiException as TicketsError
 
-from tests.hubspot_sandbox.conftest import Running
+from tests.sandbox.hubspot.conftest import Running
 
 
 def _refusal(error: Any) -> dict[str, Any]:

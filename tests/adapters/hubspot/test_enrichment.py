@@ -10,7 +10,7 @@ import pytest
 from adapters.hubspot_crm import HubSpotCrm
 from adapters.ports import Crm
 from sandbox.world import CUSTOMERS
-from tests.hubspot_crm.conftest import Portal
+from tests.adapters.hubspot.conftest import Portal
 
 
 def test_the_adapter_satisfies_the_crm_port(crm: HubSpotCrm) -> None:

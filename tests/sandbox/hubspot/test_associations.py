@@ -8,7 +8,7 @@ import pytest
 from hubspot.crm.associations.v4 import ApiException as AssociationsError
 from hubspot.crm.deals import ApiException as DealsError
 
-from tests.hubspot_sandbox.conftest import Running
+from tests.sandbox.hubspot.conftest import Running
 
 HUBSPOT_DEFINED = "HUBSPOT_DEFINED"
 

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 
 from sandbox.kit import FaultRule
-from tests.hubspot_crm.conftest import Portal, draft
+from tests.adapters.hubspot.conftest import Portal, draft
 
 DEAL_CREATE = r"^POST /crm/v3/objects/deals$"
 

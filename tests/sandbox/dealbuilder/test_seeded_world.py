@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -211,12 +210,3 @@ def test_a_wrong_product_change_is_refused_and_leaves_the_document_alone(
 def test_a_product_change_to_an_unknown_document_is_a_key_error(app: DealbuilderSandbox) -> None:
     with pytest.raises(KeyError):
         app.set_product("DB-missing", "Avonova Assist lisens", quantity=1)
-
-
-def test_a_product_change_is_persisted_with_a_state_file(tmp_path: Path) -> None:
-    state = tmp_path / "dealbuilder.sqlite"
-    DealbuilderSandbox(state_file=state).set_product("DB-REF-1007", "Avonova Assist lisens", quantity=21)
-
-    restarted = DealbuilderSandbox(state_file=state)
-
-    assert _products(restarted.document("DB-REF-1007"))[0] == ("Avonova Assist lisens", 21, "430.00", "0")

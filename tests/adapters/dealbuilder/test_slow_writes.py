@@ -17,7 +17,7 @@ from models.contract import Contract, ContractState
 from sandbox.dealbuilder import DealbuilderSandbox, documents
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS
-from tests.contracts.conftest import ROUTINE, make_draft
+from tests.adapters.dealbuilder.conftest import ROUTINE, make_draft
 
 FJORDKRAFT = CUSTOMERS[0]
 # The sandbox holds the first write past the read timeout; the adapter waits longer than that before it looks.

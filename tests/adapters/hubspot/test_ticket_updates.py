@@ -6,7 +6,7 @@ import pytest
 
 from adapters.errors import ConfigurationError
 from adapters.hubspot_crm import HubSpotCrm
-from tests.hubspot_crm.conftest import KUNDESENTER_PIPELINE, SENT_STAGE, Portal
+from tests.adapters.hubspot.conftest import KUNDESENTER_PIPELINE, SENT_STAGE, Portal
 
 
 def test_move_ticket_moves_it_to_the_stage_with_that_label(crm: HubSpotCrm, portal: Portal) -> None:

@@ -19,7 +19,7 @@ from models.contract import ContractState
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS
-from tests.contracts.conftest import ROUTINE, current_agreement, make_draft
+from tests.adapters.dealbuilder.conftest import ROUTINE, current_agreement, make_draft
 
 FJORDKRAFT = CUSTOMERS[0]
 
@@ -472,21 +472,6 @@ def test_the_sandbox_requires_the_api_key_and_lists_its_templates(server: Sandbo
     assert httpx.get(f"{server.url}{api.TEMPLATES}").status_code == 401
     listed = httpx.get(f"{server.url}{api.TEMPLATES}", headers={api.API_KEY_HEADER: "sandbox-key"}).json()
     assert "Reforhandling av avtale om Avonova Assist" in [t[api.T_NAME] for t in listed[api.L_ITEMS]]
-
-
-def test_the_sandbox_state_survives_a_restart_with_a_state_file(tmp_path: object) -> None:
-    from pathlib import Path
-
-    assert isinstance(tmp_path, Path)
-    state = tmp_path / "dealbuilder.db"
-    first = DealbuilderSandbox(state_file=state)
-    with SandboxServer(first) as server:
-        adapter = DealbuilderContracts(DealbuilderSettings(base_url=server.url, backoff_seconds=0), ROUTINE)
-        contract_id = _sent(adapter, first)
-        first.sign(contract_id)
-
-    second = DealbuilderSandbox(state_file=state)
-    assert second.document(contract_id)[api.D_STATUS] == "Signed"
 
 
 def test_the_signing_and_preview_pages_show_html_in_a_name_as_text(

@@ -11,7 +11,7 @@ from hubspot.crm.contacts import ApiException as ContactsError
 from hubspot.crm.deals import ApiException as DealsError
 from hubspot.crm.deals import BatchInputSimplePublicObjectBatchInput, BatchReadInputSimplePublicObjectId
 
-from tests.hubspot_sandbox.conftest import Running
+from tests.sandbox.hubspot.conftest import Running
 
 MINIMAL = {
     "tickets": {"subject": "Spørsmål om faktura", "hs_pipeline": "0", "hs_pipeline_stage": "1"},

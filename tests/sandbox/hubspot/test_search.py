@@ -10,7 +10,7 @@ import pytest
 from hubspot.crm.companies import ApiException as CompaniesError
 from hubspot.crm.companies import PublicObjectSearchRequest
 
-from tests.hubspot_sandbox.conftest import Running
+from tests.sandbox.hubspot.conftest import Running
 
 
 def _ids(hs: Running, **request: Any) -> list[str]:

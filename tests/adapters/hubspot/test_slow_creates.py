@@ -12,7 +12,7 @@ import pytest
 
 from adapters.hubspot_crm import HubSpotCrm
 from sandbox.kit import FaultRule
-from tests.hubspot_crm.conftest import Portal, draft
+from tests.adapters.hubspot.conftest import Portal, draft
 
 NEW_EMAIL = "ny.signatar@fjordkraftbygg.example"
 MARKER = "case-5001/invoice"

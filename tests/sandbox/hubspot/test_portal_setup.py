@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from config.settings import RoutineSettings
-from tests.hubspot_sandbox.conftest import Running
+from tests.sandbox.hubspot.conftest import Running
 
 ROUTINE = RoutineSettings()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import urllib3
@@ -11,9 +10,8 @@ from hubspot import HubSpot
 from hubspot.crm.companies import ApiException as CompaniesError
 from urllib3.util.retry import Retry
 
-from sandbox.hubspot import HubSpotSandbox
-from sandbox.kit import FaultPlan, FaultRule, SandboxServer
-from tests.hubspot_sandbox.conftest import TOKEN, Running
+from sandbox.kit import FaultPlan, FaultRule
+from tests.sandbox.hubspot.conftest import TOKEN, Running
 
 
 def test_every_response_carries_the_rate_limit_headers(hs: Running) -> None:
@@ -75,17 +73,3 @@ def test_the_request_log_records_requests_and_reset_restores_the_seed(hs: Runnin
     hs.http("POST", "/_sandbox/reset")
     assert hs.app.requests() == []
     assert hs.app.object("companies", "9001")["properties"].get("nedjustering") is None  # type: ignore[index]
-
-
-def test_state_in_a_sqlite_file_survives_a_restart(tmp_path: Path) -> None:
-    state = tmp_path / "hubspot.db"
-    first = SandboxServer(HubSpotSandbox(state_file=state), port=0).start()
-    try:
-        HubSpot(access_token=TOKEN, host=first.url).crm.deals.basic_api.create(
-            {"properties": {"dealname": "Overlever omstart"}}
-        )
-    finally:
-        first.stop()
-
-    again = HubSpotSandbox(state_file=state)
-    assert [d["properties"]["dealname"] for d in again.objects("deals")] == ["Overlever omstart"]

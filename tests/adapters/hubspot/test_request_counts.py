@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from adapters.hubspot_crm import HubSpotCrm
 from sandbox.world import CUSTOMERS
-from tests.hubspot_crm.conftest import Portal, draft
+from tests.adapters.hubspot.conftest import Portal, draft
 
 
 def _enrich_and_create_deal(crm: HubSpotCrm, index: int) -> int:

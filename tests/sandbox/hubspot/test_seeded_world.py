@@ -8,7 +8,7 @@ from hubspot.crm.companies import PublicObjectSearchRequest
 from config.settings import RoutineSettings
 from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, TICKET_PIPELINES
 from sandbox.world import CUSTOMERS, SeedCustomer, customer_by_company
-from tests.hubspot_sandbox.conftest import Running
+from tests.sandbox.hubspot.conftest import Running
 
 ROUTINE = RoutineSettings()
 ORG = ROUTINE.org_number_property

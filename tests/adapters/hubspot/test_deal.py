@@ -8,7 +8,7 @@ import pytest
 
 from adapters.errors import ConfigurationError
 from adapters.hubspot_crm import HubSpotCrm
-from tests.hubspot_crm.conftest import (
+from tests.adapters.hubspot.conftest import (
     AGENT_OWNER_ID,
     ASSIST_PIPELINE,
     WAITING_STAGE,

@@ -11,7 +11,7 @@ from adapters.hubspot_crm import HubSpotCrm
 from adapters.hubspot_transport import HubSpotTransport
 from config.settings import HubSpotSettings
 from sandbox.kit import FaultRule
-from tests.hubspot_crm.conftest import Portal
+from tests.adapters.hubspot.conftest import Portal
 
 
 def test_an_unknown_property_is_rejected_naming_the_property(crm: HubSpotCrm) -> None:
