@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 import pytest
@@ -27,11 +26,11 @@ def _api(hs: Running, object_type: str) -> tuple[object, object]:
     return group.basic_api, group.batch_api
 
 
-def test_the_sandbox_starts_in_well_under_a_second(start: Callable[..., Running]) -> None:
-    began = time.perf_counter()
+def test_the_sandbox_answers_as_soon_as_it_is_started(start: Callable[..., Running]) -> None:
+    # How fast it starts is a benchmark's question, not a test's.
     hs = start()
-    hs.sdk.crm.companies.basic_api.get_by_id("9001")
-    assert time.perf_counter() - began < 0.5
+
+    assert hs.sdk.crm.companies.basic_api.get_by_id("9001").properties["name"] == "Fjordkraft Bygg AS"
 
 
 @pytest.mark.parametrize("object_type", sorted(MINIMAL))
