@@ -8,11 +8,12 @@ from prefect.client.orchestration import SyncPrefectClient
 
 from adapters.errors import NotFoundError
 from config.settings import Settings
-from models.agreement import NoAgreement, agreement_basis
+from models.agreement import NoAgreement
 from models.case import Case, CaseState
-from models.org_number import InvalidOrgNumber, customer_org_number
+from models.org_number import InvalidOrgNumber
 from models.renegotiation import NothingToRenegotiate, RenegotiationRequest, check_something_changes
 from store.case_store import CaseStore
+from tasks.contract import find_agreements
 from tasks.enrichment import TicketNotReady, company_of
 from tasks.runtime import Runtime
 
@@ -72,16 +73,7 @@ def preflight(request: RenegotiationRequest, *, runtime: Runtime) -> list[str]:
             "--signer-name to create the contact"
         )
     try:
-        org_number = customer_org_number(
-            company.org_number, company=f"{company.name} ({company.id})", property_name=routine.org_number_property
-        )
-        basis = agreement_basis(
-            runtime.contracts.signed_agreements(org_number=org_number),
-            org_number=org_number,
-            template=routine.contract_template,
-            sender=routine.contract_sender,
-            customer=f"{company.name} (org {org_number})",
-        )
+        basis = find_agreements(runtime.contracts, routine, company)
         check_something_changes(
             licences_before=basis.current.licences,
             paid_before=basis.current.paid_per_licence,

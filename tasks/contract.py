@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from prefect import get_run_logger, task
 
+from adapters.ports import ContractService
+from config.settings import RoutineSettings
 from models.agreement import Agreement, AgreementBasis, agreement_basis
 from models.case import CaseState
 from models.contract import Contract, ContractPreview, ContractState
@@ -19,24 +21,29 @@ from tasks.policy import system_step
 from tasks.runtime import get_runtime
 
 
-@task(name="read-agreement", **system_step())
-def read_agreement(case_key: str, company: Company) -> AgreementBasis:
-    """Find the customer's current and sold agreements by org number, keep the before-values, and refuse a request
-    that changes nothing; a company without a valid org number stops the case here, before anything is drafted."""
-    rt = get_runtime()
-    routine = rt.settings.routine
+def find_agreements(contracts: ContractService, routine: RoutineSettings, company: Company) -> AgreementBasis:
+    """The customer's current and sold agreements, found by the company card's org number (9 digits, MOD11);
+    raises InvalidOrgNumber or NoAgreement with what to fix."""
     org_number = customer_org_number(
         company.org_number,
         company=f"{company.name} (HubSpot company {company.id})",
         property_name=routine.org_number_property,
     )
-    basis = agreement_basis(
-        rt.contracts.signed_agreements(org_number=org_number),
+    return agreement_basis(
+        contracts.signed_agreements(org_number=org_number),
         org_number=org_number,
         template=routine.contract_template,
         sender=routine.contract_sender,
         customer=f"{company.name} (org {org_number})",
     )
+
+
+@task(name="read-agreement", **system_step())
+def read_agreement(case_key: str, company: Company) -> AgreementBasis:
+    """Find the customer's current and sold agreements by org number, keep the before-values, and refuse a request
+    that changes nothing; a company without a valid org number stops the case here, before anything is drafted."""
+    rt = get_runtime()
+    basis = find_agreements(rt.contracts, rt.settings.routine, company)
     current = basis.current
     case = rt.store.update(case_key, licences_before=current.licences, price_before=current.paid_per_licence)
     rt.store.add_event(

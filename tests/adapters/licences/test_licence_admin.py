@@ -20,18 +20,6 @@ FJORDKRAFT = CUSTOMERS[0]
 
 
 @pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(LicenceSandbox()) as running:
-        yield running
-
-
-@pytest.fixture
-def app(server: SandboxServer) -> LicenceSandbox:
-    assert isinstance(server.app, LicenceSandbox)
-    return server.app
-
-
-@pytest.fixture
 def settings(server: SandboxServer) -> LicenceSettings:
     return LicenceSettings(base_url=server.url, backoff_seconds=0.0, max_attempts=3, settle_seconds=0.05)
 

@@ -20,18 +20,6 @@ READ_TIMEOUT, DELAY, SETTLE = 0.3, 0.8, 1.2
 
 
 @pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(LicenceSandbox()) as running:
-        yield running
-
-
-@pytest.fixture
-def app(server: SandboxServer) -> LicenceSandbox:
-    assert isinstance(server.app, LicenceSandbox)
-    return server.app
-
-
-@pytest.fixture
 def slow_tolerant(server: SandboxServer) -> Iterator[HttpLicenceAdmin]:
     """The adapter with a short read timeout and a settle time past the sandbox's delay."""
     settings = LicenceSettings(

@@ -18,18 +18,6 @@ NEW = {F_CUSTOMER_ID: "990123411", "name": "Ny Kunde AS", F_LICENCES: 7}
 
 
 @pytest.fixture
-def server() -> Iterator[SandboxServer]:
-    with SandboxServer(LicenceSandbox()) as running:
-        yield running
-
-
-@pytest.fixture
-def app(server: SandboxServer) -> LicenceSandbox:
-    assert isinstance(server.app, LicenceSandbox)
-    return server.app
-
-
-@pytest.fixture
 def client(server: SandboxServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.url, headers={"Authorization": "Bearer sandbox-token"}, timeout=5) as client:
         yield client
