@@ -323,7 +323,10 @@ def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
         )
         confirmation = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, confirmation.confirmed_by, confirmation.model_dump(mode="json"))
-        if confirmation.licences_set == licences and confirmation.confirmed_by.strip():
-            mark_case(case_key, "licences-confirmed", CaseState.LICENCES_ADJUSTED, {"by": confirmation.confirmed_by})
+        by = confirmation.confirmed_by
+        if confirmation.licences_set == licences and by.strip() and may_decide(by, routine_settings().approvers):
+            mark_case(case_key, "licences-confirmed", CaseState.LICENCES_ADJUSTED, {"by": by})
             return
+        problem = f"{by!r} confirmed {confirmation.licences_set} licences; {licences}, by someone on the approvers list"
+        record_refusal(case_key, step, by, [problem])
         attempt += 1

@@ -150,5 +150,10 @@ def licence_confirmation_description(customer_id: str, licences: int, *, retry: 
     return (
         f"## Sett antall lisenser i Avonova Digital\n\nKunde (org.nr.) **{md_text(customer_id)}**: "
         f"sett antall tilganger til **{licences}**, og bekreft her med samme tall og navnet ditt."
-        + ("\n\n> Forrige bekreftelse hadde et annet tall eller manglet navn." if retry else "")
+        + (
+            "\n\n> Forrige bekreftelse hadde et annet tall, manglet navn eller kom fra noen som ikke står på listen "
+            "over godkjennere."
+            if retry
+            else ""
+        )
     )

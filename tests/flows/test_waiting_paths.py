@@ -88,6 +88,13 @@ def test_with_the_manual_licence_routine_a_person_confirms_the_count_before_the_
     case = driver.case(case.case_key)
     assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_LICENCE_CONFIRMATION, "licences-2")
 
+    # A claim from someone who may not decide is refused, however right its count.
+    driver.resume(case, licences_set=55, confirmed_by="Mallory")
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_LICENCE_CONFIRMATION, "licences-3")
+    [refused] = driver.runtime.store.events(case.case_key, kind="refused:licences-2")
+    assert refused.actor == "Mallory"
+
     driver.resume(case, licences_set=55, confirmed_by="Ola")
 
     assert driver.case(case.case_key).state == CaseState.COMPLETED
