@@ -103,10 +103,10 @@ def run_soak(settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int
         keys = start_cases(settings, sandboxes, store, cases)
         for name, rules in fault_rules().items():
             _app(sandboxes, name).faults.set(rules, seed)
-        drive_cases(settings, sandboxes, store, keys, report, deadline=time.monotonic() + 60 + SECONDS_PER_CASE * cases)
+        drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 60 + SECONDS_PER_CASE * cases)
         for name in SYSTEMS:
             _app(sandboxes, name).faults.set([])
-        count_outcome(settings, sandboxes, store, keys, report)
+        count_outcome(sandboxes, store, keys, report)
     report.seconds = time.monotonic() - began
     return report
 
@@ -148,7 +148,6 @@ def _new_ticket(settings: Settings, subject: str) -> str:
 
 
 def drive_cases(
-    settings: Settings,
     sandboxes: SandboxStack,
     store: CaseStore,
     keys: list[str],
@@ -192,9 +191,7 @@ def drive_cases(
     report.problems.append(f"not closed in time: {', '.join(late)}")
 
 
-def count_outcome(
-    settings: Settings, sandboxes: SandboxStack, store: CaseStore, keys: list[str], report: SoakReport
-) -> None:
+def count_outcome(sandboxes: SandboxStack, store: CaseStore, keys: list[str], report: SoakReport) -> None:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 

@@ -38,8 +38,8 @@ def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kil
         stack.start_server()
 
         report = SoakReport(cases=2)
-        drive_cases(settings, sandboxes, store, [at_approval, at_signature], report, deadline=time.monotonic() + 240)
-        count_outcome(settings, sandboxes, store, [at_approval, at_signature], report)
+        drive_cases(sandboxes, store, [at_approval, at_signature], report, deadline=time.monotonic() + 240)
+        count_outcome(sandboxes, store, [at_approval, at_signature], report)
 
     assert report.problems == [] and report.completed == 2, report.lines() + report.problems
     assert dict(report.duplicates) == {}

@@ -106,8 +106,8 @@ def test_two_workers_share_ten_cases_deployed_from_prefect_yaml_and_each_complet
                     client.create_flow_run_from_deployment(poller.id)
                     last_poll[0] = time.monotonic()
 
-            drive_cases(settings, sandboxes, store, keys, report, deadline=time.monotonic() + 420, each_round=poll_now)
-        count_outcome(settings, sandboxes, store, keys, report)
+            drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 420, each_round=poll_now)
+        count_outcome(sandboxes, store, keys, report)
     finally:
         for worker in workers:
             os.killpg(worker.pid, 15)
