@@ -9,6 +9,7 @@ from prefect.client.orchestration import SyncPrefectClient
 from adapters.errors import NotFoundError
 from config.settings import Settings
 from models.agreement import NoAgreement
+from models.board import flow_run_url
 from models.case import Case, CaseState
 from models.org_number import InvalidOrgNumber
 from models.renegotiation import NothingToRenegotiate, RenegotiationRequest, check_something_changes
@@ -19,7 +20,7 @@ from tasks.runtime import Runtime
 
 
 def run_url(settings: Settings, flow_run_id: str) -> str:
-    return f"{settings.prefect.ui_url}/runs/flow-run/{flow_run_id}"
+    return flow_run_url(settings.prefect.ui_url, flow_run_id)
 
 
 def start_case(
