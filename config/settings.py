@@ -91,6 +91,8 @@ class RoutineSettings(BaseModel):
     csc_owner: str = "csc@avonova.example"
     csc_recipient: str = "csc@avonova.example"
     approval_recipient: str = "kundesenter@avonova.example"
+    # Ops: a case that needs attention, the reconciliation's findings.
+    ops_recipient: str = "drift@avonova.example"
     timezone: str = "Europe/Oslo"
 
 
