@@ -64,12 +64,12 @@ def cases(
     except UnknownState as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from error
-    store = CaseStore(settings.effective_database_url)
-    if states is None and not store.cases():
+    found = CaseStore(settings.effective_database_url).cases(states)
+    if not found and states is None:
         typer.echo("No cases yet. Start one with `reforhandling start` (or `reforhandling up` for the example).")
         return
     now, places = datetime.now(UTC), _places(settings)
-    print_cases([case_row(case, now=now, places=places) for case in store.cases(states)])
+    print_cases([case_row(case, now=now, places=places) for case in found])
 
 
 @app.command()

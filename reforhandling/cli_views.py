@@ -17,10 +17,13 @@ PIPED_WIDTH = 400
 
 
 def _console() -> Console:
-    console = Console(highlight=False, soft_wrap=False)
-    if not console.is_terminal:
-        console = Console(highlight=False, width=PIPED_WIDTH)
-    return console
+    terminal = Console(highlight=False)
+    return terminal if terminal.is_terminal else Console(highlight=False, width=PIPED_WIDTH)
+
+
+COLUMNS = ("case", "ticket", "company", "state", "age", "waits for", "licences", "price", "updated", "run")
+# In a narrow terminal the key, state and figures stay whole; names, whom and links fold.
+WHOLE = {"case", "ticket", "state", "age", "licences", "price", "updated"}
 
 
 def print_cases(rows: Sequence[CaseRow]) -> None:
@@ -30,13 +33,11 @@ def print_cases(rows: Sequence[CaseRow]) -> None:
         console.print(Text("No case matches."))
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    # In a narrow terminal the key, state and figures stay whole; names, whom and links fold.
-    for column in ("case", "ticket", "company", "state", "age", "waits for", "licences", "price", "updated", "run"):
-        whole = column in {"case", "ticket", "state", "age", "licences", "price", "updated"}
-        table.add_column(column, no_wrap=whole, overflow="fold")
+    for column in COLUMNS:
+        table.add_column(column, no_wrap=column in WHOLE, overflow="fold")
     for row in rows:
-        cells = [Text(value) for value in astuple(row)]  # the fields in the columns' order
-        cells[3].stylize(_state_style(row.state))
+        cells = [Text(value) for value in astuple(row)]  # CaseRow's fields are in the columns' order
+        cells[COLUMNS.index("state")].stylize(_state_style(row.state))
         table.add_row(*cells)
     console.print(table)
 

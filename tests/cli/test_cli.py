@@ -159,6 +159,7 @@ def test_cases_shows_age_waits_for_and_the_run_link_and_filters_open_ones(env: P
     every = runner.invoke(app, ["cases"])
     open_only = runner.invoke(app, ["cases", "--open"])
     by_state = runner.invoke(app, ["cases", "--state", "rejected", "--state", "COMPLETED"])
+    none = runner.invoke(app, ["cases", "--open", "--state", "SENT"])
 
     assert every.exit_code == open_only.exit_code == by_state.exit_code == 0, every.output
     [row] = [line for line in every.output.splitlines() if waiting in line]
@@ -168,6 +169,7 @@ def test_cases_shows_age_waits_for_and_the_run_link_and_filters_open_ones(env: P
     assert rejected in every.output and "Ærlig AS" in every.output
     assert waiting in open_only.output and rejected not in open_only.output
     assert rejected in by_state.output and waiting not in by_state.output
+    assert none.output.strip() == "No case matches."
     assert "\x1b[" not in every.output  # piped: no colour codes
 
 
