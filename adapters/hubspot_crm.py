@@ -28,6 +28,7 @@ from adapters.hubspot_labels import LabelResolver, portal_labels
 from adapters.hubspot_transport import SYSTEM, HubSpotTransport
 from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import Company, Contact, Deal, DealDraft, Ticket, one_line
+from models.links import DEAL, hubspot_record_url
 
 logger = logging.getLogger(__name__)
 
@@ -382,5 +383,5 @@ class HubSpotCrm:
             id=str(record.id),
             name=values.get("dealname") or "",
             case_key=values.get(self._routine.case_key_property) or "",
-            url=f"{self._settings.app_url.rstrip('/')}/contacts/{self._settings.portal_id}/record/0-3/{record.id}",
+            url=hubspot_record_url(self._settings.app_url, self._settings.portal_id, DEAL, str(record.id)),
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import ValidationError
@@ -11,6 +12,9 @@ from pydantic import ValidationError
 from config.settings import Settings, get_settings
 from reforhandling.cli_db import db_app
 from reforhandling.cli_sandbox import sandbox_app
+
+if TYPE_CHECKING:
+    from reforhandling.case_views import Places
 
 app = typer.Typer(
     help="Renegotiate Avonova Assist agreements across HubSpot, Dealbuilder and Avonova Digital.",
@@ -41,40 +45,65 @@ def config() -> None:
 
 
 @app.command()
-def cases() -> None:
-    """List the cases in the case store."""
+def cases(
+    open_only: Annotated[
+        bool, typer.Option("--open", help="Only open cases (not completed, rejected, cancelled).")
+    ] = False,
+    state: Annotated[
+        list[str] | None, typer.Option(help="Only cases in this state (repeatable), e.g. AWAITING_APPROVAL.")
+    ] = None,
+) -> None:
+    """List the cases: state, age, whom each waits for, licences and price before -> after, and the run link."""
+    from reforhandling.case_views import UnknownState, case_row, chosen_states
+    from reforhandling.cli_views import print_cases
     from store.case_store import CaseStore
 
-    rows = CaseStore(_settings().effective_database_url).cases()
-    if not rows:
+    settings = _settings()
+    try:
+        states = chosen_states(open_only=open_only, names=state or [])
+    except UnknownState as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from error
+    found = CaseStore(settings.effective_database_url).cases(states)
+    if not found and states is None:
         typer.echo("No cases yet. Start one with `reforhandling start` (or `reforhandling up` for the example).")
         return
-    header = f"{'case':<18} {'ticket':<8} {'company':<28} {'state':<30} {'licences':<10} {'price':<16} updated"
-    typer.echo(header)
-    for case in rows:
-        licences = f"{case.licences_before or '?'}->{case.licences_after}"
-        price = f"{case.price_before or '?'}->{case.price_after}"
-        state = case.state.value + (f" ({case.reason[:40]})" if case.reason and case.state == "NEEDS_ATTENTION" else "")
-        typer.echo(
-            f"{case.case_key:<18} {case.ticket_id:<8} {(case.company_name or '')[:28]:<28} {state:<30} "
-            f"{licences:<10} {price:<16} {case.updated_at:%Y-%m-%d %H:%M}"
-        )
+    now, places = datetime.now(UTC), _places(settings)
+    print_cases([case_row(case, now=now, places=places) for case in found])
 
 
 @app.command()
 def case(case_key: str) -> None:
-    """Show one case and its event log."""
+    """Show one case: its facts, its links and the timeline of its event log."""
+    from reforhandling.case_views import case_header, case_links, timeline
+    from reforhandling.cli_views import print_case
     from store.case_store import CaseNotFound, CaseStore
 
-    store = CaseStore(_settings().effective_database_url)
+    settings = _settings()
+    store = CaseStore(settings.effective_database_url)
     try:
         found = store.get(case_key)
     except CaseNotFound as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(1) from error
-    typer.echo(json.dumps(found.model_dump(mode="json"), indent=2, ensure_ascii=False))
-    for event in store.events(case_key):
-        typer.echo(f"{event.at:%Y-%m-%d %H:%M:%S} {event.actor:<16} {event.kind:<28} {event.details}")
+    now, places = datetime.now(UTC), _places(settings)
+    print_case(
+        found.case_key,
+        case_header(found, now=now, places=places),
+        case_links(found, places=places),
+        timeline(store.events(case_key), places=places),
+    )
+
+
+def _places(settings: Settings) -> Places:
+    from reforhandling.case_views import Places
+
+    return Places(
+        prefect_ui_url=settings.prefect.ui_url,
+        hubspot_app_url=settings.hubspot.app_url,
+        hubspot_portal_id=settings.hubspot.portal_id,
+        timezone=settings.routine.timezone,
+    )
 
 
 @app.command()

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -9,6 +11,8 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from config.settings import Settings, get_settings
+from models.case import CaseState
+from models.renegotiation import RenegotiationRequest
 from reforhandling.cli import app
 from store.case_store import CaseStore
 
@@ -94,3 +98,131 @@ def test_config_hides_the_password_in_a_database_url(env: Path, monkeypatch: pyt
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["database_url"] == "postgresql+psycopg://reforhandling:***@db.internal/cases"
     assert "hemmelig" not in result.output
+
+
+EVIL = "[bold red]Evil[/] [link=http://evil.example]AS[/link]"
+
+
+def stored_cases(env: Path) -> tuple[CaseStore, str, str]:
+    """Two cases written through the store's API: one waiting for approval with a history, one completed."""
+    store = CaseStore(f"sqlite:///{env / 'cases.db'}")
+    waiting = store.open_case(
+        RenegotiationRequest(
+            ticket_id="5001",
+            signer_email="signer@fjordkraft.example",
+            licences=55,
+            price_per_licence=Decimal("449.50"),
+            agent_email="agent@avonova.example",
+        ),
+        actor="agent@avonova.example",
+    )
+    key = waiting.case_key
+    store.update(key, company_name=EVIL, licences_before=40, price_before=Decimal("450"), flow_run_id="run-1")
+    store.add_event(key, actor="flow", kind="run-attached", details={"flow_run_id": "run-1"})
+    for state in (CaseState.ENRICHED, CaseState.DEAL_CREATED):
+        store.transition(key, state, actor="flow", deal_id="901")
+    store.transition(key, CaseState.DRAFTED, actor="flow", contract_id="C-17", details={"contract_id": "C-17"})
+    store.transition(key, CaseState.AWAITING_APPROVAL, actor="flow", details={"step": "approval-1"})
+    store.add_event(
+        key,
+        actor="Ola Kundeservice",
+        kind="decision:approval-1",
+        details={"approved": False, "approver": "Ola Kundeservice", "licences": 60, "comment": None},
+    )
+    store.add_event(key, actor="Mallory", kind="refused:approval-2", details={"problems": ["not an approver"]})
+    store.add_event(
+        key,
+        actor="poll-signatures",
+        kind="notified:approval-reminder:approval-2",
+        details={"to": ["agent@avonova.example"], "subject": "Påminnelse", "link": "http://ui/runs/flow-run/run-1"},
+    )
+    done = store.open_case(
+        RenegotiationRequest(
+            ticket_id="5002",
+            signer_email="signer@aerlig.example",
+            licences=10,
+            price_per_licence=Decimal("400"),
+            agent_email="agent@avonova.example",
+        ),
+        actor="test",
+    )
+    store.update(done.case_key, company_name="Ærlig AS")
+    for state in (CaseState.ENRICHED, CaseState.DEAL_CREATED, CaseState.DRAFTED, CaseState.AWAITING_APPROVAL):
+        store.transition(done.case_key, state, actor="flow")
+    store.transition(done.case_key, CaseState.REJECTED, actor="flow", details={"approver": "Ola Kundeservice"})
+    return store, key, done.case_key
+
+
+def test_cases_shows_age_waits_for_and_the_run_link_and_filters_open_ones(env: Path) -> None:
+    _, waiting, rejected = stored_cases(env)
+
+    every = runner.invoke(app, ["cases"])
+    open_only = runner.invoke(app, ["cases", "--open"])
+    by_state = runner.invoke(app, ["cases", "--state", "rejected", "--state", "COMPLETED"])
+    none = runner.invoke(app, ["cases", "--open", "--state", "SENT"])
+
+    assert every.exit_code == open_only.exit_code == by_state.exit_code == 0, every.output
+    [row] = [line for line in every.output.splitlines() if waiting in line]
+    for shown in ("5001", EVIL, "AWAITING_APPROVAL", "0 min", "approver (agent@avonova.example)", "40 -> 55"):
+        assert shown in row
+    assert "450.00 -> 449.50" in row and row.endswith("http://127.0.0.1:4200/runs/flow-run/run-1")
+    assert rejected in every.output and "Ærlig AS" in every.output
+    assert waiting in open_only.output and rejected not in open_only.output
+    assert rejected in by_state.output and waiting not in by_state.output
+    assert none.output.strip() == "No case matches."
+    assert "\x1b[" not in every.output  # piped: no colour codes
+
+
+def test_cases_refuses_an_unknown_state_naming_the_valid_ones(env: Path) -> None:
+    stored_cases(env)
+
+    result = runner.invoke(app, ["cases", "--state", "WAITING"])
+
+    assert result.exit_code == 2
+    assert "unknown state 'WAITING'; valid states: STARTED, ENRICHED," in result.output
+
+
+def test_case_prints_the_header_links_and_a_timeline_in_words_without_obeying_markup_in_names(env: Path) -> None:
+    _, waiting, _ = stored_cases(env)
+
+    result = runner.invoke(app, ["case", waiting])
+
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert f"Company: {EVIL}" in " ".join(text.split())
+    assert "\x1b[" not in text
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    for expected in (
+        "State: AWAITING_APPROVAL",
+        "Waits for: approver (agent@avonova.example)",
+        "Licences: 40 -> 55",
+        "Price per licence: 450.00 -> 449.50",
+        "Deal: 901",
+        "Contract: C-17",
+        "Flow run: run-1",
+        "Run in Prefect: http://127.0.0.1:4200/runs/flow-run/run-1",
+        "Deal in HubSpot: https://app-eu1.hubspot.com/contacts/1234567/record/0-3/901",
+        "Ticket in HubSpot: https://app-eu1.hubspot.com/contacts/1234567/record/0-5/5001",
+    ):
+        assert expected in lines, (expected, text)
+    # Who and what, after the local time each line starts with.
+    whats = [line.split(" ", 2)[2] for line in lines if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d ", line)]
+    assert whats == [
+        "agent@avonova.example case opened: 55 licences, 449.50 per licence, signer signer@fjordkraft.example",
+        "flow flow run run-1 carries the case",
+        "flow STARTED -> ENRICHED",
+        "flow ENRICHED -> DEAL_CREATED",
+        "flow DEAL_CREATED -> DRAFTED, contract_id: C-17",
+        "flow DRAFTED -> AWAITING_APPROVAL, step: approval-1",
+        "Ola Kundeservice approval-1 corrected: 60 licences",
+        "Mallory refused at approval-2: not an approver",
+        "poll-signatures notified:approval-reminder:approval-2 (to: agent@avonova.example, subject: Påminnelse, "
+        "link: http://ui/runs/flow-run/run-1)",
+    ]
+
+
+def test_case_says_so_for_an_unknown_key(env: Path) -> None:
+    result = runner.invoke(app, ["case", "RF-0-0-nope"])
+
+    assert result.exit_code == 1
+    assert "no case with key 'RF-0-0-nope'" in result.output

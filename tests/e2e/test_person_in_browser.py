@@ -4,30 +4,34 @@ page; the served deployments and the scheduled poller do the rest (the embedded 
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Route, sync_playwright
-from prefect.client.orchestration import get_client
+from playwright.sync_api import Locator, Page, Route, sync_playwright
+from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.settings import temporary_settings
 
-from config.settings import Settings
-from models.case import CaseState
+from adapters import dealbuilder_api as api
+from config.settings import PROJECT_ROOT, Settings
+from models.case import Case, CaseState
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack
 from reforhandling.starting import run_url, start_case
+from sandbox import records
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; ./run.sh test installs it
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -89,6 +93,19 @@ def page() -> Iterator[Page]:
         browser.close()
 
 
+@pytest.fixture(scope="module")
+def shots(request: pytest.FixtureRequest) -> Path:
+    """The folder the screenshots are kept in after the run, for a person to look at (ignored by git)."""
+    folder = ARTIFACTS / Path(__file__).stem
+    folder.mkdir(parents=True, exist_ok=True)
+    # Past pytest's output capture, so the folder is named in every run's output, passed or failed.
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    assert capture is not None
+    with capture.global_and_fixture_disabled():
+        print(f"\nbrowser screenshots: {folder}")
+    return folder
+
+
 def wait_for(what: str, condition: object, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -106,7 +123,8 @@ def log_in(page: Page, url: str, password: str) -> None:
     page.get_by_placeholder("admin:pass").wait_for(state="detached")
 
 
-def approve_in_resume_dialog(page: Page, url: str, approver: str) -> None:
+def submit_in_resume_dialog(page: Page, url: str, fill: Callable[[Locator], None]) -> None:
+    """Open the run's Resume dialog, let `fill` answer the form, submit, and wait for the UI to say it resumed."""
     page.goto(url)
     # On SQLite the server now and then answers a resume with "database is locked": a person submits again.
     resumed, failed = page.get_by_text("Flow run resumed"), page.get_by_text("Failed to resume flow run")
@@ -114,8 +132,7 @@ def approve_in_resume_dialog(page: Page, url: str, approver: str) -> None:
         page.get_by_role("button", name="Resume").first.click(timeout=30_000)
         dialog = page.get_by_role("dialog")
         dialog.get_by_text("Godkjenn reforhandling").wait_for()
-        dialog.get_by_role("switch").first.click()
-        dialog.locator("textarea").first.fill(approver)
+        fill(dialog)
         dialog.get_by_role("button", name="Submit").click()
         wait_for("the UI's answer", lambda: resumed.count() > 0 or failed.count() > 0, timeout=15)
         if resumed.count():
@@ -124,8 +141,33 @@ def approve_in_resume_dialog(page: Page, url: str, approver: str) -> None:
     raise AssertionError("the Resume dialog failed three times")
 
 
+def approve_in_resume_dialog(page: Page, url: str, approver: str) -> None:
+    def approve(dialog: Locator) -> None:
+        dialog.get_by_role("switch").first.click()
+        dialog.locator("textarea").first.fill(approver)
+
+    submit_in_resume_dialog(page, url, approve)
+
+
+def start_and_wait_for_approval(stack: Stack, request: RenegotiationRequest) -> Case:
+    """Start a case on the served deployment and wait until its run asks for approval-1."""
+    with get_client(sync_client=True) as client:
+        case = start_case(request, settings=stack.settings, store=stack.store, client=client, actor="test")
+        assert case.flow_run_id
+        wait_for_pause(client, case, "approval-1")
+    return case
+
+
+def wait_for_pause(client: SyncPrefectClient, case: Case, key: str) -> None:
+    def paused() -> bool:
+        state = client.read_flow_run(UUID(str(case.flow_run_id))).state
+        return bool(state and state.is_paused() and state.state_details.pause_key == key)
+
+    wait_for(f"the run to pause at {key}", paused)
+
+
 def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_the_case_completes(
-    stack: Stack, page: Page
+    stack: Stack, page: Page, shots: Path
 ) -> None:
     customer = customer_by_ticket("5001")
     request = RenegotiationRequest(
@@ -135,15 +177,8 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
         price_per_licence=customer.price_per_licence,
         agent_email="agent@avonova.example",
     )
-    with get_client(sync_client=True) as client:
-        case = start_case(request, settings=stack.settings, store=stack.store, client=client, actor="test")
-        assert case.flow_run_id
-
-        def paused_at_approval() -> bool:
-            state = client.read_flow_run(UUID(str(case.flow_run_id))).state
-            return bool(state and state.is_paused() and state.state_details.pause_key == "approval-1")
-
-        wait_for("the approval form", paused_at_approval)
+    case = start_and_wait_for_approval(stack, request)
+    assert case.flow_run_id
 
     log_in(page, f"{stack.settings.prefect.ui_url}/login", stack.auth)
     approve_in_resume_dialog(page, run_url(stack.settings, case.flow_run_id), "Ola Kundeservice")
@@ -154,6 +189,7 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
     page.get_by_text("Avonova Assist lisens").wait_for()
     page.get_by_role("button", name="Signer").click()
     page.get_by_text("Takk! Kontrakten er signert.").wait_for()
+    page.screenshot(path=shots / "0-signed.png")
 
     wait_for("the case to complete", lambda: stack.store.get(case.case_key).state is CaseState.COMPLETED)
     [mail] = stack.sandboxes.smtp.messages
@@ -185,15 +221,8 @@ def test_a_company_name_with_markdown_and_html_renders_as_text_in_a_norwegian_re
         price_per_licence=customer.price_per_licence,
         agent_email="agent@avonova.example",
     )
-    with get_client(sync_client=True) as client:
-        case = start_case(request, settings=settings, store=stack.store, client=client, actor="test")
-        assert case.flow_run_id
-
-        def paused_at_approval() -> bool:
-            state = client.read_flow_run(UUID(str(case.flow_run_id))).state
-            return bool(state and state.is_paused() and state.state_details.pause_key == "approval-1")
-
-        wait_for("the approval form", paused_at_approval)
+    case = start_and_wait_for_approval(stack, request)
+    assert case.flow_run_id
 
     log_in(page, f"{settings.prefect.ui_url}/login", stack.auth)
     page.goto(run_url(settings, case.flow_run_id))
@@ -211,3 +240,55 @@ def test_a_company_name_with_markdown_and_html_renders_as_text_in_a_norwegian_re
     for label in ("Godkjent (Optional)", "Godkjent av", "Antall lisenser (Optional)", "Pris per lisens (Optional)"):
         assert label in text
     assert "float" not in text.split() and 'Property is type "None"' not in text
+
+
+def test_a_correction_in_the_resume_dialog_asks_again_with_the_new_figures_and_a_rejection_closes_the_case(
+    stack: Stack, page: Page, shots: Path
+) -> None:
+    customer = customer_by_ticket("5003")
+    request = RenegotiationRequest(
+        ticket_id="5003",
+        signer_email=customer.signer_email,
+        licences=90,
+        price_per_licence=customer.price_per_licence,
+        agent_email="agent@avonova.example",
+    )
+    case = start_and_wait_for_approval(stack, request)
+    assert case.flow_run_id
+    url = run_url(stack.settings, case.flow_run_id)
+    log_in(page, f"{stack.settings.prefect.ui_url}/login", stack.auth)
+
+    def correct(dialog: Locator) -> None:
+        dialog.locator("textarea").first.fill("Ola Kundeservice")
+        dialog.get_by_role("spinbutton").first.fill("95")
+        page.screenshot(path=shots / "1-approval-1-correction.png")
+
+    submit_in_resume_dialog(page, url, correct)
+    with get_client(sync_client=True) as client:
+        wait_for_pause(client, case, "approval-2")
+
+    shown: list[str] = []
+
+    def reject(dialog: Locator) -> None:
+        dialog.get_by_text("godkjenning nr. 2").wait_for()
+        shown.append(dialog.inner_text())
+        dialog.locator("textarea").first.fill("Ola Kundeservice")
+        dialog.locator("textarea").last.fill("Kunden vil vente til neste år")
+        page.screenshot(path=shots / "2-approval-2-rejection.png")
+
+    submit_in_resume_dialog(page, url, reject)
+
+    # approval-2 shows the corrected draft: 100 licences before, 95 after.
+    assert re.search(r"Lisenser\s+100\s+95\b", shown[-1]), shown[-1]
+    wait_for("the case to close", lambda: stack.store.get(case.case_key).state is CaseState.REJECTED)
+    page.goto(url)
+    # The run page dims until its logs are in.
+    page.get_by_text("Beginning flow run").first.wait_for()
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=shots / "3-rejected-run.png")
+    [note] = records.notes(stack.sandboxes, "5003")
+    assert "Reforhandling avvist av Ola Kundeservice" in note and "Kunden vil vente til neste år" in note
+    [corrected] = stack.store.event_details(case.case_key, "decision:approval-1")
+    [rejected] = stack.store.event_details(case.case_key, "decision:approval-2")
+    assert (corrected["licences"], rejected["approved"]) == (95, False)
+    assert [document[api.D_STATUS] for document in records.documents(stack.sandboxes, case.case_key)] == ["Revoked"]
