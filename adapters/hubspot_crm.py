@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from hubspot import HubSpot
@@ -58,6 +59,15 @@ def _associated(record: Any, to_type: str) -> tuple[str, ...]:
     if collection is None:
         return ()
     return tuple(dict.fromkeys(str(item.id) for item in collection.results or []))
+
+
+def _whole(value: object) -> int | None:
+    """An amount as a whole number; HubSpot returns numbers as text ("30", "30.0")."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return int(number) if number.is_finite() and number == number.to_integral_value() else None
 
 
 class HubSpotCrm:
@@ -262,6 +272,20 @@ class HubSpotCrm:
         with self._operation("assign_ticket"):
             self._update_ticket(ticket_id, {"hubspot_owner_id": self._labels.owner_id(owner_email)})
 
+    # --- reconciliation: reads only ---------------------------------------------------------------------------
+    def read_deal(self, *, deal_id: str) -> Deal:
+        with self._operation("read_deal"):
+            record = self._call(
+                self._deals.get_by_id,
+                deal_id,
+                object_type="deal",
+                properties=["dealname", "amount", self._routine.case_key_property],
+            )
+            return self._to_deal(record)
+
+    def owner_id(self, *, email: str) -> str:
+        return self._labels.owner_id(email)
+
     # --- requests ---------------------------------------------------------------------------------------------
     def _call(self, fn: Callable[..., R], *args: Any, object_type: str, **kwargs: Any) -> R:
         return self._transport.call(fn, *args, object_type=object_type, **kwargs)
@@ -382,5 +406,6 @@ class HubSpotCrm:
             id=str(record.id),
             name=values.get("dealname") or "",
             case_key=values.get(self._routine.case_key_property) or "",
+            amount=_whole(values.get("amount")),
             url=f"{self._settings.app_url.rstrip('/')}/contacts/{self._settings.portal_id}/record/0-3/{record.id}",
         )
