@@ -281,7 +281,8 @@ class HubSpotCrm:
                 object_type="deal",
                 properties=["dealname", "amount", self._routine.case_key_property],
             )
-            return self._to_deal(record)
+            # Only here: a deal found or created elsewhere is the same Deal whatever properties its answer held.
+            return self._to_deal(record).model_copy(update={"amount": _whole((record.properties or {}).get("amount"))})
 
     def owner_id(self, *, email: str) -> str:
         return self._labels.owner_id(email)
@@ -406,6 +407,5 @@ class HubSpotCrm:
             id=str(record.id),
             name=values.get("dealname") or "",
             case_key=values.get(self._routine.case_key_property) or "",
-            amount=_whole(values.get("amount")),
             url=f"{self._settings.app_url.rstrip('/')}/contacts/{self._settings.portal_id}/record/0-3/{record.id}",
         )
