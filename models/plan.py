@@ -18,7 +18,7 @@ from models.renegotiation import RenegotiationRequest
 from models.rules import Route, deal_close_date, deal_name, delivery_start_date, signing_deadline, ticket_name
 
 # The case key is made when the case opens; the plan's texts show this in its place.
-PLANNED_CASE = "(ny sak)"
+PLANNED_CASE = "(new case)"
 
 
 class LineChange(BaseModel):
@@ -82,7 +82,7 @@ def line_changes(before: tuple[ContractLine, ...], after: tuple[ContractLine, ..
 
 def describe_line(line: ContractLine | None) -> str:
     if line is None:
-        return "(ny linje)"
+        return "(new line)"
     discount = f" - {line.discount_percent.normalize():f} %" if line.discount_percent else ""
     return f"{line.quantity} x {format_nok(line.unit_price)}{discount}"
 
@@ -130,50 +130,50 @@ def renegotiation_plan(
         mails.append(PlannedMail(kind="sales-registration", to=registration.to, subject=registration.subject))
     drafted = contract_lines(routine, current, licences=request.licences, price_per_licence=request.price_per_licence)
     lines = line_changes(current.lines, drafted)
-    agent = str(request.agent_email) if agent_given else "agenten som starter saken (--agent)"
+    agent = str(request.agent_email) if agent_given else "the agent who starts the case (--agent)"
     hubspot = [
         *(
             []
             if contact is not None
-            else [f"kontakt: opprett {signer.email} ({signer.first_name}), knyttet til {company.name}"]
+            else [f"contact: create {signer.email} ({signer.first_name}), associated with {company.name}"]
         ),
-        f"ticket {ticket.id}: knytt til selskapet {company.name} ({company.id}) og kontakten {signer.email}",
-        f"ticket {ticket.id}: navn {ticket.name!r} -> {ticket_name(company.name)!r}",
-        f"deal: opprett {deal_name(company.name)!r} i {routine.deal_pipeline} / {routine.deal_stage}",
+        f"ticket {ticket.id}: associate with the company {company.name} ({company.id}) and the contact {signer.email}",
+        f"ticket {ticket.id}: name {ticket.name!r} -> {ticket_name(company.name)!r}",
+        f"deal: create {deal_name(company.name)!r} in {routine.deal_pipeline} / {routine.deal_stage}",
         f"deal: {routine.deal_type_property} = {routine.deal_type}; "
-        f"eier og {routine.meeting_booker_property} = {agent}",
-        f"deal: lukkedato {format_date(deal_close_date(today))}; {routine.delivery_start_property} = "
-        f"{format_date(start)}; valuta {routine.currency}; beløp = {request.licences} (antall lisenser)",
-        f"deal: knytt til kontakten {signer.email} og selskapet {company.name}",
-        f"ticket {ticket.id}: status {ticket.stage!r} -> {routine.ticket_stage_sent!r} (når kontrakten er sendt)",
+        f"owner and {routine.meeting_booker_property} = {agent}",
+        f"deal: close date {format_date(deal_close_date(today))}; {routine.delivery_start_property} = "
+        f"{format_date(start)}; currency {routine.currency}; amount = {request.licences} (the licence count)",
+        f"deal: associate with the contact {signer.email} and the company {company.name}",
+        f"ticket {ticket.id}: stage {ticket.stage!r} -> {routine.ticket_stage_sent!r} (once the contract is sent)",
     ]
     dealbuilder = [
-        f"kontrakt: utkast fra malen {routine.contract_template!r}, fylt fra avtale {current.contract_id}",
-        f"kontrakt: avsender {routine.contract_sender!r}, booker {routine.contract_booker!r}, signeringsfrist "
-        f"{format_date(signing_deadline(today))}, oppstart {format_date(start)}",
+        f"contract: draft from the template {routine.contract_template!r}, filled from agreement {current.contract_id}",
+        f"contract: sender {routine.contract_sender!r}, booker {routine.contract_booker!r}, signing deadline "
+        f"{format_date(signing_deadline(today))}, start {format_date(start)}",
         *(
-            f"linje {change.name}: {describe_line(change.before)} -> {describe_line(change.after)}"
-            + ("" if change.changed else " (uendret)")
+            f"line {change.name}: {describe_line(change.before)} -> {describe_line(change.after)}"
+            + ("" if change.changed else " (unchanged)")
             for change in lines
         ),
-        f"kontrakt: sendes på e-post og SMS til {signer.full_name} <{signer.email}> "
-        f"{signer.phone or '(uten telefonnummer)'} etter godkjenning",
+        f"contract: sent by e-mail and SMS to {signer.full_name} <{signer.email}> "
+        f"{signer.phone or '(no phone number)'} once approved",
     ]
     digital = (
-        "manuelt: en person setter antallet og bekrefter i skjemaet"
+        "by hand: a person sets the count and confirms it in the form"
         if manual_licences
-        else f"kunde {basis.org_number}: antall tilganger {current.licences} -> {request.licences}"
+        else f"customer {basis.org_number}: licences {current.licences} -> {request.licences}"
     )
     after_signing = [
         f"Avonova Digital: {digital}",
         *(
-            [f"HubSpot selskap {company.id}: {routine.downward_property} = {completion.removed}"]
+            [f"HubSpot company {company.id}: {routine.downward_property} = {completion.removed}"]
             if completion.removed
             else []
         ),
-        f"HubSpot ticket {ticket.id}: notat til ordre/faktura (under)",
-        f"HubSpot ticket {ticket.id}: eier -> {completion.ticket_owner} ({completion.route.value})",
-        *(f"e-post til {', '.join(mail.to)}: {mail.subject}" for mail in mails),
+        f"HubSpot ticket {ticket.id}: the note to order/invoice (below)",
+        f"HubSpot ticket {ticket.id}: owner -> {completion.ticket_owner} ({completion.route.value})",
+        *(f"e-mail to {', '.join(mail.to)}: {mail.subject}" for mail in mails),
     ]
     periods = routine.price_periods_per_year
     return RenegotiationPlan(
@@ -187,7 +187,7 @@ def renegotiation_plan(
         sections=(
             PlanSection(system="HubSpot", writes=tuple(hubspot)),
             PlanSection(system="Dealbuilder", writes=tuple(dealbuilder)),
-            PlanSection(system=f"Etter signering ({completion.direction.value})", writes=tuple(after_signing)),
+            PlanSection(system=f"After the signature ({completion.direction.value})", writes=tuple(after_signing)),
         ),
         yearly_before=yearly_value(current.licences, current.paid_per_licence, periods),
         yearly_after=yearly_value(request.licences, request.price_per_licence, periods),
@@ -197,16 +197,16 @@ def renegotiation_plan(
 def plan_text(plan: RenegotiationPlan) -> str:
     """The plan as the terminal shows it."""
     out = [
-        f"Plan for {plan.company_name} (org {plan.org_number}); ingenting er skrevet.",
-        f"Antar signering i dag, {format_date(plan.assumed_signed_on)}: den virkelige signeringsdatoen kan endre "
-        "36-månedersregelen for salgsregistrering.",
+        f"Plan for {plan.company_name} (org {plan.org_number}); nothing was written.",
+        f"Assuming the contract is signed today, {format_date(plan.assumed_signed_on)}: the real signing date may "
+        "change the 36-month rule for sales registration.",
     ]
     for section in plan.sections:
         out += ["", f"== {section.system}", *(f"- {write}" for write in section.writes)]
-    out += ["", "Notat til ordre/faktura:", *(f"  {line}" for line in plan.note.splitlines())]
+    out += ["", "The note to order/invoice:", *(f"  {line}" for line in plan.note.splitlines())]
     out += [
         "",
-        f"Årlig verdi: {format_nok(plan.yearly_before)} -> {format_nok(plan.yearly_after)} "
+        f"Yearly value: {format_nok(plan.yearly_before)} -> {format_nok(plan.yearly_after)} "
         f"({format_nok(plan.yearly_after - plan.yearly_before)})",
     ]
     return "\n".join(out)

@@ -139,30 +139,31 @@ def drift_rows(findings: Iterable[Finding]) -> list[dict[str, str]]:
 
 def drift_message(findings: list[Finding], *, recipient: str, run_id: str, checked: int) -> MailMessage:
     """The one e-mail to ops of a reconciliation run that found drift; nothing was changed."""
-    lines = [f"- {f.case_key} ({f.company}): {f.drift.value}: forventet {f.expected}, fant {f.found}" for f in findings]
+    lines = [f"- {f.case_key} ({f.company}): {f.drift.value}: expected {f.expected}, found {f.found}" for f in findings]
     cases = len({finding.case_key for finding in findings})
     text = "\n".join(
         [
-            "Hei,",
+            "Hello,",
             "",
-            f"Avstemmingen fant {len(findings)} avvik i {cases} av {checked} saker. Ingenting er endret automatisk; "
-            "rett opp i systemene for hånd.",
+            f"The reconciliation found {len(findings)} findings in {cases} of {checked} cases. Nothing was changed "
+            "automatically: decide which system is right and correct the others by hand.",
             "",
             *lines,
             "",
-            f"Vennlig hilsen\nReforhandling (avstemming {run_id})",
+            f"Reforhandling (reconciliation run {run_id})",
         ]
     )
     items = "".join(f"<li>{escape(line[2:])}</li>" for line in lines)
     html = (
-        '<!DOCTYPE html><html lang="no"><head><meta charset="utf-8"></head><body style="font-family:Arial,sans-serif">'
-        f"<p>Avstemmingen fant {len(findings)} avvik i {cases} av {checked} saker. Ingenting er endret automatisk."
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"></head><body style="font-family:Arial,sans-serif">'
+        f"<p>The reconciliation found {len(findings)} findings in {cases} of {checked} cases. Nothing was changed "
+        "automatically."
         f"</p><ul>{items}</ul></body></html>"
     )
     return MailMessage(
         message_id=message_id(f"reconcile-{run_id}", "drift"),
         to=(recipient,),
-        subject=f"Reforhandling: {len(findings)} avvik ved avstemming",
+        subject=f"Reforhandling: {len(findings)} findings in the reconciliation",
         text=text + "\n",
         html=html,
     )

@@ -93,13 +93,13 @@ def test_plan_prints_each_systems_writes_and_the_sandboxes_record_only_reads(
     assert sandboxes.smtp.messages == []
     assert store_snapshot(cli_env) == before
     assert "Reforhandling - Fjordkraft Bygg AS" in out
-    assert "deal: opprett 'Fjordkraft Bygg AS - REFORHANDLING' i Assist / Venter på beslutning" in out
-    assert "linje Avonova Assist lisens: 40 x 450,00 kr -> 30 x 450,00 kr" in out
+    assert "deal: create 'Fjordkraft Bygg AS - REFORHANDLING' in Assist / Venter på beslutning" in out
+    assert "line Avonova Assist lisens: 40 x 450,00 kr -> 30 x 450,00 kr" in out
     assert "nedjustering = 10" in out
-    assert "eier -> csc@avonova.example (csc)" in out
-    assert "e-post til csc@avonova.example: Overlevering til CSC: Fjordkraft Bygg AS" in out
-    assert "Antar signering i dag" in out
-    assert "Årlig verdi: 18 000,00 kr -> 13 500,00 kr" in out
+    assert "owner -> csc@avonova.example (csc)" in out
+    assert "e-mail to csc@avonova.example: Overlevering til CSC: Fjordkraft Bygg AS" in out
+    assert "Assuming the contract is signed today" in out
+    assert "Yearly value: 18 000,00 kr -> 13 500,00 kr" in out
 
 
 @pytest.mark.parametrize(

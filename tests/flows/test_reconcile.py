@@ -73,7 +73,7 @@ def test_each_drift_is_reported_in_the_artifact_and_one_mail_and_nothing_is_chan
     }
     [mail] = driver.sandboxes.smtp.messages
     assert mail["to"] == [driver.runtime.settings.routine.ops_recipient]
-    assert mail["subject"] == "Reforhandling: 7 avvik ved avstemming"
+    assert mail["subject"] == "Reforhandling: 7 findings in the reconciliation"
     for case_key, drift in reported:
         assert f"{case_key} " in mail["text"] and f": {drift}: " in mail["text"]
     assert "35 in Avonova Digital" in mail["text"] and "31 on the deal" in mail["text"]

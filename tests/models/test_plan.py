@@ -75,8 +75,8 @@ def test_the_post_signature_writes_follow_the_direction_and_route(
     assert [mail.kind for mail in plan.mails] == mails
     assert any(f"{ROUTINE.downward_property} = {removed}" in write for write in after) == (removed > 0)
     owner = ROUTINE.csc_owner if route is Route.CSC else ROUTINE.invoice_service_owner
-    assert any(f"eier -> {owner}" in write for write in after)
-    assert f"antall tilganger 40 -> {licences}" in " ".join(after)
+    assert any(f"owner -> {owner}" in write for write in after)
+    assert f"licences 40 -> {licences}" in " ".join(after)
 
 
 def test_the_lines_show_before_and_after_and_onboarding_is_added_at_full_discount() -> None:
@@ -85,12 +85,12 @@ def test_the_lines_show_before_and_after_and_onboarding_is_added_at_full_discoun
     )
 
     text = plan_text(plan)
-    assert f"linje {ROUTINE.licence_line}: 40 x 500,00 kr - 10 % -> 30 x 450,00 kr" in text
-    assert "linje Arbeidsmiljøkartlegging: 1 x 9 000,00 kr -> 1 x 9 000,00 kr (uendret)" in text
-    assert f"linje {ROUTINE.onboarding_line}: (ny linje) -> 1 x 2 500,00 kr - 100 %" in text
-    assert "Antar signering i dag, 04.12.2026" in text
+    assert f"line {ROUTINE.licence_line}: 40 x 500,00 kr - 10 % -> 30 x 450,00 kr" in text
+    assert "line Arbeidsmiljøkartlegging: 1 x 9 000,00 kr -> 1 x 9 000,00 kr (unchanged)" in text
+    assert f"line {ROUTINE.onboarding_line}: (new line) -> 1 x 2 500,00 kr - 100 %" in text
+    assert "Assuming the contract is signed today, 04.12.2026" in text
     assert "'Kunden vil endre' -> 'Reforhandling - Fjord *Kraft*'" in text
-    assert "lukkedato 06.12.2026" in text
+    assert "close date 06.12.2026" in text
 
 
 def test_an_unknown_signer_is_created_with_the_given_name() -> None:
@@ -104,7 +104,7 @@ def test_an_unknown_signer_is_created_with_the_given_name() -> None:
         today=TODAY,
     )
 
-    assert plan.sections[0].writes[0] == "kontakt: opprett kari@fjord.example (Kari Ny), knyttet til Fjord *Kraft*"
+    assert plan.sections[0].writes[0] == "contact: create kari@fjord.example (Kari Ny), associated with Fjord *Kraft*"
 
 
 @pytest.mark.parametrize(
@@ -125,4 +125,4 @@ def test_the_plan_says_the_yearly_value_before_and_after() -> None:
     )
 
     assert (plan.yearly_before, plan.yearly_after) == (Decimal("18000.00"), Decimal("13500.00"))
-    assert "Årlig verdi: 18 000,00 kr -> 13 500,00 kr (-4 500,00 kr)" in plan_text(plan)
+    assert "Yearly value: 18 000,00 kr -> 13 500,00 kr (-4 500,00 kr)" in plan_text(plan)

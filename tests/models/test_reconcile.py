@@ -123,6 +123,6 @@ def test_names_are_escaped_in_the_table_and_the_mail_has_every_finding() -> None
 
     assert first["company"] == "Fjord \\<b\\>Kraft\\</b\\>"
     assert message.to == ("drift@avonova.example",)
-    assert "2 avvik i 1 av 3 saker" in message.text
-    assert "RF-1 (Fjord <b>Kraft</b>): deal-amount: forventet 30 (contract), fant 31 on the deal" in message.text
+    assert "2 findings in 1 of 3 cases" in message.text
+    assert "RF-1 (Fjord <b>Kraft</b>): deal-amount: expected 30 (contract), found 31 on the deal" in message.text
     assert "<b>" not in message.html and "Fjord &lt;b&gt;Kraft&lt;/b&gt;" in message.html
