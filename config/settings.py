@@ -97,6 +97,8 @@ class RoutineSettings(BaseModel):
     price_periods_per_year: int = Field(default=1, ge=1)
     # The daily reconciliation looks at every open case and at the cases closed in the last this many days.
     reconcile_days: int = Field(default=30, ge=1)
+    # Stages a ticket may move on to after `ticket_stage_sent` (order/invoice closing it) without being drift.
+    ticket_stages_after_sent: list[str] = Field(default_factory=lambda: ["Lukket"])
     timezone: str = "Europe/Oslo"
 
 

@@ -106,7 +106,8 @@ def case_findings(case: Case, observed: Observed, routine: RoutineSettings) -> l
         expected_owner = f"{owner} (owner {observed.route_owner_id}, route {case.route})"
         drift(Drift.TICKET_OWNER, expected_owner, f"owner {observed.ticket_owner_id or 'none'}")
     sent = case.state in SENT_STATES or case.state == S.COMPLETED
-    if sent and observed.ticket_stage is not None and observed.ticket_stage != routine.ticket_stage_sent:
+    allowed = {routine.ticket_stage_sent, *routine.ticket_stages_after_sent}
+    if sent and observed.ticket_stage is not None and observed.ticket_stage not in allowed:
         drift(Drift.TICKET_STAGE, routine.ticket_stage_sent, observed.ticket_stage)
     if contract == ContractState.CANCELED and case.state not in {S.REJECTED, S.CANCELLED}:
         drift(Drift.CONTRACT_REVOKED, f"a contract in force for a {case.state} case", "revoked in Dealbuilder")

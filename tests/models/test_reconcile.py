@@ -60,6 +60,7 @@ IN_STEP = Observed(
         pytest.param(S.COMPLETED, {"ticket_owner_id": "7002"}, [Drift.TICKET_OWNER], id="ticket reassigned"),
         pytest.param(S.COMPLETED, {"ticket_owner_id": None}, [Drift.TICKET_OWNER], id="ticket unassigned"),
         pytest.param(S.COMPLETED, {"ticket_stage": "Ny"}, [Drift.TICKET_STAGE], id="ticket moved back"),
+        pytest.param(S.COMPLETED, {"ticket_stage": "Lukket"}, [], id="order/invoice closed the ticket"),
         pytest.param(S.COMPLETED, {"contract_state": C.CANCELED}, [Drift.CONTRACT_REVOKED], id="contract revoked"),
         pytest.param(
             S.COMPLETED, {"contract_licences": 28}, [Drift.LICENCES, Drift.DEAL_AMOUNT], id="contract changed after"
