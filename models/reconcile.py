@@ -81,8 +81,26 @@ def route_owner(case: Case, routine: RoutineSettings) -> str | None:
     return routine.csc_owner if case.route == Route.CSC else routine.invoice_service_owner
 
 
-def case_findings(case: Case, observed: Observed, routine: RoutineSettings) -> list[Finding]:
-    """Where HubSpot, Dealbuilder, Avonova Digital and Prefect disagree with the case and its signed contract."""
+def superseded(cases: Iterable[Case]) -> set[str]:
+    """Completed cases of a company with a later completed case: Avonova Digital holds the later count now."""
+    latest: dict[str, Case] = {}
+    for case in cases:
+        if case.state == S.COMPLETED and case.company_id:
+            known = latest.get(case.company_id)
+            if known is None or (_aware(case.updated_at), case.id or 0) > (_aware(known.updated_at), known.id or 0):
+                latest[case.company_id] = case
+    return {
+        case.case_key
+        for case in cases
+        if case.state == S.COMPLETED and case.company_id and latest[case.company_id].case_key != case.case_key
+    }
+
+
+def case_findings(
+    case: Case, observed: Observed, routine: RoutineSettings, *, is_superseded: bool = False
+) -> list[Finding]:
+    """Where HubSpot, Dealbuilder, Avonova Digital and Prefect disagree with the case and its signed contract; a
+    superseded case's licences are the later case's to check."""
     found: list[Finding] = []
 
     def drift(kind: Drift, expected: object, actual: object) -> None:
@@ -93,7 +111,8 @@ def case_findings(case: Case, observed: Observed, routine: RoutineSettings) -> l
 
     contract = observed.contract_state
     licences = observed.contract_licences if observed.contract_licences is not None else case.licences_after
-    if case.state == S.COMPLETED and observed.digital_licences is not None and observed.digital_licences != licences:
+    in_digital = observed.digital_licences
+    if case.state == S.COMPLETED and not is_superseded and in_digital is not None and in_digital != licences:
         drift(Drift.LICENCES, f"{licences} (signed contract)", f"{observed.digital_licences} in Avonova Digital")
     if observed.deal_amount is not None and observed.deal_amount != licences:
         drift(Drift.DEAL_AMOUNT, f"{licences} (contract)", f"{observed.deal_amount} on the deal")

@@ -11,7 +11,15 @@ import pytest
 from config.settings import RoutineSettings
 from models.case import Case, CaseState
 from models.contract import ContractState
-from models.reconcile import Drift, Observed, case_findings, cases_to_reconcile, drift_message, drift_rows
+from models.reconcile import (
+    Drift,
+    Observed,
+    case_findings,
+    cases_to_reconcile,
+    drift_message,
+    drift_rows,
+    superseded,
+)
 
 ROUTINE = RoutineSettings()
 NOW = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)
@@ -127,3 +135,15 @@ def test_names_are_escaped_in_the_table_and_the_mail_has_every_finding() -> None
     assert "2 findings in 1 of 3 cases" in message.text
     assert "RF-1 (Fjord <b>Kraft</b>): deal-amount: expected 30 (contract), found 31 on the deal" in message.text
     assert "<b>" not in message.html and "Fjord &lt;b&gt;Kraft&lt;/b&gt;" in message.html
+
+
+def test_a_later_completed_case_of_the_same_company_supersedes_the_earlier_ones_licence_check() -> None:
+    earlier = case(case_key="RF-1", company_id="9001", id=1, updated_at=NOW - timedelta(days=5))
+    later = case(case_key="RF-2", company_id="9001", id=2, updated_at=NOW - timedelta(days=1))
+    other = case(case_key="RF-3", company_id="9002", id=3, updated_at=NOW - timedelta(days=9))
+    open_one = case(S.AWAITING_SIGNATURE, case_key="RF-4", company_id="9001", id=4, updated_at=NOW)
+
+    assert superseded([later, earlier, other, open_one]) == {"RF-1"}
+    moved_on = IN_STEP.model_copy(update={"digital_licences": 45})
+    assert case_findings(earlier, moved_on, ROUTINE, is_superseded=True) == []
+    assert [f.drift for f in case_findings(later, moved_on, ROUTINE)] == [Drift.LICENCES]
