@@ -126,3 +126,20 @@ def test_the_plan_says_the_yearly_value_before_and_after() -> None:
 
     assert (plan.yearly_before, plan.yearly_after) == (Decimal("18000.00"), Decimal("13500.00"))
     assert "Yearly value: 18 000,00 kr -> 13 500,00 kr (-4 500,00 kr)" in plan_text(plan)
+
+
+def test_without_a_licence_api_the_plan_says_a_person_sets_the_count() -> None:
+    plan = renegotiation_plan(
+        request(30, "450"),
+        ticket=TICKET,
+        company=COMPANY,
+        contact=CONTACT,
+        basis=basis(),
+        routine=ROUTINE,
+        today=TODAY,
+        manual_licences=True,
+    )
+
+    assert plan.sections[-1].writes[0] == (
+        "Avonova Digital: by hand: a person sets the count and confirms it in the form"
+    )

@@ -19,6 +19,7 @@ from models.reconcile import (
     drift_message,
     drift_rows,
     superseded,
+    unreadable,
 )
 
 ROUTINE = RoutineSettings()
@@ -147,3 +148,9 @@ def test_a_later_completed_case_of_the_same_company_supersedes_the_earlier_ones_
     moved_on = IN_STEP.model_copy(update={"digital_licences": 45})
     assert case_findings(earlier, moved_on, ROUTINE, is_superseded=True) == []
     assert [f.drift for f in case_findings(later, moved_on, ROUTINE)] == [Drift.LICENCES]
+
+
+def test_a_case_whose_systems_cannot_be_read_is_a_finding_too() -> None:
+    found = unreadable(case(), "HubSpot answered 404 for ticket 5001")
+
+    assert (found.drift, found.found) == (Drift.UNREADABLE, "HubSpot answered 404 for ticket 5001")
