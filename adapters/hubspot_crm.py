@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
 from hubspot import HubSpot
@@ -59,6 +60,15 @@ def _associated(record: Any, to_type: str) -> tuple[str, ...]:
     if collection is None:
         return ()
     return tuple(dict.fromkeys(str(item.id) for item in collection.results or []))
+
+
+def _whole(value: object) -> int | None:
+    """An amount as a whole number; HubSpot returns numbers as text ("30", "30.0")."""
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+    return int(number) if number.is_finite() and number == number.to_integral_value() else None
 
 
 class HubSpotCrm:
@@ -262,6 +272,21 @@ class HubSpotCrm:
     def assign_ticket(self, *, ticket_id: str, owner_email: str) -> None:
         with self._operation("assign_ticket"):
             self._update_ticket(ticket_id, {"hubspot_owner_id": self._labels.owner_id(owner_email)})
+
+    # --- reconciliation: reads only ---------------------------------------------------------------------------
+    def read_deal(self, *, deal_id: str) -> Deal:
+        with self._operation("read_deal"):
+            record = self._call(
+                self._deals.get_by_id,
+                deal_id,
+                object_type="deal",
+                properties=["dealname", "amount", self._routine.case_key_property],
+            )
+            # Only here: a deal found or created elsewhere is the same Deal whatever properties its answer held.
+            return self._to_deal(record).model_copy(update={"amount": _whole((record.properties or {}).get("amount"))})
+
+    def owner_id(self, *, email: str) -> str:
+        return self._labels.owner_id(email)
 
     # --- requests ---------------------------------------------------------------------------------------------
     def _call(self, fn: Callable[..., R], *args: Any, object_type: str, **kwargs: Any) -> R:

@@ -72,6 +72,14 @@ class Crm(Protocol):
         """Make the owner with this e-mail the ticket's owner."""
         ...
 
+    def read_deal(self, *, deal_id: str) -> Deal:
+        """The deal with its amount (the routine's licence count)."""
+        ...
+
+    def owner_id(self, *, email: str) -> str:
+        """The id of the owner (user) with this e-mail, as a ticket's owner field holds it."""
+        ...
+
 
 class ContractService(Protocol):
     """The contract and e-signature tool (Dealbuilder)."""

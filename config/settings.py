@@ -93,6 +93,12 @@ class RoutineSettings(BaseModel):
     approval_recipient: str = "kundesenter@avonova.example"
     # Ops: a case that needs attention, the reconciliation's findings.
     ops_recipient: str = "drift@avonova.example"
+    # How often a year the price per licence is charged (1: a yearly price, 12: monthly), for the yearly value.
+    price_periods_per_year: int = Field(default=1, ge=1)
+    # The daily reconciliation looks at every open case and at the cases closed in the last this many days.
+    reconcile_days: int = Field(default=30, ge=1)
+    # Stages a ticket may move on to after `ticket_stage_sent` (order/invoice closing it) without being drift.
+    ticket_stages_after_sent: list[str] = Field(default_factory=lambda: ["Lukket"])
     timezone: str = "Europe/Oslo"
 
 
@@ -156,6 +162,8 @@ class PrefectSettings(BaseModel):
     work_pool: str = "reforhandling-process"
     flow_deployment: str = "renegotiate-agreement/renegotiate-agreement"
     poller_deployment: str = "poll-signatures/poll-signatures"
+    # When the `reconcile` deployment runs (cron, in routine.timezone); daily by default.
+    reconcile_cron: str = "0 6 * * *"
 
     @property
     def api_url(self) -> str:

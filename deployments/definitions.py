@@ -1,4 +1,4 @@
-"""The two deployments, declared once in `prefect.yaml`: production deploys that file with `prefect deploy`, and the
+"""The deployments, declared once in `prefect.yaml`: production deploys that file with `prefect deploy`, and the
 local stack serves the same names, entrypoints, descriptions and concurrency limits from it."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import yaml
 from prefect import Flow
 from prefect.deployments.runner import RunnerDeployment
 from prefect.flows import load_flow_from_entrypoint
+from prefect.schedules import Cron
 
 PREFECT_YAML = Path(__file__).with_name("prefect.yaml")
 
@@ -20,16 +21,24 @@ def declared() -> list[dict[str, Any]]:
     return cast(list[dict[str, Any]], yaml.safe_load(PREFECT_YAML.read_text())["deployments"])
 
 
-def served(poll_interval: timedelta) -> list[RunnerDeployment]:
-    """The declared deployments for `serve`; a scheduled one runs every `poll_interval` (a setting locally)."""
+def served(poll_interval: timedelta, cron: str | None = None) -> list[RunnerDeployment]:
+    """The declared deployments for `serve`; one scheduled by interval runs every `poll_interval`, one scheduled by
+    cron on `cron` (both settings locally; the declared cron when None), in the declared time zone."""
     deployments = []
     for declaration in declared():
         flow: Flow[..., Any] = load_flow_from_entrypoint(declaration["entrypoint"])
+        schedules = declaration.get("schedules") or []
+        cron_schedule = next((schedule for schedule in schedules if "cron" in schedule), None)
+        timing: dict[str, Any] = {}
+        if cron_schedule is not None:
+            timing = {"schedules": [Cron(cron or cron_schedule["cron"], timezone=cron_schedule.get("timezone"))]}
+        elif schedules:
+            timing = {"interval": poll_interval}
         deployment = flow.to_deployment(
             name=declaration["name"],
             description=declaration.get("description"),
-            interval=poll_interval if declaration.get("schedules") else None,
             concurrency_limit=declaration.get("concurrency_limit"),
+            **timing,
         )
         deployments.append(cast(RunnerDeployment, deployment))
     return deployments

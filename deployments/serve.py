@@ -1,4 +1,4 @@
-"""Serve both deployments from this process, for the embedded local stack (`reforhandling up` / `demo`)."""
+"""Serve the declared deployments from this process, for the embedded local stack (`reforhandling up` / `demo`)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from deployments.definitions import served
 
 
 def main() -> None:
+    prefect = get_settings().prefect
     serve(
-        *served(timedelta(seconds=get_settings().prefect.poll_interval_seconds)),
+        *served(timedelta(seconds=prefect.poll_interval_seconds), cron=prefect.reconcile_cron),
         limit=4,
         print_starting_message=False,
     )

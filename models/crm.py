@@ -75,6 +75,8 @@ class Deal(BaseModel):
     name: str
     case_key: str
     url: str = ""
+    # The deal's amount, which the routine uses for the licence count; None when it was not read or is empty.
+    amount: int | None = None
 
 
 class EnrichedTicket(BaseModel):

@@ -14,6 +14,7 @@ from reforhandling.cli_db import db_app
 from reforhandling.cli_sandbox import sandbox_app
 
 if TYPE_CHECKING:
+    from models.renegotiation import RenegotiationRequest
     from reforhandling.case_views import Places
 
 app = typer.Typer(
@@ -30,6 +31,30 @@ def _settings() -> Settings:
     except ValidationError as error:
         typer.echo(f"Settings refused:\n{error}", err=True)
         raise typer.Exit(2) from error
+
+
+def _request(settings: Settings, **options: str | None) -> RenegotiationRequest:
+    """The request from the command's options, or the validation messages and exit 2 (`start` and `plan`)."""
+    from config.clock import local_today
+    from models.renegotiation import RenegotiationRequest, describe_errors, request_limits
+    from reforhandling.starting import request_from_options
+
+    try:
+        return RenegotiationRequest.parse(
+            request_from_options(**options),
+            today=local_today(settings.routine.timezone),
+            limits=request_limits(settings.routine),
+        )
+    except ValidationError as error:
+        typer.echo(f"Nothing was started; fix these and run again:\n{describe_errors(error)}", err=True)
+        raise typer.Exit(2) from error
+
+
+def _refuse_problems(problems: list[str]) -> None:
+    """What stops a case, as `start` and `plan` both say it."""
+    if problems:
+        typer.echo("Nothing was started; fix these and run again:\n" + "\n".join(problems), err=True)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -125,15 +150,14 @@ def start(
     from prefect.client.orchestration import get_client
     from prefect.settings import temporary_settings
 
-    from config.clock import local_today
-    from models.renegotiation import RenegotiationRequest, describe_errors, request_limits
     from reforhandling.prefect_auth import client_settings
-    from reforhandling.starting import preflight, request_from_options, run_url, start_case
+    from reforhandling.starting import preflight, run_url, start_case
     from store.case_store import OpenCaseExists
     from tasks.runtime import build_runtime
 
     settings = _settings()
-    data = request_from_options(
+    request = _request(
+        settings,
         ticket_id=ticket,
         signer_email=signer,
         licences=licences,
@@ -143,18 +167,8 @@ def start(
         company_id=company,
         signer_name=signer_name,
     )
-    try:
-        request = RenegotiationRequest.parse(
-            data, today=local_today(settings.routine.timezone), limits=request_limits(settings.routine)
-        )
-    except ValidationError as error:
-        typer.echo(f"Nothing was started; fix these and run again:\n{describe_errors(error)}", err=True)
-        raise typer.Exit(2) from error
     runtime = build_runtime(settings)
-    problems = preflight(request, runtime=runtime)
-    if problems:
-        typer.echo("Nothing was started; fix these and run again:\n" + "\n".join(problems), err=True)
-        raise typer.Exit(2)
+    _refuse_problems(preflight(request, runtime=runtime))
     try:
         with temporary_settings(client_settings(settings)), get_client(sync_client=True) as client:
             started = start_case(request, settings=settings, store=runtime.store, client=client, actor=agent)
@@ -163,6 +177,61 @@ def start(
         raise typer.Exit(1) from error
     assert started.flow_run_id is not None
     typer.echo(f"Case {started.case_key} started: {run_url(settings, started.flow_run_id)}")
+
+
+# The request model wants an agent; a plan without --agent shows "the agent who starts the case" instead.
+PLAN_AGENT = "agent@avonova.example"
+
+
+@app.command()
+def plan(
+    ticket: Annotated[str, typer.Option(help="HubSpot ticket id the case would start from.")],
+    signer: Annotated[str, typer.Option(help="E-mail of the customer's contact with signing authority.")],
+    licences: Annotated[str, typer.Option(help="New number of licences.")],
+    price: Annotated[str, typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50.")],
+    agent: Annotated[str | None, typer.Option(help="Your e-mail: deal owner and meeting booker.")] = None,
+    start_date: Annotated[
+        str | None, typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
+    ] = None,
+    company: Annotated[str | None, typer.Option(help="HubSpot company id, when the ticket has none.")] = None,
+    signer_name: Annotated[
+        str | None, typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
+    ] = None,
+) -> None:
+    """Read what a case would read and print every write it would make; writes nothing."""
+    from config.clock import local_today
+    from models.plan import plan_text, renegotiation_plan
+    from reforhandling.starting import read_case_inputs
+    from tasks.runtime import build_runtime
+
+    settings = _settings()
+    request = _request(
+        settings,
+        ticket_id=ticket,
+        signer_email=signer,
+        licences=licences,
+        price_per_licence=price,
+        agent_email=agent or PLAN_AGENT,
+        start_date=start_date,
+        company_id=company,
+        signer_name=signer_name,
+    )
+    runtime = build_runtime(settings)
+    reading = read_case_inputs(request, runtime=runtime)
+    _refuse_problems(reading.problems)
+    assert reading.ticket and reading.company and reading.basis
+    composed = renegotiation_plan(
+        request,
+        ticket=reading.ticket,
+        company=reading.company,
+        contact=reading.contact,
+        basis=reading.basis,
+        routine=settings.routine,
+        today=local_today(settings.routine.timezone),
+        manual_licences=runtime.licences.requires_confirmation,
+        agent_given=agent is not None,
+    )
+    typer.echo(plan_text(composed))
 
 
 @app.command()

@@ -51,6 +51,10 @@ def run_up(settings: Settings) -> None:
             print(f"Signing pages:       {sandboxes.urls['dealbuilder']}/sign/  (after approval)")
             print(f"E-mails received:    {sandboxes.urls['smtp_messages']}")
             print(f"HubSpot requests:    {sandboxes.urls['hubspot']}/_sandbox/requests")
+            print(
+                f"Reconciliation:      deployment `reconcile`, cron {settings.prefect.reconcile_cron!r} "
+                f"({settings.routine.timezone}); drift goes to {settings.routine.ops_recipient}"
+            )
             print("Cases: `reforhandling cases`. New case: `reforhandling start --help`. Ctrl-C stops everything.")
             # Installed only now: importing Prefect's client above replaces the handlers.
             wait_for_stop_signal(stack.check_alive)

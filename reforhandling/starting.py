@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from prefect.client.orchestration import SyncPrefectClient
 
 from adapters.errors import NotFoundError
 from config.settings import Settings
-from models.agreement import NoAgreement
+from models.agreement import AgreementBasis, NoAgreement
 from models.board import flow_run_url
 from models.case import Case, CaseState
+from models.crm import Company, Contact, Ticket
 from models.org_number import InvalidOrgNumber
 from models.renegotiation import NothingToRenegotiate, RenegotiationRequest, check_something_changes
 from store.case_store import CaseStore
@@ -46,33 +48,54 @@ def request_from_options(**options: Any) -> dict[str, Any]:
     return {name: value for name, value in options.items() if value is not None}
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a case would read before it writes anything, and what stops it (empty `problems`: nothing)."""
+
+    problems: list[str]
+    ticket: Ticket | None = None
+    company: Company | None = None
+    # None: no HubSpot contact has the signer's e-mail (the case creates one with --signer-name).
+    contact: Contact | None = None
+    basis: AgreementBasis | None = None
+
+
 def preflight(request: RenegotiationRequest, *, runtime: Runtime) -> list[str]:
     """Read what a case would read, write nothing, and say what stops it: an unknown ticket or one outside the
     renegotiation pipeline, an unknown company or signer, a missing or invalid org number, nothing to change."""
+    return read_case_inputs(request, runtime=runtime).problems
+
+
+def read_case_inputs(request: RenegotiationRequest, *, runtime: Runtime) -> Reading:
+    """The ticket, company, signer and agreements a case would read, with `preflight`'s problems (reads only)."""
     routine = runtime.settings.routine
     try:
         ticket = runtime.crm.read_ticket(ticket_id=request.ticket_id)
     except NotFoundError:
-        return [f"ticket: HubSpot has no ticket {request.ticket_id}; check the id in the ticket's address"]
+        return Reading([f"ticket: HubSpot has no ticket {request.ticket_id}; check the id in the ticket's address"])
     if ticket.pipeline != routine.ticket_pipeline:
-        return [
-            f"ticket: {request.ticket_id} is in the pipeline {ticket.pipeline!r}, not {routine.ticket_pipeline!r}; "
-            "start renegotiations from a ticket in that pipeline"
-        ]
+        return Reading(
+            [
+                f"ticket: {request.ticket_id} is in the pipeline {ticket.pipeline!r}, not "
+                f"{routine.ticket_pipeline!r}; start renegotiations from a ticket in that pipeline"
+            ]
+        )
     problems: list[str] = []
     try:
         company = runtime.crm.read_company(
             company_id=request.company_id or company_of(runtime.crm, ticket, request.signer_email)
         )
     except TicketNotReady as error:
-        return [f"company: {error.found}; give --company <HubSpot company id>"]
+        return Reading([f"company: {error.found}; give --company <HubSpot company id>"])
     except NotFoundError as error:
-        return [f"company: {error}"]
-    if runtime.crm.find_contact(email=request.signer_email) is None and not request.signer_name:
+        return Reading([f"company: {error}"])
+    contact = runtime.crm.find_contact(email=request.signer_email)
+    if contact is None and not request.signer_name:
         problems.append(
             f"signer_email: no HubSpot contact has {request.signer_email}; check the address, or give "
             "--signer-name to create the contact"
         )
+    basis: AgreementBasis | None = None
     try:
         basis = find_agreements(runtime.contracts, routine, company)
         check_something_changes(
@@ -85,4 +108,4 @@ def preflight(request: RenegotiationRequest, *, runtime: Runtime) -> list[str]:
         problems.append(f"company: {error}")
     except NothingToRenegotiate as error:
         problems.append(f"licences, price_per_licence: {error}")
-    return problems
+    return Reading(problems, ticket=ticket, company=company, contact=contact, basis=basis)

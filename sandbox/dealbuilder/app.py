@@ -419,6 +419,16 @@ class DealbuilderSandbox(SandboxApp):
     def decline(self, document_id: str) -> dict[str, Any]:
         return self._python_action(document_id, "decline")
 
+    def force_status(self, document_id: str, status: str) -> dict[str, Any]:
+        """Put a document in any status behind the API's rules, as Dealbuilder's support desk could (a signed
+        contract revoked on request): drift the reconciliation must see."""
+        with self.lock:
+            document = self.state["documents"][document_id]
+            document[api.D_STATUS] = status
+            document[api.D_UPDATED] = utc_now_iso()
+            self.persist()
+            return self._out(document)
+
     def signing_url(self, document_id: str) -> str:
         with self.lock:
             token = self.state["documents"][document_id]["_tokens"][0]

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from prefect.client.orchestration import get_client
 
-from config.settings import PROJECT_ROOT
+from config.settings import PROJECT_ROOT, PrefectSettings, RoutineSettings
 from deployments import definitions
 from tests.conftest import prefect_cli
 
@@ -54,3 +54,22 @@ def test_the_local_stack_serves_what_prefect_yaml_declares() -> None:
     assert poller.entrypoint == "flows/poll_signatures.py:poll_signatures"
     assert [schedule.schedule.interval for schedule in poller.schedules] == [timedelta(seconds=7)]  # type: ignore[union-attr]
     assert served["renegotiate-agreement"].schedules == []
+
+
+def test_the_local_stack_serves_reconcile_daily_on_the_cron_setting_in_the_routines_time_zone() -> None:
+    served = {deployment.name: deployment for deployment in definitions.served(timedelta(seconds=7), cron="30 5 * * *")}
+
+    reconcile = served["reconcile"]
+    assert reconcile.entrypoint == "flows/reconcile.py:reconcile"
+    [schedule] = [entry.schedule for entry in reconcile.schedules or []]
+    assert (schedule.cron, schedule.timezone) == ("30 5 * * *", "Europe/Oslo")  # type: ignore[union-attr]
+    assert reconcile.concurrency_limit == 1
+
+
+def test_prefect_yaml_declares_reconcile_daily_by_default_as_the_setting_does() -> None:
+    [declaration] = [entry for entry in definitions.declared() if entry["name"] == "reconcile"]
+
+    assert declaration["entrypoint"] == "flows/reconcile.py:reconcile"
+    assert declaration["concurrency_limit"] == 1
+    assert declaration["schedules"] == [{"cron": PrefectSettings().reconcile_cron, "timezone": "Europe/Oslo"}]
+    assert RoutineSettings().timezone == "Europe/Oslo"

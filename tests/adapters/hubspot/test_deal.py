@@ -122,3 +122,15 @@ def test_a_missing_stage_or_deal_type_label_names_the_ones_that_exist(portal: Po
 def test_an_agent_who_is_no_hubspot_owner_is_a_configuration_error(crm: HubSpotCrm) -> None:
     with pytest.raises(ConfigurationError, match=r"nobody@avonova\.example"):
         crm.find_or_create_deal(deal=draft().model_copy(update={"agent_email": "nobody@avonova.example"}))
+
+
+def test_read_deal_gives_the_amount_as_a_licence_count_by_a_plain_get(crm: HubSpotCrm, portal: Portal) -> None:
+    deal = crm.find_or_create_deal(deal=draft("case-5001", 0, licences=30))
+    crm.set_deal_licences(deal_id=deal.id, licences=31)
+    before = len(portal.app.requests())
+
+    read = crm.read_deal(deal_id=deal.id)
+
+    assert (read.id, read.case_key, read.amount) == (deal.id, "case-5001", 31)
+    assert {entry["method"] for entry in portal.app.requests()[before:]} == {"GET"}
+    assert crm.owner_id(email="agent@avonova.example") == AGENT_OWNER_ID
