@@ -146,7 +146,7 @@ class CaseStore:
     def claim_notification(self, case_key: str, name: str, *, stale_after: timedelta) -> bool:
         """True when this caller may send the notification `name` of the case: its claim row was inserted (the
         unique (case, name) refuses a second), or it took over a claim left unsent for longer than `stale_after`."""
-        now = _utc_naive()
+        now = datetime.now(UTC)
         with self._session() as session:
             session.add(NotificationClaim(case_key=case_key, name=name, claimed_at=now))
             try:
@@ -174,7 +174,7 @@ class CaseStore:
             session.execute(
                 update(NotificationClaim)
                 .where(col(NotificationClaim.case_key) == case_key, col(NotificationClaim.name) == name)
-                .values(sent_at=_utc_naive())
+                .values(sent_at=datetime.now(UTC))
             )
             session.add(_event(case_key, actor, f"notified:{name}", details))
             session.commit()
@@ -223,11 +223,6 @@ def _open_case_error(case: Case) -> OpenCaseExists:
         f"ticket {case.ticket_id} already has an open case {case.case_key} (state {case.state}, "
         f"flow run {case.flow_run_id or 'not started'}); finish or cancel it before starting another"
     )
-
-
-def _utc_naive() -> datetime:
-    # Claim times are compared inside the database: naive UTC reads the same on SQLite and PostgreSQL.
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _event(case_key: str, actor: str, kind: str, details: dict[str, Any]) -> CaseEvent:

@@ -28,6 +28,7 @@ from config.settings import (
 from flows.poll_signatures import poll_signatures
 from flows.renegotiation import renegotiate_agreement
 from models.case import Case
+from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.starting import start_case
 from sandbox.stack import SandboxStack
@@ -140,6 +141,22 @@ def manual_driver(driver: CaseDriver) -> Iterator[CaseDriver]:
 FJORDKRAFT = {"ticket": "5001", "signer": "kari.nordmann@fjordkraftbygg.example"}
 AERLIG = {"ticket": "5002", "signer": "ase.odegard@aerligokonomi.example"}
 BLABAER = {"ticket": "5003", "signer": "bjorn.laerum@blabaerhelse.example"}
+
+
+def is_notice(message: dict[str, Any], notice: Notice | None = None) -> bool:
+    """A notification (approval needed, reminders, ...) rather than one of the routine's own e-mails: notices carry
+    their kind and step in the Message-ID (`<case.approval-needed-approval-1@reforhandling>`)."""
+    kinds = [notice] if notice else list(Notice)
+    return any(f".{kind}-" in str(message.get("message_id", "")) for kind in kinds)
+
+
+def notices(sandboxes: SandboxStack, notice: Notice | None = None) -> list[dict[str, Any]]:
+    return [m for m in sandboxes.smtp.messages if is_notice(m, notice)]
+
+
+def routine_mails(sandboxes: SandboxStack) -> list[dict[str, Any]]:
+    """The routine's own e-mails (sales registration, CSC handover), without the notifications."""
+    return [m for m in sandboxes.smtp.messages if not is_notice(m)]
 
 
 def approve_and_sign(driver: CaseDriver, case_key: str) -> None:

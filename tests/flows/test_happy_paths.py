@@ -8,7 +8,7 @@ from adapters import dealbuilder_api as api
 from models.case import CaseState
 from models.messages import format_date
 from sandbox import records
-from tests.flows.conftest import AERLIG, BLABAER, FJORDKRAFT, CaseDriver, approve_and_sign
+from tests.flows.conftest import AERLIG, BLABAER, FJORDKRAFT, CaseDriver, approve_and_sign, routine_mails
 
 
 def test_an_increase_within_36_months_goes_through_every_system_once_and_is_registered_as_a_sale(
@@ -49,7 +49,7 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     started = date.fromisoformat(deal["properties"]["delivery_start_date"])
     assert records.documents(sandboxes, case.case_key)[0][api.D_START_DATE] == started.isoformat()
     assert f"Oppstartsdato: {format_date(original_start)} → {format_date(started)}" in note
-    [mail] = sandboxes.smtp.messages
+    [mail] = routine_mails(sandboxes)
     assert mail["to"] == ["salgsregistrering@avonova.example"]
     assert "Fjordkraft Bygg AS" in mail["subject"]
     [document] = records.documents(sandboxes, case.case_key)
@@ -75,7 +75,7 @@ def test_a_small_reduction_is_recorded_on_the_customer_card_and_handed_to_invoic
     [note] = records.notes(sandboxes, "5002")
     assert "Invoice service" in note
     assert sandboxes.licences.licences("923456716") == 54
-    assert sandboxes.smtp.messages == []
+    assert routine_mails(sandboxes) == []
 
 
 def test_a_large_reduction_is_handed_over_to_csc_with_an_email(driver: CaseDriver) -> None:
@@ -90,7 +90,7 @@ def test_a_large_reduction_is_handed_over_to_csc_with_an_email(driver: CaseDrive
     assert (
         records.owner_email(sandboxes, records.ticket(sandboxes, "5003")["hubspot_owner_id"]) == "csc@avonova.example"
     )
-    [mail] = sandboxes.smtp.messages
+    [mail] = routine_mails(sandboxes)
     assert mail["to"] == ["csc@avonova.example"]
     assert "CSC" in records.notes(sandboxes, "5003")[0]
 
