@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +14,9 @@ from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+from prefect.client.schemas.objects import Artifact, FlowRun
+from prefect.client.schemas.sorting import ArtifactSort
 from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import Pause
 from prefect.flow_engine import run_flow
@@ -27,6 +30,7 @@ from config.settings import (
 )
 from flows.poll_signatures import poll_signatures
 from flows.renegotiation import renegotiate_agreement
+from models.artifacts import case_artifact_key
 from models.case import Case
 from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
@@ -118,6 +122,26 @@ class CaseDriver:
 
     def case(self, case_key: str) -> Case:
         return self.runtime.store.get(case_key)
+
+    def linked_run(self, mail: dict[str, Any]) -> UUID:
+        """The flow run a notice's link opens: the UI's run page, the same in the text and the HTML, of a run the
+        Prefect server knows."""
+        ui = self.runtime.settings.prefect.ui_url
+        [run_id] = set(re.findall(re.escape(ui) + r"/runs/flow-run/([0-9a-f-]{36})", mail["text"]))
+        assert f'href="{ui}/runs/flow-run/{run_id}"' in mail["html"]
+        return self.client.read_flow_run(UUID(run_id)).id
+
+    def summaries(self, case: Case) -> list[Artifact]:
+        """The case's summary artifacts on its run, newest first."""
+        assert case.flow_run_id
+        artifacts = self.client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(case.flow_run_id)]),
+                key=ArtifactFilterKey(any_=[case_artifact_key(case.case_key)]),
+            ),
+            sort=ArtifactSort.CREATED_DESC,
+        )
+        return list(artifacts)
 
 
 @pytest.fixture

@@ -50,6 +50,9 @@ def test_a_declined_contract_waits_for_a_decision_then_is_extended_resent_and_si
     assert len(records.documents(sandboxes, case.case_key)) == 1
     assert len(routine_mails(sandboxes)) == 1
     assert [e.actor for e in driver.runtime.store.events(case.case_key, kind="decision:decision-1")] == ["Ingrid"]
+    [asked] = notices(sandboxes, Notice.DECISION_NEEDED)
+    assert (asked["to"], driver.linked_run(asked)) == (["agent@avonova.example"], UUID(str(case.flow_run_id)))
+    assert "(DECLINED)" in asked["subject"]
 
 
 def test_an_expired_contract_is_cancelled_on_a_persons_decision_and_the_case_closes(driver: CaseDriver) -> None:

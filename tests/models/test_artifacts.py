@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from models.artifacts import board_rows, case_artifact_key, case_summary_markdown
 from models.case import Case, CaseState
@@ -12,7 +13,7 @@ NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 12, 4)
 
 
-def _case(key: str, state: CaseState, created: datetime, **fields: object) -> Case:
+def _case(key: str, state: CaseState, created: datetime, **fields: Any) -> Case:
     return Case(
         case_key=key,
         ticket_id="5001",
