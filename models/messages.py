@@ -243,6 +243,13 @@ _NOTICE_TEXTS: dict[Notice, tuple[str, str, str]] = {
 }
 
 
+def notice_kind(message_id: str) -> Notice | None:
+    """Which notice an e-mail is, from its Message-ID (`<case.approval-needed-approval-1@...>`); None for the
+    routine's own e-mails (sales registration, CSC handover)."""
+    kind = message_id.strip("<>").split("@")[0].rsplit(".", 1)[-1]
+    return next((notice for notice in Notice if kind.startswith(f"{notice}-")), None)
+
+
 def notice_message(
     notice: Notice, case: Case, *, step: str, recipient: str, links: NoticeLinks, detail: str = ""
 ) -> MailMessage:

@@ -32,6 +32,7 @@ from flows.poll_signatures import poll_signatures
 from flows.renegotiation import renegotiate_agreement
 from models.artifacts import case_artifact_key
 from models.case import Case
+from models.messages import notice_kind
 from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.starting import start_case
@@ -168,10 +169,9 @@ BLABAER = {"ticket": "5003", "signer": "bjorn.laerum@blabaerhelse.example"}
 
 
 def is_notice(message: dict[str, Any], notice: Notice | None = None) -> bool:
-    """A notification (approval needed, reminders, ...) rather than one of the routine's own e-mails: notices carry
-    their kind and step in the Message-ID (`<case.approval-needed-approval-1@reforhandling>`)."""
-    kinds = [notice] if notice else list(Notice)
-    return any(f".{kind}-" in str(message.get("message_id", "")) for kind in kinds)
+    """A notification (approval needed, reminders, ...) rather than one of the routine's own e-mails."""
+    kind = notice_kind(str(message.get("message_id", "")))
+    return kind is not None and (notice is None or kind is notice)
 
 
 def notices(sandboxes: SandboxStack, notice: Notice | None = None) -> list[dict[str, Any]]:

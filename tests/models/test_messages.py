@@ -14,6 +14,7 @@ from models.messages import (
     csc_handover_message,
     format_nok,
     message_id,
+    notice_kind,
     notice_message,
     sales_registration_message,
 )
@@ -171,3 +172,16 @@ def test_html_in_a_company_name_is_escaped() -> None:
 def test_message_ids_are_deterministic_and_valid_for_any_case_key() -> None:
     assert message_id("case 5001@x", "csc-handover") == "<case-5001-x.csc-handover@reforhandling>"
     assert message_id("case-5001", "kind") == message_id("case-5001", "kind")
+
+
+@pytest.mark.parametrize(
+    ("message_id", "kind"),
+    [
+        ("<RF-5001-1-abc.approval-needed-approval-2@reforhandling>", Notice.APPROVAL_NEEDED),
+        ("<RF-5001-1-abc.needs-attention-failure-1@reforhandling>", Notice.NEEDS_ATTENTION),
+        ("<RF-5001-1-abc.sales-registration@reforhandling>", None),
+        ("<RF-5001-1-abc.csc-handover@reforhandling>", None),
+    ],
+)
+def test_a_notice_is_told_apart_from_the_routines_own_mails_by_its_message_id(message_id: str, kind: Notice) -> None:
+    assert notice_kind(message_id) == kind
