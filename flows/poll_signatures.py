@@ -27,12 +27,13 @@ def poll_signatures(today: date | None = None, now: datetime | None = None) -> i
     today = today or local_today(routine_settings().timezone, now)
     waiting = read_waiting_cases()
     statuses = read_contract_statuses([case.contract_id for case in waiting])
-    resumed, failed = 0, []
+    resumed, failed, settled = 0, [], []
     for case in waiting:
         contract = statuses.get(case.contract_id)
         outcome = signature_outcome(contract, deadline=case.signing_deadline, today=today)
         if outcome is None:
             continue
+        settled.append(case.case_key)
         # One case that cannot be resumed must not hold up the others.
         state = resume_case(case, outcome, contract, today, return_state=True)
         if state.is_failed():
@@ -40,7 +41,8 @@ def poll_signatures(today: date | None = None, now: datetime | None = None) -> i
         elif state.result():
             resumed += 1
     # Reminders and the board inform; neither may keep the resumes above from being reported.
-    reminded = send_reminders(now, today, return_state=True)
+    # A contract signed, declined or expired just now is past its deadline heads-up, though its run has yet to move.
+    reminded = send_reminders(now, today, settled, return_state=True)
     publish_case_board(now, today, return_state=True)
     get_run_logger().info(
         "poll-signatures: %d waiting, %d resumed, %d failed, %s reminders sent",

@@ -79,14 +79,17 @@ def reminder_policy(settings: Settings) -> ReminderPolicy:
 
 
 @task(name="send-reminders", cache_policy=NO_CACHE)
-def send_reminders(now: datetime, today: date) -> int:
-    """Send every reminder, escalation and deadline heads-up the waiting cases have earned and not yet had; a
-    send that fails is logged and tried by the next poll. Returns how many were sent."""
+def send_reminders(now: datetime, today: date, settled: list[str] | None = None) -> int:
+    """Send every reminder, escalation and deadline heads-up the waiting cases have earned and not yet had, except
+    to `settled` cases (this poll found their contract signed, declined or expired); a send that fails is logged
+    and tried by the next poll. Returns how many were sent."""
     rt = get_runtime()
     policy = reminder_policy(rt.settings)
     logger = get_run_logger()
     sent = 0
     for case in rt.store.cases([CaseState.AWAITING_APPROVAL, CaseState.AWAITING_SIGNATURE]):
+        if case.case_key in (settled or []):
+            continue
         since = rt.store.waiting_since(case.case_key, case.state)
         waiting_since, step = since if since else (None, "")
         due = reminders_due(
