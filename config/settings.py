@@ -102,6 +102,20 @@ class RoutineSettings(BaseModel):
     timezone: str = "Europe/Oslo"
 
 
+class NotificationSettings(BaseModel):
+    """When the scheduled poller reminds, escalates and warns, and whom it escalates to (mail goes through `mail`)."""
+
+    # An approval form unanswered this long gets one reminder to the agent, then one escalation.
+    approval_reminder_hours: float = 24.0
+    approval_escalation_hours: float = 72.0
+    escalation_recipient: str = "kundesenter.leder@avonova.example"
+    # A contract out for signature gets one heads-up to the agent this many days before its deadline.
+    deadline_heads_up_days: int = 2
+    # A notification claimed but not marked sent this long ago (its sender died) may be claimed and sent again:
+    # longer than `mail.data_timeout`, so a claim whose message is still being answered is never taken over.
+    stale_claim_seconds: float = 900.0
+
+
 class DealbuilderSettings(HttpSystemSettings):
     base_url: str = "http://127.0.0.1:8782"
     api_key: SecretStr = SecretStr("sandbox-key")
@@ -187,6 +201,7 @@ class Settings(BaseSettings):
     licences: LicenceSettings = LicenceSettings()
     mail: MailSettings = MailSettings()
     routine: RoutineSettings = RoutineSettings()
+    notifications: NotificationSettings = NotificationSettings()
     prefect: PrefectSettings = PrefectSettings()
 
     @model_validator(mode="after")
@@ -203,6 +218,8 @@ class Settings(BaseSettings):
             for name, value in self.routine.model_dump().items()
             if isinstance(value, str) and value.endswith(".example")
         ]
+        if self.notifications.escalation_recipient.endswith(".example"):
+            problems.append("REFORHANDLING_NOTIFICATIONS__ESCALATION_RECIPIENT is still an example address")
         if not self.routine.approvers or any(person.endswith(".example") for person in self.routine.approvers):
             # An empty list lets anyone decide; the local defaults are the sandbox's agents.
             problems.append("REFORHANDLING_ROUTINE__APPROVERS must list the real approvers (a JSON list)")

@@ -1,13 +1,16 @@
-"""The scheduled signature poller: resume every case whose contract was signed, declined or expired."""
+"""The scheduled signature poller: resume every case whose contract was signed, declined or expired; send the
+reminders, escalations and deadline heads-ups the waiting cases have earned; refresh the board of open cases."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from prefect import flow, get_run_logger
 
-from config.clock import local_today
+from config.clock import local_today, utc_now
 from models.signature import signature_outcome
+from tasks.artifacts import publish_case_board
+from tasks.notifying import send_reminders
 from tasks.polling import read_contract_statuses, read_waiting_cases, resume_case
 from tasks.runtime import routine_settings
 
@@ -17,24 +20,37 @@ class ResumeFailed(RuntimeError):
 
 
 @flow(name="poll-signatures")
-def poll_signatures(today: date | None = None) -> int:
-    """Read the waiting cases' contract statuses in batches and resume the runs whose contract changed."""
-    today = today or local_today(routine_settings().timezone)
+def poll_signatures(today: date | None = None, now: datetime | None = None) -> int:
+    """Read the waiting cases' contract statuses in batches and resume the runs whose contract changed; remind
+    whom the waiting cases wait for; refresh the `reforhandling-cases` table. `now`/`today` move the clock (tests)."""
+    now = now or utc_now()
+    today = today or local_today(routine_settings().timezone, now)
     waiting = read_waiting_cases()
     statuses = read_contract_statuses([case.contract_id for case in waiting])
-    resumed, failed = 0, []
+    resumed, failed, settled = 0, [], []
     for case in waiting:
         contract = statuses.get(case.contract_id)
         outcome = signature_outcome(contract, deadline=case.signing_deadline, today=today)
         if outcome is None:
             continue
+        settled.append(case.case_key)
         # One case that cannot be resumed must not hold up the others.
         state = resume_case(case, outcome, contract, today, return_state=True)
         if state.is_failed():
             failed.append(case.case_key)
         elif state.result():
             resumed += 1
-    get_run_logger().info("poll-signatures: %d waiting, %d resumed, %d failed", len(waiting), resumed, len(failed))
+    # Reminders and the board inform; neither may keep the resumes above from being reported.
+    # A contract signed, declined or expired just now is past its deadline heads-up, though its run has yet to move.
+    reminded = send_reminders(now, today, settled, return_state=True)
+    publish_case_board(now, today, return_state=True)
+    get_run_logger().info(
+        "poll-signatures: %d waiting, %d resumed, %d failed, %s reminders sent",
+        len(waiting),
+        resumed,
+        len(failed),
+        reminded.result() if reminded.is_completed() else "no",
+    )
     if failed:
         raise ResumeFailed(f"could not resume {', '.join(failed)}; the next poll tries again (see the task logs)")
     return resumed

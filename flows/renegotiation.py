@@ -28,9 +28,11 @@ from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Deal, EnrichedTicket
 from models.messages import csc_handover_message, sales_registration_message
 from models.notes import cancellation_note, invoice_note, rejection_note
+from models.notices import Notice
 from models.renegotiation import Terms, request_limits
 from models.rules import Route
 from models.signature import verified_outcome
+from tasks.artifacts import publish_case_summary
 from tasks.case_tasks import (
     attach_run,
     load_case,
@@ -56,6 +58,7 @@ from tasks.deal import create_deal, set_deal_licences, set_delivery_start
 from tasks.enrichment import enrich_ticket
 from tasks.licences import adjust_licences
 from tasks.mail import send_mail
+from tasks.notifying import notify
 from tasks.runtime import get_runtime, routine_settings
 from tasks.ticket import assign_ticket, move_ticket, set_downward_adjustment, write_ticket_note
 
@@ -81,14 +84,33 @@ def renegotiate_agreement(case_key: str) -> CaseState:
     basis = read_agreement(case_key, enriched.company)
     deal = create_deal(case_key, enriched, today)
     contract = draft_contract(case_key, enriched, deal, basis.current, today)
+    _publish(case_key, "drafted", deal.url, contract.preview_url)
     if not _approved(case_key, enriched, deal, basis, contract.id, today):
+        _publish(case_key, "rejected", deal.url, contract.preview_url)
         return CaseState.REJECTED
     signed = _signed(case_key, enriched, deal, contract.id, today, routine)
     if signed is None:
+        _publish(case_key, "cancelled", deal.url, contract.preview_url)
         return CaseState.CANCELLED
     signed_on, start = signed
     _complete(case_key, enriched, deal, basis, signed_on, start, routine)
+    _publish(case_key, "completed", deal.url, contract.preview_url)
     return CaseState.COMPLETED
+
+
+def _publish(case_key: str, step: str, deal_url: str, contract_url: str) -> None:
+    """The case's summary on its run; like a notice, it informs and must not stop the case."""
+    state = publish_case_summary(case_key, step, deal_url, contract_url, return_state=True)
+    if state.is_failed():
+        get_run_logger().warning("case %s: summary artifact for %s not published: %s", case_key, step, state.message)
+
+
+def _tell(case_key: str, notice: Notice, step: str, detail: str = "") -> None:
+    """Notify whom the step waits for; a mail that cannot be sent must not stop the case (the form is open anyway,
+    and the poller's reminders follow)."""
+    state = notify(case_key, notice, step, detail, return_state=True)
+    if state.is_failed():
+        get_run_logger().warning("case %s: %s:%s could not be sent: %s", case_key, notice, step, state.message)
 
 
 def _approved(
@@ -104,6 +126,7 @@ def _approved(
         shown = snapshot_terms(case_key, attempt)
         preview = preview_contract(case_key, attempt, contract_id)
         mark_case(case_key, step, CaseState.AWAITING_APPROVAL)
+        _tell(case_key, Notice.APPROVAL_NEEDED, step)
         facts = _approval_facts(case_key, shown, attempt, enriched, deal, basis, preview, problems)
         form = ContractApproval.with_initial_data(description=approval_description(facts))
         decision = suspend_flow_run(wait_for_input=form, key=step)
@@ -196,6 +219,7 @@ def _signed(
             return now.signed_on or today, start
         step = f"decision-{signing_round}"
         mark_case(case_key, step, CaseState.AWAITING_DECISION, {"outcome": str(outcome)})
+        _tell(case_key, Notice.DECISION_NEEDED, step, str(outcome))
         description = follow_up_description(case_key, enriched.company.name, outcome, now.raw_status)
         follow_up = _decision(case_key, step, description, routine)
         # The customer may have signed while the form waited (an expiry is our own deadline rule).
@@ -318,6 +342,7 @@ def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
     while True:
         step = f"licences-{attempt}"
         mark_case(case_key, step, CaseState.AWAITING_LICENCE_CONFIRMATION)
+        _tell(case_key, Notice.LICENCE_CONFIRMATION, step)
         form = LicencesAdjusted.with_initial_data(
             description=licence_confirmation_description(customer_id, licences, retry=attempt > 1)
         )

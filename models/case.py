@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import Column, Numeric
+from sqlalchemy import Column, Numeric, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -114,3 +114,17 @@ class CaseEvent(SQLModel, table=True):
     actor: str
     kind: str
     details: str = "{}"  # JSON
+
+
+class NotificationClaim(SQLModel, table=True):
+    """One row per (case, notification): whoever inserts it sends the message, so two pollers or a replay never
+    both do. A failed send deletes the row; a claim left unsent past `stale_claim_seconds` may be taken over."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (UniqueConstraint("case_key", "name", name="uq_notifications_case_key_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_key: str = Field(foreign_key="cases.case_key", index=True)
+    name: str  # <what>:<step>, e.g. approval-reminder:approval-2
+    claimed_at: datetime = Field(default_factory=_now)
+    sent_at: datetime | None = None

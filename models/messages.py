@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
+from models.case import Case
 from models.change import ChangeSummary
+from models.crm import one_line
 from models.mail import MailMessage
+from models.notices import Notice
 
 
 def format_nok(amount: Decimal) -> str:
@@ -190,48 +194,95 @@ def csc_handover_message(summary: ChangeSummary, *, recipient: str) -> MailMessa
     )
 
 
-def approval_needed_message(
-    *,
-    case_key: str,
-    company_name: str,
-    org_number: str,
-    licences_before: int,
-    licences_after: int,
-    price_before: Decimal,
-    price_after: Decimal,
-    start_date: date,
-    original_signed_on: date,
-    deal_url: str,
-    recipient: str,
-    run_url: str,
-    new_signed_on: date | None = None,
+@dataclass(frozen=True)
+class NoticeLinks:
+    run_url: str  # the run in the Prefect UI: its Resume dialog, or its Retry button
+    deal_url: str = ""
+    ticket_url: str = ""
+
+
+# Subject, first paragraph and the line with the run link, per notice; {company}, {detail}, {deadline} filled in.
+_NOTICE_TEXTS: dict[Notice, tuple[str, str, str]] = {
+    Notice.APPROVAL_NEEDED: (
+        "Godkjenning trengs: reforhandling for {company}",
+        "Kontrakten for reforhandlingen med {company} er klar. Kontroller forhåndsvisningen og godkjenn den før den "
+        "sendes til kunden på e-post og SMS.",
+        "Godkjenn eller avvis her",
+    ),
+    Notice.APPROVAL_REMINDER: (
+        "Påminnelse: kontrakten for {company} venter på godkjenning",
+        "Kontrakten for reforhandlingen med {company} har ventet på godkjenning i {detail}.",
+        "Godkjenn eller avvis her",
+    ),
+    Notice.APPROVAL_ESCALATION: (
+        "Eskalering: kontrakten for {company} har ventet på godkjenning i {detail}",
+        "Kontrakten for reforhandlingen med {company} har ventet på godkjenning i {detail}, og saksbehandleren er "
+        "påminnet. Godkjenn, avvis eller følg opp.",
+        "Saken i Prefect",
+    ),
+    Notice.DECISION_NEEDED: (
+        "Beslutning trengs: kontrakten for {company} er ikke signert ({detail})",
+        "Kunden har ikke signert kontrakten ({detail}). Forleng fristen og send på nytt, eller avbryt saken.",
+        "Bestem her",
+    ),
+    Notice.LICENCE_CONFIRMATION: (
+        "Bekreft lisenser: {company}",
+        "Kontrakten med {company} er signert. Sett antall lisenser i Avonova Digital som vist under, og bekreft.",
+        "Bekreft her",
+    ),
+    Notice.DEADLINE_HEADS_UP: (
+        "Signeringsfristen nærmer seg: {company} ({deadline})",
+        "Kunden har ikke signert kontrakten ennå, og fristen går ut {deadline}. Minn gjerne kunden på den.",
+        "Saken i Prefect",
+    ),
+    Notice.NEEDS_ATTENTION: (
+        "Sak trenger oppfølging: {company}",
+        "Kjøringen av saken stoppet: {detail}",
+        "Rett årsaken, og trykk Retry her",
+    ),
+}
+
+
+def notice_kind(message_id: str) -> Notice | None:
+    """Which notice an e-mail is, from its Message-ID (`<case.approval-needed-approval-1@...>`); None for the
+    routine's own e-mails (sales registration, CSC handover)."""
+    kind = message_id.strip("<>").split("@")[0].rsplit(".", 1)[-1]
+    return next((notice for notice in Notice if kind.startswith(f"{notice}-")), None)
+
+
+def notice_message(
+    notice: Notice, case: Case, *, step: str, recipient: str, links: NoticeLinks, detail: str = ""
 ) -> MailMessage:
-    """Tell the agent a drafted contract waits for approval in Prefect before it is sent."""
-    rows = _change_rows(
-        company_name=company_name,
-        org_number=org_number,
-        licences_before=licences_before,
-        licences_after=licences_after,
-        price_before=price_before,
-        price_after=price_after,
-        start_date=start_date,
+    """A notification about one step of a case: what is needed, the case summary, and the link to its run."""
+    company = one_line(case.company_name) or f"sak {case.case_key}"
+    deadline = format_date(case.signing_deadline) if case.signing_deadline else "-"
+    subject, intro, action = (
+        text.format(company=company, detail=one_line(detail), deadline=deadline) for text in _NOTICE_TEXTS[notice]
     )
-    rows.append(("Opprinnelig avtale signert", format_date(original_signed_on)))
-    if new_signed_on is not None:
-        rows.append(("Ny avtale signert", format_date(new_signed_on)))
-    rows += [("Deal i HubSpot", deal_url), ("Godkjenning", run_url)]
-    intro = (
-        f"Kontrakten for reforhandlingen med {company_name} er klar. Kontroller forhåndsvisningen og godkjenn "
-        "den før den sendes til kunden på e-post og SMS."
-    )
+    rows = [("Sak", case.case_key), ("Steg", step), ("Kunde", company)]
+    if case.licences_before is not None:
+        rows.append(("Lisenser før", str(case.licences_before)))
+    rows.append(("Lisenser etter", str(case.licences_after)))
+    if case.price_before is not None:
+        rows.append(("Pris per lisens før", format_nok(case.price_before)))
+    rows.append(("Pris per lisens etter", format_nok(case.price_after)))
+    if case.start_date is not None:
+        rows.append(("Oppstartsdato", format_date(case.start_date)))
+    if case.signing_deadline is not None:
+        rows.append(("Signeringsfrist", deadline))
+    rows.append(("Saksbehandler", case.agent_email))
+    rows += [
+        (label, url) for label, url in (("Deal i HubSpot", links.deal_url), ("Sak i HubSpot", links.ticket_url)) if url
+    ]
+    rows.append(("Kjøring i Prefect", links.run_url))
     return _compose(
-        kind="approval-needed",
-        case_key=case_key,
+        kind=f"{notice}-{step}",
+        case_key=case.case_key,
         recipient=recipient,
-        subject=f"Godkjenning trengs: reforhandling for {company_name}",
+        subject=subject,
         intro=intro,
         rows=rows,
-        closing_text=f"Godkjenn eller avvis her: {run_url}",
-        closing_html=f"{_link(run_url, 'Godkjenn eller avvis kontrakten')}.",
+        closing_text=f"{action}: {links.run_url}",
+        closing_html=f"{_link(links.run_url, action)}.",
         signer="Reforhandlingsrutinen",
     )

@@ -15,7 +15,10 @@ from decimal import Decimal
 from uuid import UUID
 
 from config.settings import Settings
+from models.artifacts import case_artifact_key
 from models.case import CLOSED_STATES, CaseState
+from models.messages import notice_kind
+from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack, prefect_env
@@ -26,6 +29,7 @@ from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
 
 TIMEOUT_SECONDS = 420
+DEMO_AGENT = "agent@avonova.example"
 
 
 @dataclass
@@ -63,6 +67,7 @@ def run_demo(settings: Settings, *, poll_seconds: int) -> int:
         for case in cases:
             case.problems += _check(settings, sandboxes, store, case)
         _check_mailbox(sandboxes, cases)
+        _check_artifacts(store, cases)
     _print_table(store, cases)
     failed = [case for case in cases if case.problems]
     for case in failed:
@@ -127,7 +132,7 @@ def _drive(settings: Settings, sandboxes: SandboxStack, cases: list[DemoCase]) -
                 signer_email=customer.signer_email,
                 licences=case.licences,
                 price_per_licence=customer.price_per_licence,
-                agent_email="agent@avonova.example",
+                agent_email=DEMO_AGENT,
             )
             case.case_key = start_case(request, settings=settings, store=store, client=client, actor="demo").case_key
             case.started = time.monotonic()
@@ -209,12 +214,38 @@ def _check(settings: Settings, sandboxes: SandboxStack, store: CaseStore, case: 
 
 
 def _check_mailbox(sandboxes: SandboxStack, cases: list[DemoCase]) -> None:
-    """Exactly one e-mail per case that needs one (sales registration, CSC handover), and none for the others."""
+    """Exactly one e-mail per case that needs one (sales registration, CSC handover), and none for the others; and
+    exactly one approval-needed notice per case (one approval form each), to the agent who started it."""
     for case in cases:
         received = [m for m in sandboxes.smtp.messages if case.case_key in json.dumps(m, ensure_ascii=False)]
+        routine = [m["to"] for m in received if notice_kind(str(m.get("message_id"))) is None]
         wanted = [[case.expected_mail_to]] if case.expected_mail_to else []
-        if [m["to"] for m in received] != wanted:
-            case.problems.append(f"e-mails: {[m['to'] for m in received]}, expected {wanted}")
+        if routine != wanted:
+            case.problems.append(f"e-mails: {routine}, expected {wanted}")
+        told = [m["to"] for m in received if notice_kind(str(m.get("message_id"))) is Notice.APPROVAL_NEEDED]
+        if told != [[DEMO_AGENT]]:
+            case.problems.append(f"approval-needed notices: {told}, expected [[{DEMO_AGENT!r}]]")
+
+
+def _check_artifacts(store: CaseStore, cases: list[DemoCase]) -> None:
+    """Each case's summary is on its run: one version when drafted, one when completed."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        for case in cases:
+            run_id = store.get(case.case_key).flow_run_id
+            if not run_id:
+                continue
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(
+                    flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(run_id)]),
+                    key=ArtifactFilterKey(any_=[case_artifact_key(case.case_key)]),
+                )
+            )
+            completed = [a for a in artifacts if f"tilstand **{CaseState.COMPLETED}**" in str(a.data)]
+            if (len(artifacts), len(completed)) != (2, 1):
+                case.problems.append(f"summary artifacts on the run: {len(artifacts)} ({len(completed)} completed)")
 
 
 def _print_table(store: CaseStore, cases: list[DemoCase]) -> None:

@@ -6,14 +6,14 @@ import json
 import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.case import CLOSED_STATES, Case, CaseEvent, CaseState, check_transition
+from models.case import CLOSED_STATES, Case, CaseEvent, CaseState, NotificationClaim, check_transition
 from models.renegotiation import RenegotiationRequest
 from store.database import make_engine, upgrade_engine
 
@@ -142,6 +142,76 @@ class CaseStore:
             if states is not None:
                 query = query.where(col(Case.state).in_(list(states)))
             return list(session.exec(query.order_by(col(Case.id))).all())
+
+    def claim_notification(self, case_key: str, name: str, *, stale_after: timedelta) -> bool:
+        """True when this caller may send the notification `name` of the case: its claim row was inserted (the
+        unique (case, name) refuses a second), or it took over a claim left unsent for longer than `stale_after`."""
+        now = datetime.now(UTC)
+        with self._session() as session:
+            session.add(NotificationClaim(case_key=case_key, name=name, claimed_at=now))
+            try:
+                session.commit()
+                return True
+            except IntegrityError:
+                session.rollback()
+            # One UPDATE with its condition: of two callers taking over the same stale claim, one matches a row.
+            taken = session.execute(
+                update(NotificationClaim)
+                .where(
+                    col(NotificationClaim.case_key) == case_key,
+                    col(NotificationClaim.name) == name,
+                    col(NotificationClaim.sent_at).is_(None),
+                    col(NotificationClaim.claimed_at) < now - stale_after,
+                )
+                .values(claimed_at=now)
+            )
+            session.commit()
+            return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+    def notification_sent(self, case_key: str, name: str, *, actor: str, details: dict[str, Any]) -> None:
+        """Mark the claim sent and log `notified:<name>` with who was told what, in one transaction."""
+        with self._session() as session:
+            session.execute(
+                update(NotificationClaim)
+                .where(col(NotificationClaim.case_key) == case_key, col(NotificationClaim.name) == name)
+                .values(sent_at=datetime.now(UTC))
+            )
+            session.add(_event(case_key, actor, f"notified:{name}", details))
+            session.commit()
+
+    def release_notification(self, case_key: str, name: str) -> None:
+        """Drop an unsent claim after a failed send, so the next attempt (the next poll) may claim it again."""
+        with self._session() as session:
+            session.execute(
+                delete(NotificationClaim).where(
+                    col(NotificationClaim.case_key) == case_key,
+                    col(NotificationClaim.name) == name,
+                    col(NotificationClaim.sent_at).is_(None),
+                )
+            )
+            session.commit()
+
+    def notification_claims(self, case_key: str) -> list[NotificationClaim]:
+        with self._session() as session:
+            query = select(NotificationClaim).where(NotificationClaim.case_key == case_key)
+            return list(session.exec(query.order_by(col(NotificationClaim.id))).all())
+
+    def waiting_since(self, case_key: str, state: CaseState) -> tuple[datetime, str] | None:
+        """When the case last entered `state` for a step, and that step (the newest `state:<state>` event with one)."""
+        with self._session() as session:
+            query = (
+                select(CaseEvent)
+                .where(CaseEvent.case_key == case_key, CaseEvent.kind == f"state:{state}")
+                .order_by(col(CaseEvent.id).desc())
+            )
+            events = session.exec(query).all()
+        # An ops retry puts the case back in its state without a step: the wait began when the step's form opened.
+        for event in events:
+            step = json.loads(event.details).get("step")
+            if step:
+                at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
+                return at, str(step)
+        return None
 
     @staticmethod
     def _open_case_for(session: Session, ticket_id: str) -> Case | None:

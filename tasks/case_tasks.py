@@ -11,7 +11,9 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State
 
 from models.case import CLOSED_STATES, Case, CaseState
+from models.notices import Due, Notice
 from models.renegotiation import Terms
+from tasks.notifying import notify_once
 from tasks.policy import case_step_key
 from tasks.runtime import get_runtime
 
@@ -75,14 +77,14 @@ def record_refusal(case_key: str, step: str, actor: str, problems: list[str]) ->
     logging.getLogger(__name__).warning("case %s: %s by %r refused: %s", case_key, step, actor, "; ".join(problems))
 
 
-def _flag(flow_run: FlowRun, reason: str) -> None:
+def _flag(flow_run: FlowRun, reason: str) -> bool:
     case_key = str(flow_run.parameters.get("case_key", ""))
     logger = logging.getLogger(__name__)
     try:
         store = get_runtime().store
         case = store.get(case_key)
         if case.state in CLOSED_STATES:
-            return
+            return False
         came_from = case.attention_from if case.state is CaseState.NEEDS_ATTENTION else case.state
         store.transition(
             case_key,
@@ -94,14 +96,29 @@ def _flag(flow_run: FlowRun, reason: str) -> None:
         )
     except Exception:
         logger.exception("case %s: could not be flagged NEEDS_ATTENTION: %s", case_key, reason)
-    else:
-        logger.error("case %s needs attention: %s", case_key, reason)
+        return False
+    logger.error("case %s needs attention: %s", case_key, reason)
+    return True
+
+
+def _tell_ops(flow_run: FlowRun, reason: str) -> None:
+    """One mail to ops per failure: the failure's number (how often the case was flagged) names its claim."""
+    case_key = str(flow_run.parameters.get("case_key", ""))
+    try:
+        failures = len(get_runtime().store.events(case_key, kind=f"state:{CaseState.NEEDS_ATTENTION}"))
+        due = Due(Notice.NEEDS_ATTENTION, f"failure-{failures}")
+        notify_once(case_key, due, actor="flow", detail=reason, flow_run_id=str(flow_run.id))
+    except Exception:
+        # The case is flagged (`reforhandling cases`, the board); the mail is the extra.
+        logging.getLogger(__name__).exception("case %s: ops could not be told of the failure", case_key)
 
 
 def mark_needs_attention(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
-    """Flow failure and crash hook: flag the case for ops with the reason, so `reforhandling cases` shows it."""
+    """Flow failure and crash hook: flag the case for ops with the reason, so `reforhandling cases` shows it, and
+    mail ops the reason and the run's Retry link."""
     reason = (state.message or state.name or "failed")[:900]
-    _flag(flow_run, f"{reason}. Fix the cause, then Retry the run in the Prefect UI.")
+    if _flag(flow_run, f"{reason}. Fix the cause, then Retry the run in the Prefect UI."):
+        _tell_ops(flow_run, reason)
 
 
 def mark_run_cancelled(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:

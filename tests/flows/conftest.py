@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -13,7 +14,9 @@ from uuid import UUID
 
 import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.objects import FlowRun
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
+from prefect.client.schemas.objects import Artifact, FlowRun
+from prefect.client.schemas.sorting import ArtifactSort
 from prefect.deployments.runner import RunnerDeployment
 from prefect.exceptions import Pause
 from prefect.flow_engine import run_flow
@@ -27,7 +30,10 @@ from config.settings import (
 )
 from flows.poll_signatures import poll_signatures
 from flows.renegotiation import renegotiate_agreement
+from models.artifacts import case_artifact_key
 from models.case import Case
+from models.messages import notice_kind
+from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.starting import start_case
 from sandbox.stack import SandboxStack
@@ -118,6 +124,26 @@ class CaseDriver:
     def case(self, case_key: str) -> Case:
         return self.runtime.store.get(case_key)
 
+    def linked_run(self, mail: dict[str, Any]) -> UUID:
+        """The flow run a notice's link opens: the UI's run page, the same in the text and the HTML, of a run the
+        Prefect server knows."""
+        ui = self.runtime.settings.prefect.ui_url
+        [run_id] = set(re.findall(re.escape(ui) + r"/runs/flow-run/([0-9a-f-]{36})", mail["text"]))
+        assert f'href="{ui}/runs/flow-run/{run_id}"' in mail["html"]
+        return self.client.read_flow_run(UUID(run_id)).id
+
+    def summaries(self, case: Case) -> list[Artifact]:
+        """The case's summary artifacts on its run, newest first."""
+        assert case.flow_run_id
+        artifacts = self.client.read_artifacts(
+            artifact_filter=ArtifactFilter(
+                flow_run_id=ArtifactFilterFlowRunId(any_=[UUID(case.flow_run_id)]),
+                key=ArtifactFilterKey(any_=[case_artifact_key(case.case_key)]),
+            ),
+            sort=ArtifactSort.CREATED_DESC,
+        )
+        return list(artifacts)
+
 
 @pytest.fixture
 def driver(
@@ -140,6 +166,21 @@ def manual_driver(driver: CaseDriver) -> Iterator[CaseDriver]:
 FJORDKRAFT = {"ticket": "5001", "signer": "kari.nordmann@fjordkraftbygg.example"}
 AERLIG = {"ticket": "5002", "signer": "ase.odegard@aerligokonomi.example"}
 BLABAER = {"ticket": "5003", "signer": "bjorn.laerum@blabaerhelse.example"}
+
+
+def is_notice(message: dict[str, Any], notice: Notice | None = None) -> bool:
+    """A notification (approval needed, reminders, ...) rather than one of the routine's own e-mails."""
+    kind = notice_kind(str(message.get("message_id", "")))
+    return kind is not None and (notice is None or kind is notice)
+
+
+def notices(sandboxes: SandboxStack, notice: Notice | None = None) -> list[dict[str, Any]]:
+    return [m for m in sandboxes.smtp.messages if is_notice(m, notice)]
+
+
+def routine_mails(sandboxes: SandboxStack) -> list[dict[str, Any]]:
+    """The routine's own e-mails (sales registration, CSC handover), without the notifications."""
+    return [m for m in sandboxes.smtp.messages if not is_notice(m)]
 
 
 def approve_and_sign(driver: CaseDriver, case_key: str) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from adapters import dealbuilder_api as api
 from models.case import CaseState
+from models.notices import Notice
 from sandbox import records
-from tests.flows.conftest import FJORDKRAFT, CaseDriver, approve_and_sign
+from tests.flows.conftest import FJORDKRAFT, CaseDriver, approve_and_sign, notices, routine_mails
 
 SONDRE_AS = {"ticket": "5004", "signer": "per.hakonsen@sondreas.example"}  # 25 licences, signed 40 months ago
 
@@ -20,6 +22,16 @@ def test_a_correction_with_approved_off_is_a_correction_and_the_second_answer_se
     driver.resume(case, approved=False, approver="Ola", licences=50)
     assert driver.pause_key(case) == "approval-2"
     driver.resume(case, approved=True, approver="Ola")
+
+    # Each form was announced to the agent once, with a link to the run; the replays repeated none.
+    asked = notices(sandboxes, Notice.APPROVAL_NEEDED)
+    assert sorted(m["message_id"] for m in asked) == [
+        f"<{case.case_key}.approval-needed-approval-{n}@reforhandling>" for n in (1, 2)
+    ]
+    assert {driver.linked_run(m) for m in asked} == {UUID(str(case.flow_run_id))}
+    assert [m["to"] for m in asked] == [["agent@avonova.example"]] * 2
+    [event] = driver.runtime.store.event_details(case.case_key, "notified:approval-needed:approval-2")
+    assert event["link"].endswith(f"/runs/flow-run/{case.flow_run_id}")
 
     case = driver.case(case.case_key)
     assert (case.state, case.licences_after) == (CaseState.AWAITING_SIGNATURE, 50)
@@ -67,7 +79,7 @@ def test_an_unchanged_licence_count_gets_the_invoice_note_and_the_ticket_goes_to
     assert not records.company(sandboxes, "9001").get("nedjustering")
     owner = records.owner_email(sandboxes, records.ticket(sandboxes, "5001").get("hubspot_owner_id"))
     assert owner == "invoice.service@avonova.example"
-    assert sandboxes.smtp.messages == []
+    assert routine_mails(sandboxes) == []
 
 
 def test_an_increase_more_than_36_months_after_signing_is_not_sent_to_sales_registration(driver: CaseDriver) -> None:
@@ -77,7 +89,7 @@ def test_an_increase_more_than_36_months_after_signing_is_not_sent_to_sales_regi
 
     assert driver.case(case.case_key).state == CaseState.COMPLETED
     assert driver.sandboxes.licences.licences("945678909") == 30
-    assert driver.sandboxes.smtp.messages == []
+    assert routine_mails(driver.sandboxes) == []
 
 
 def test_a_contract_signed_while_the_expiry_decision_waited_completes_instead_of_being_cancelled(
@@ -98,5 +110,5 @@ def test_a_contract_signed_while_the_expiry_decision_waited_completes_instead_of
     case = driver.case(case.case_key)
     assert case.state == CaseState.COMPLETED
     assert driver.sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Signed"
-    assert len(driver.sandboxes.smtp.messages) == 1
+    assert len(routine_mails(driver.sandboxes)) == 1
     assert case.price_after == Decimal("450.00")

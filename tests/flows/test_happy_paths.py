@@ -3,12 +3,14 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 from adapters import dealbuilder_api as api
 from models.case import CaseState
 from models.messages import format_date
+from models.notices import Notice
 from sandbox import records
-from tests.flows.conftest import AERLIG, BLABAER, FJORDKRAFT, CaseDriver, approve_and_sign
+from tests.flows.conftest import AERLIG, BLABAER, FJORDKRAFT, CaseDriver, approve_and_sign, notices, routine_mails
 
 
 def test_an_increase_within_36_months_goes_through_every_system_once_and_is_registered_as_a_sale(
@@ -33,10 +35,23 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
         ("digital oppstart", 1, "100"),
     ]
 
+    [asked] = notices(sandboxes, Notice.APPROVAL_NEEDED)
+    assert (asked["to"], driver.linked_run(asked)) == (["agent@avonova.example"], UUID(str(case.flow_run_id)))
+
     approve_and_sign(driver, case.case_key)
 
     case = driver.case(case.case_key)
     assert case.state == CaseState.COMPLETED
+    # The replays after each resume sent no second notice, and the run shows the case: one summary when drafted,
+    # one when completed.
+    assert len(notices(sandboxes)) == 1
+    completed, drafted = driver.summaries(case)
+    assert "| Lisenser | 40 | 55 |" in str(drafted.data) and "ikke bestemt ennå" in str(drafted.data)
+    assert "| Pris per lisens | 450,00 kr | 475,50 kr |" in str(completed.data)
+    assert "rute: **invoice\\_service**" in str(completed.data) and "[Deal i HubSpot](https://" in str(completed.data)
+    assert "[Saken i HubSpot](https://" in str(completed.data) and "[Kontrakten i Dealbuilder](http" in str(
+        completed.data
+    )
     assert records.stage_label(sandboxes, "5001") == "Sendt kontrakt"
     assert sandboxes.licences.licences("912345610") == 55
     assert "nedjustering" not in {k for k, v in records.company(sandboxes, "9001").items() if v}
@@ -49,7 +64,7 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     started = date.fromisoformat(deal["properties"]["delivery_start_date"])
     assert records.documents(sandboxes, case.case_key)[0][api.D_START_DATE] == started.isoformat()
     assert f"Oppstartsdato: {format_date(original_start)} → {format_date(started)}" in note
-    [mail] = sandboxes.smtp.messages
+    [mail] = routine_mails(sandboxes)
     assert mail["to"] == ["salgsregistrering@avonova.example"]
     assert "Fjordkraft Bygg AS" in mail["subject"]
     [document] = records.documents(sandboxes, case.case_key)
@@ -75,7 +90,7 @@ def test_a_small_reduction_is_recorded_on_the_customer_card_and_handed_to_invoic
     [note] = records.notes(sandboxes, "5002")
     assert "Invoice service" in note
     assert sandboxes.licences.licences("923456716") == 54
-    assert sandboxes.smtp.messages == []
+    assert routine_mails(sandboxes) == []
 
 
 def test_a_large_reduction_is_handed_over_to_csc_with_an_email(driver: CaseDriver) -> None:
@@ -90,7 +105,7 @@ def test_a_large_reduction_is_handed_over_to_csc_with_an_email(driver: CaseDrive
     assert (
         records.owner_email(sandboxes, records.ticket(sandboxes, "5003")["hubspot_owner_id"]) == "csc@avonova.example"
     )
-    [mail] = sandboxes.smtp.messages
+    [mail] = routine_mails(sandboxes)
     assert mail["to"] == ["csc@avonova.example"]
     assert "CSC" in records.notes(sandboxes, "5003")[0]
 

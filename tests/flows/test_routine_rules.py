@@ -14,7 +14,7 @@ from models.renegotiation import RenegotiationRequest
 from reforhandling.starting import preflight
 from sandbox import records
 from sandbox.world import customer_by_ticket
-from tests.flows.conftest import CaseDriver, approve_and_sign
+from tests.flows.conftest import CaseDriver, approve_and_sign, routine_mails
 
 HAVBRIS = customer_by_ticket("5006")  # 30 at 500 kr less 20 %, a course line, no onboarding; card org nr spaced
 GRANSKOG = customer_by_ticket("5007")  # sold 50 months ago, renegotiated to 20 at 430 kr 6 months ago
@@ -84,7 +84,7 @@ def test_an_upward_or_price_only_case_hands_the_ticket_to_order_invoice(driver: 
     assert owner == "invoice.service@avonova.example"
     [note] = records.notes(sandboxes, "5001")
     assert "Til ordre/faktura" in note and "Pris per lisens: 450,00 kr → 425,00 kr" in note
-    assert sandboxes.smtp.messages == []
+    assert routine_mails(sandboxes) == []
     assert "nedjustering" not in {k for k, v in records.company(sandboxes, "9001").items() if v}
 
 
@@ -100,7 +100,7 @@ def test_a_renegotiation_never_restarts_the_sellers_36_month_clock(driver: CaseD
     approve_and_sign(driver, case.case_key)
 
     # Sold 50 months ago: an increase is not registered as a sale, though the last signature is 6 months old.
-    assert sandboxes.smtp.messages == []
+    assert routine_mails(sandboxes) == []
     [event] = driver.runtime.store.event_details(case.case_key, "agreement")
     assert (event["contract_id"], event["sold_contract_id"], event["sold_is_fallback"]) == (
         "DB-REF-1007",
@@ -116,7 +116,7 @@ def test_without_a_sold_agreement_the_oldest_signed_one_is_used_and_said_so(driv
     assert "36-månedersregelen regnes fra den eldste signerte avtalen" in driver.form(case, "approval-1")
     approve_and_sign(driver, case.case_key)
 
-    [mail] = sandboxes.smtp.messages
+    [mail] = routine_mails(sandboxes)
     assert mail["to"] == ["salgsregistrering@avonova.example"]
     assert "Eldste signerte avtale (ingen solgt avtale funnet)" in json.dumps(mail, ensure_ascii=False)
 

@@ -10,7 +10,7 @@ from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 from adapters import dealbuilder_api as api
 from models.case import CaseState
 from sandbox import records
-from tests.flows.conftest import FJORDKRAFT, CaseDriver
+from tests.flows.conftest import FJORDKRAFT, CaseDriver, routine_mails
 
 
 def test_a_forged_signed_resume_completes_nothing_is_recorded_and_the_case_keeps_waiting(driver: CaseDriver) -> None:
@@ -27,7 +27,7 @@ def test_a_forged_signed_resume_completes_nothing_is_recorded_and_the_case_keeps
     assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_SIGNATURE, "signature-wait-2")
     assert sandboxes.licences.licences(FJORDKRAFT_ORG) == 40
     assert records.notes(sandboxes, "5001") == []
-    assert sandboxes.smtp.messages == []
+    assert routine_mails(sandboxes) == []
     [refused] = driver.runtime.store.events(case.case_key, kind="refused:signature")
     assert refused.actor == "mallory" and "Dealbuilder says 'Sent'" in json.loads(refused.details)["problems"][0]
 

@@ -10,11 +10,12 @@ from prefect.states import AwaitingRetry
 from adapters import dealbuilder_api as api
 from adapters.errors import TransientError
 from models.case import Case, CaseState
+from models.notices import Notice
 from reforhandling.cancelling import cancel_case
 from sandbox import records
 from sandbox.kit import FaultRule
 from tasks.contract import send_contract
-from tests.flows.conftest import FJORDKRAFT, CaseDriver, approve_and_sign
+from tests.flows.conftest import FJORDKRAFT, CaseDriver, approve_and_sign, notices, routine_mails
 
 
 def sent_case(driver: CaseDriver) -> str:
@@ -47,8 +48,11 @@ def test_a_declined_contract_waits_for_a_decision_then_is_extended_resent_and_si
 
     assert driver.case(case.case_key).state == CaseState.COMPLETED
     assert len(records.documents(sandboxes, case.case_key)) == 1
-    assert len(sandboxes.smtp.messages) == 1
+    assert len(routine_mails(sandboxes)) == 1
     assert [e.actor for e in driver.runtime.store.events(case.case_key, kind="decision:decision-1")] == ["Ingrid"]
+    [asked] = notices(sandboxes, Notice.DECISION_NEEDED)
+    assert (asked["to"], driver.linked_run(asked)) == (["agent@avonova.example"], UUID(str(case.flow_run_id)))
+    assert "(DECLINED)" in asked["subject"]
 
 
 def test_an_expired_contract_is_cancelled_on_a_persons_decision_and_the_case_closes(driver: CaseDriver) -> None:
@@ -99,7 +103,10 @@ def test_with_the_manual_licence_routine_a_person_confirms_the_count_before_the_
 
     assert driver.case(case.case_key).state == CaseState.COMPLETED
     assert driver.sandboxes.licences.changes() == []
-    assert len(driver.sandboxes.smtp.messages) == 1
+    assert len(routine_mails(driver.sandboxes)) == 1
+    # Each form the agent had to answer was announced once, though every resume replayed the ones before it.
+    asked = sorted(m["message_id"] for m in notices(driver.sandboxes, Notice.LICENCE_CONFIRMATION))
+    assert asked == [f"<{case.case_key}.licence-confirmation-licences-{n}@reforhandling>" for n in (1, 2, 3)]
 
 
 def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_asks_nobody_again(
@@ -125,7 +132,7 @@ def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_
     assert len(records.deals(sandboxes, case.case_key)) == 1
     assert len(records.documents(sandboxes, case.case_key)) == 1
     assert len(records.notes(sandboxes, "5001")) == 1
-    assert len(sandboxes.smtp.messages) == 1
+    assert len(routine_mails(sandboxes)) == 1
     assert len(sandboxes.dealbuilder.deliveries()) == 2
     # Only the steps after the licences touched HubSpot again: the invoice note (look-up + create) and nothing earlier.
     retried = sandboxes.hubspot.requests()[requests_before:]
@@ -196,7 +203,7 @@ def test_an_ops_retry_after_a_failure_late_in_completion_writes_no_second_note_o
     case = driver.case(case.case_key)
     assert (case.state, case.route, case.reason) == (CaseState.COMPLETED, "csc", None)
     assert len(records.notes(sandboxes, "5003")) == 1
-    assert [m["to"] for m in sandboxes.smtp.messages] == [["csc@avonova.example"]]
+    assert [m["to"] for m in routine_mails(sandboxes)] == [["csc@avonova.example"]]
     assert (
         records.owner_email(sandboxes, records.ticket(sandboxes, "5003")["hubspot_owner_id"]) == "csc@avonova.example"
     )

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
+from models.case import Case
 from models.change import ChangeSummary
 from models.messages import (
-    approval_needed_message,
+    NoticeLinks,
     csc_handover_message,
     format_nok,
     message_id,
+    notice_kind,
+    notice_message,
     sales_registration_message,
 )
+from models.notices import Notice
 
 SUMMARY = ChangeSummary(
     case_key="case-5001",
@@ -31,18 +34,20 @@ SUMMARY = ChangeSummary(
     sold_signed_on=date(2023, 1, 15),
     deal_url="https://app-eu1.hubspot.com/contacts/1234567/record/0-3/8001",
 )
-CASE: dict[str, Any] = {
-    "case_key": "case-5001",
-    "company_name": "Ærlig Økonomi AS",
-    "org_number": "923456716",
-    "licences_before": 60,
-    "licences_after": 75,
-    "price_before": Decimal("420.00"),
-    "price_after": Decimal("1234.5"),
-    "start_date": date(2025, 3, 1),
-    "original_signed_on": date(2023, 1, 15),
-    "deal_url": "https://app-eu1.hubspot.com/contacts/1234567/record/0-3/8001",
-}
+CASE = Case(
+    case_key="case-5001",
+    ticket_id="5002",
+    company_name="Ærlig Økonomi AS",
+    signer_email="ase.odegard@aerligokonomi.example",
+    agent_email="agent@avonova.example",
+    licences_before=60,
+    licences_after=75,
+    price_before=Decimal("420.00"),
+    price_after=Decimal("1234.5"),
+    start_date=date(2025, 3, 1),
+    signing_deadline=date(2025, 2, 28),
+)
+RUN_URL = "http://127.0.0.1:4200/runs/flow-run/abc"
 
 
 @pytest.mark.parametrize(
@@ -104,13 +109,57 @@ def test_the_csc_handover_states_the_reduction() -> None:
     assert "20 lisenser" in message.text and "20 lisenser" in message.html
 
 
-def test_the_approval_notice_links_the_prefect_run() -> None:
-    run_url = "http://127.0.0.1:4200/runs/flow-run/abc"
-    message = approval_needed_message(**CASE, recipient="kundesenter@avonova.example", run_url=run_url)
+def test_the_approval_notice_links_the_prefect_run_and_summarises_the_case() -> None:
+    links = NoticeLinks(run_url=RUN_URL, deal_url="https://hubspot.example/deal/8001")
+    message = notice_message(
+        Notice.APPROVAL_NEEDED, CASE, step="approval-1", recipient="agent@avonova.example", links=links
+    )
 
-    assert message.message_id == "<case-5001.approval-needed@reforhandling>"
+    assert message.message_id == "<case-5001.approval-needed-approval-1@reforhandling>"
+    assert message.to == ("agent@avonova.example",)
     assert message.subject == "Godkjenning trengs: reforhandling for Ærlig Økonomi AS"
-    assert run_url in message.text and f'href="{run_url}"' in message.html
+    assert RUN_URL in message.text and f'href="{RUN_URL}"' in message.html
+    assert "Lisenser før:" in message.text and "1 234,50 kr" in message.text
+    assert "https://hubspot.example/deal/8001" in message.text
+
+
+@pytest.mark.parametrize(
+    ("notice", "detail", "subject"),
+    [
+        (Notice.APPROVAL_REMINDER, "1 d 1 h", "Påminnelse: kontrakten for Ærlig Økonomi AS venter på godkjenning"),
+        (
+            Notice.APPROVAL_ESCALATION,
+            "3 d 1 h",
+            "Eskalering: kontrakten for Ærlig Økonomi AS har ventet på godkjenning i 3 d 1 h",
+        ),
+        (
+            Notice.DECISION_NEEDED,
+            "DECLINED",
+            "Beslutning trengs: kontrakten for Ærlig Økonomi AS er ikke signert (DECLINED)",
+        ),
+        (Notice.LICENCE_CONFIRMATION, "", "Bekreft lisenser: Ærlig Økonomi AS"),
+        (Notice.DEADLINE_HEADS_UP, "", "Signeringsfristen nærmer seg: Ærlig Økonomi AS (28.02.2025)"),
+        (Notice.NEEDS_ATTENTION, "nothing to renegotiate", "Sak trenger oppfølging: Ærlig Økonomi AS"),
+    ],
+)
+def test_each_notice_says_what_is_needed_and_links_the_run(notice: Notice, detail: str, subject: str) -> None:
+    message = notice_message(
+        notice, CASE, step="x-1", recipient="r@avonova.example", links=NoticeLinks(run_url=RUN_URL), detail=detail
+    )
+
+    assert message.subject == subject
+    assert message.message_id == f"<case-5001.{notice}-x-1@reforhandling>"
+    assert RUN_URL in message.text and f'href="{RUN_URL}"' in message.html
+    assert detail in message.text
+
+
+def test_a_company_name_with_line_breaks_makes_a_one_line_subject() -> None:
+    case = CASE.model_copy(update={"company_name": "Evil\r\nBcc: x@y.example"})
+    message = notice_message(
+        Notice.APPROVAL_NEEDED, case, step="approval-1", recipient="r@x.example", links=NoticeLinks(run_url=RUN_URL)
+    )
+
+    assert "\n" not in message.subject and "\r" not in message.subject
 
 
 def test_html_in_a_company_name_is_escaped() -> None:
@@ -123,3 +172,16 @@ def test_html_in_a_company_name_is_escaped() -> None:
 def test_message_ids_are_deterministic_and_valid_for_any_case_key() -> None:
     assert message_id("case 5001@x", "csc-handover") == "<case-5001-x.csc-handover@reforhandling>"
     assert message_id("case-5001", "kind") == message_id("case-5001", "kind")
+
+
+@pytest.mark.parametrize(
+    ("message_id", "kind"),
+    [
+        ("<RF-5001-1-abc.approval-needed-approval-2@reforhandling>", Notice.APPROVAL_NEEDED),
+        ("<RF-5001-1-abc.needs-attention-failure-1@reforhandling>", Notice.NEEDS_ATTENTION),
+        ("<RF-5001-1-abc.sales-registration@reforhandling>", None),
+        ("<RF-5001-1-abc.csc-handover@reforhandling>", None),
+    ],
+)
+def test_a_notice_is_told_apart_from_the_routines_own_mails_by_its_message_id(message_id: str, kind: Notice) -> None:
+    assert notice_kind(message_id) == kind

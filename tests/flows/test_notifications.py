@@ -1,0 +1,111 @@
+"""Reminders, escalation and the ops notice (issue 11): each arrives at the SMTP sandbox once, with a link that opens
+the case's run, across a poller restart and two polls racing; the board of open cases is refreshed by each poll.
+(The notices the flow sends are checked beside their paths: test_happy_paths, test_decisions, test_waiting_paths.)"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.sorting import ArtifactSort
+from prefect.states import AwaitingRetry
+
+from flows.poll_signatures import poll_signatures
+from models.artifacts import BOARD_KEY
+from models.case import Case, CaseState
+from models.notices import Notice
+from tasks.runtime import build_runtime, use_runtime
+from tests.flows.conftest import FJORDKRAFT, CaseDriver, notices
+
+AGENT = "agent@avonova.example"
+
+
+def notified(driver: CaseDriver, case: Case, name: str) -> list[dict[str, Any]]:
+    return driver.runtime.store.event_details(case.case_key, f"notified:{name}")
+
+
+def test_a_waiting_approval_is_reminded_then_escalated_once_across_a_poller_restart_and_two_polls_racing(
+    driver: CaseDriver,
+) -> None:
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    opened = datetime.now(UTC)
+    settings = driver.runtime.settings
+
+    driver.poll(now=opened + timedelta(hours=23))
+    assert notices(driver.sandboxes, Notice.APPROVAL_REMINDER) == []
+    driver.poll(now=opened + timedelta(hours=25))
+    # The poller restarts: a new process, nothing in memory; the claims and the events are in the case store.
+    with use_runtime(build_runtime(settings)):
+        driver.poll(now=opened + timedelta(hours=26))
+
+    [reminder] = notices(driver.sandboxes, Notice.APPROVAL_REMINDER)
+    assert (reminder["to"], driver.linked_run(reminder)) == ([AGENT], UUID(str(case.flow_run_id)))
+    assert "ventet på godkjenning i 1 d 1 h" in reminder["text"]
+
+    # Two pollers at once, each in its own thread with its own flow run.
+    later = opened + timedelta(hours=73)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def poll() -> None:
+        try:
+            barrier.wait()
+            poll_signatures(now=later)
+        except BaseException as error:  # the assertion below shows it
+            errors.append(error)
+
+    racers = [threading.Thread(target=poll) for _ in range(2)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=120)
+
+    assert errors == []
+    [escalation] = notices(driver.sandboxes, Notice.APPROVAL_ESCALATION)
+    assert escalation["to"] == [settings.notifications.escalation_recipient]
+    assert driver.linked_run(escalation) == UUID(str(case.flow_run_id))
+    assert len(notices(driver.sandboxes, Notice.APPROVAL_REMINDER)) == 1
+    assert [e["to"] for e in notified(driver, case, "approval-escalation:approval-1")] == [
+        settings.notifications.escalation_recipient
+    ]
+    board = driver.client.read_artifacts(
+        artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[BOARD_KEY])), sort=ArtifactSort.CREATED_DESC, limit=1
+    )[0]
+    assert case.case_key in str(board.data) and "approver (agent@avonova.example)" in str(board.data)
+    assert f"/runs/flow-run/{case.flow_run_id}" in str(board.data)
+
+
+def test_a_signing_deadline_two_days_away_warns_the_agent_once(
+    driver: CaseDriver,
+) -> None:
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    driver.resume(case, approved=True, approver="Ola")
+    case = driver.case(case.case_key)
+    assert case.signing_deadline and case.contract_id
+
+    driver.poll(today=case.signing_deadline - timedelta(days=3))
+    assert notices(driver.sandboxes, Notice.DEADLINE_HEADS_UP) == []
+    driver.poll(today=case.signing_deadline - timedelta(days=2))
+    driver.poll(today=case.signing_deadline - timedelta(days=1))
+    [heads_up] = notices(driver.sandboxes, Notice.DEADLINE_HEADS_UP)
+    assert heads_up["to"] == [AGENT] and driver.linked_run(heads_up) == UUID(str(case.flow_run_id))
+
+
+def test_ops_are_told_once_per_failure_with_the_reason_and_the_retry_link(driver: CaseDriver) -> None:
+    # A request that changes nothing fails the run: the case needs attention.
+    case = driver.start(**FJORDKRAFT, licences=40, price="450")
+    assert case.state == CaseState.NEEDS_ATTENTION and case.flow_run_id
+    [told] = notices(driver.sandboxes, Notice.NEEDS_ATTENTION)
+    assert told["to"] == [driver.runtime.settings.routine.ops_recipient]
+    assert "nothing to renegotiate" in told["text"] and "Retry" in told["text"]
+    assert driver.linked_run(told) == UUID(case.flow_run_id)
+
+    # Retried without fixing the cause: a second failure, a second mail; the first is not repeated.
+    driver.client.set_flow_run_state(UUID(case.flow_run_id), AwaitingRetry(), force=True)
+    driver.run(case)
+
+    ids = sorted(m["message_id"] for m in notices(driver.sandboxes, Notice.NEEDS_ATTENTION))
+    assert ids == [f"<{case.case_key}.needs-attention-failure-{n}@reforhandling>" for n in (1, 2)]

@@ -1,0 +1,78 @@
+"""The Prefect UI's case summary and board of open cases (pure)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from models.artifacts import board_rows, case_artifact_key, case_summary_markdown
+from models.case import Case, CaseState
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+TODAY = date(2026, 12, 4)
+
+
+def _case(key: str, state: CaseState, created: datetime, **fields: Any) -> Case:
+    return Case(
+        case_key=key,
+        ticket_id="5001",
+        signer_email="kari@kunde.example",
+        agent_email="agent@avonova.example",
+        licences_after=55,
+        price_after=Decimal("450"),
+        state=state,
+        created_at=created,
+        **fields,
+    )
+
+
+def test_the_summary_shows_the_change_and_links_and_escapes_names() -> None:
+    case = _case(
+        "RF-5001-1-abc",
+        CaseState.COMPLETED,
+        NOW,
+        company_name="[Klikk](https://evil.example) <b>AS</b>\n# Overskrift",
+        licences_before=40,
+        price_before=Decimal("420"),
+        start_date=date(2027, 1, 1),
+        route="invoice_service",
+    )
+    links = {"Deal i HubSpot": "https://hub.example/deal/1", "Kontrakten i Dealbuilder": "", "Run": "http://x/(a)"}
+
+    markdown = case_summary_markdown(case, links=links, step="completed")
+
+    assert "| Lisenser | 40 | 55 |" in markdown
+    assert "| Pris per lisens | 420,00 kr | 450,00 kr |" in markdown
+    assert "01\\.01\\.2027" in markdown and "invoice\\_service" in markdown
+    assert "[Deal i HubSpot](https://hub.example/deal/1)" in markdown
+    assert "Kontrakten i Dealbuilder" not in markdown  # no link: not shown
+    assert "(http://x/%28a%29)" in markdown
+    # The name is literal text: no link, no HTML, no heading of its own.
+    assert "\\[Klikk\\]\\(https\\:" in markdown and "<b>" not in markdown and "\n# Overskrift" not in markdown
+
+
+def test_the_board_lists_open_cases_oldest_first_with_age_waits_for_and_link() -> None:
+    cases = [
+        _case("RF-2", CaseState.AWAITING_SIGNATURE, NOW - timedelta(hours=2), signing_deadline=TODAY),
+        _case("RF-1", CaseState.AWAITING_APPROVAL, NOW - timedelta(days=1, hours=3), flow_run_id="run-1"),
+        _case("RF-3", CaseState.COMPLETED, NOW - timedelta(days=5)),
+    ]
+
+    rows = board_rows(cases, now=NOW, today=TODAY, ui_url="http://127.0.0.1:4200/")
+
+    assert [(r["case"], r["state"], r["age"], r["waits for"], r["link"]) for r in rows] == [
+        (
+            "RF-1",
+            "AWAITING_APPROVAL",
+            "1 d 3 h",
+            "approver (agent@avonova.example)",
+            "http://127.0.0.1:4200/runs/flow-run/run-1",
+        ),
+        ("RF-2", "AWAITING_SIGNATURE", "2 h 0 min", "customer (kari@kunde.example)", ""),
+    ]
+
+
+def test_artifact_keys_are_lowercase_letters_digits_and_dashes() -> None:
+    assert case_artifact_key("RF-5001-1-a1B2c3") == "case-rf-5001-1-a1b2c3"
+    assert case_artifact_key("RF_5001 x") == "case-rf-5001-x"
