@@ -87,13 +87,3 @@ class EnrichedTicket(BaseModel):
     ticket: Ticket
     company: Company
     contact: Contact
-
-
-# HubSpot's object type ids in record URLs.
-DEAL_OBJECT = "0-3"
-TICKET_OBJECT = "0-5"
-
-
-def hubspot_record_url(app_url: str, portal_id: str, object_type: str, record_id: str) -> str:
-    """A record's page in HubSpot's app (what a person clicks), e.g. a deal (0-3) or a ticket (0-5)."""
-    return f"{app_url.rstrip('/')}/contacts/{portal_id}/record/{object_type}/{record_id}"

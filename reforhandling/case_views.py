@@ -136,6 +136,11 @@ def describe_event(kind: str, details: dict[str, Any]) -> str:
         return _state(step, details)
     if family == "refused" and step:
         return f"refused at {step}: {'; '.join(str(problem) for problem in details.get('problems', []))}"
+    if family == "notified" and step:
+        # `notified:<notice>:<step>`: a notification, reminder or escalation that went out.
+        notice, _, at = step.partition(":")
+        to = _value(details.get("to", "?"))
+        return f"{notice} ({at}) sent to {to}: {details.get('subject', '')} ({details.get('link', '')})"
     describe = _DESCRIBERS.get(kind)
     return describe(details) if describe else _generic(kind, details)
 

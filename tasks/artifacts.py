@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from models.artifacts import BOARD_KEY, board_rows, case_artifact_key, case_summary_markdown
 from models.board import flow_run_url
 from models.case import CLOSED_STATES, CaseState
-from models.crm import TICKET_OBJECT, hubspot_record_url
+from models.links import TICKET, hubspot_record_url
 from tasks.policy import case_step_key
 from tasks.runtime import get_runtime
 
@@ -25,7 +25,7 @@ def publish_case_summary(case_key: str, step: str, deal_url: str, contract_url: 
     hubspot = settings.hubspot
     links = {
         "Deal i HubSpot": deal_url,
-        "Saken i HubSpot": hubspot_record_url(hubspot.app_url, hubspot.portal_id, TICKET_OBJECT, case.ticket_id),
+        "Saken i HubSpot": hubspot_record_url(hubspot.app_url, hubspot.portal_id, TICKET, case.ticket_id),
         "Kontrakten i Dealbuilder": contract_url,
         "Kjøringen i Prefect": flow_run_url(settings.prefect.ui_url, case.flow_run_id) if case.flow_run_id else "",
     }

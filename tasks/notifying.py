@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from config.settings import Settings
 from models.board import flow_run_url, format_age
 from models.case import Case, CaseState
-from models.crm import DEAL_OBJECT, TICKET_OBJECT, hubspot_record_url
+from models.links import DEAL, TICKET, hubspot_record_url
 from models.messages import NoticeLinks, notice_message
 from models.notices import Due, Notice, ReminderPolicy, recipient, reminders_due
 from tasks.policy import case_step_key, retry_on_transient
@@ -20,8 +20,8 @@ from tasks.runtime import get_runtime
 
 def notice_links(settings: Settings, case: Case, flow_run_id: str) -> NoticeLinks:
     hubspot = settings.hubspot
-    deal = hubspot_record_url(hubspot.app_url, hubspot.portal_id, DEAL_OBJECT, case.deal_id) if case.deal_id else ""
-    ticket = hubspot_record_url(hubspot.app_url, hubspot.portal_id, TICKET_OBJECT, case.ticket_id)
+    deal = hubspot_record_url(hubspot.app_url, hubspot.portal_id, DEAL, case.deal_id) if case.deal_id else ""
+    ticket = hubspot_record_url(hubspot.app_url, hubspot.portal_id, TICKET, case.ticket_id)
     return NoticeLinks(run_url=flow_run_url(settings.prefect.ui_url, flow_run_id), deal_url=deal, ticket_url=ticket)
 
 

@@ -116,8 +116,7 @@ def a_case(**fields: Any) -> Case:
         (
             "notified:approval-needed:approval-1",
             {"to": ["agent@avonova.example"], "subject": "Godkjenn", "link": "http://ui/runs/flow-run/1"},
-            "notified:approval-needed:approval-1 (to: agent@avonova.example, subject: Godkjenn, "
-            "link: http://ui/runs/flow-run/1)",
+            "approval-needed (approval-1) sent to agent@avonova.example: Godkjenn (http://ui/runs/flow-run/1)",
         ),
         ("something-new", {}, "something-new"),
     ],

@@ -216,8 +216,8 @@ def test_case_prints_the_header_links_and_a_timeline_in_words_without_obeying_ma
         "flow DRAFTED -> AWAITING_APPROVAL, step: approval-1",
         "Ola Kundeservice approval-1 corrected: 60 licences",
         "Mallory refused at approval-2: not an approver",
-        "poll-signatures notified:approval-reminder:approval-2 (to: agent@avonova.example, subject: Påminnelse, "
-        "link: http://ui/runs/flow-run/run-1)",
+        "poll-signatures approval-reminder (approval-2) sent to agent@avonova.example: Påminnelse "
+        "(http://ui/runs/flow-run/run-1)",
     ]
 
 

@@ -20,6 +20,8 @@ from prefect.settings import temporary_settings
 from adapters import dealbuilder_api as api
 from config.settings import PROJECT_ROOT, Settings
 from models.case import Case, CaseState
+from models.messages import notice_kind
+from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack
@@ -192,7 +194,10 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
     page.screenshot(path=shots / "0-signed.png")
 
     wait_for("the case to complete", lambda: stack.store.get(case.case_key).state is CaseState.COMPLETED)
-    [mail] = stack.sandboxes.smtp.messages
+    [notice, mail] = stack.sandboxes.smtp.messages
+    # The agent was told, with the link to the very run whose Resume dialog this test used.
+    assert notice_kind(notice["message_id"]) is Notice.APPROVAL_NEEDED
+    assert run_url(stack.settings, str(case.flow_run_id)) in notice["text"]
     assert mail["to"] == [stack.settings.routine.sales_registration_recipient]
     assert stack.sandboxes.licences.licences(customer.org_number) == 55
     [decision] = stack.store.events(case.case_key, kind="decision:approval-1")
