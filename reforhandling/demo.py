@@ -19,6 +19,7 @@ from models.case import CLOSED_STATES, CaseState
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack, prefect_env
+from reforhandling.webhook import start_webhook
 from sandbox import records
 from sandbox.server import free_port
 from sandbox.stack import SandboxStack
@@ -74,10 +75,11 @@ def run_demo(settings: Settings, *, poll_seconds: int) -> int:
 
 @contextmanager
 def embedded_stack(
-    settings: Settings, name: str, *, poll_seconds: int
+    settings: Settings, name: str, *, poll_seconds: int, webhook: bool = False
 ) -> Iterator[tuple[Settings, SandboxStack, PrefectStack]]:
     """A fresh stack under `data/<name>/<time>`: the sandboxes, a Prefect server with its password, and the serve
-    process for both deployments; stopped on exit (the sandboxes stay readable inside the block)."""
+    process for both deployments; with `webhook`, the receiver of Dealbuilder's events too, registered with the
+    Dealbuilder sandbox; stopped on exit (the sandboxes stay readable inside the block)."""
     from prefect.settings import temporary_settings
 
     root = settings.data_dir / name / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -95,6 +97,7 @@ def embedded_stack(
         auth, _ = auth_string(settings, create=True)
         os.environ.update(prefect_env(settings, root / "prefect", auth=auth))
         stack = PrefectStack(settings, root / "prefect", root / "logs", auth=auth)
+        receiver = None
         try:
             began = time.monotonic()
             stack.start_server()
@@ -102,10 +105,15 @@ def embedded_stack(
             stack.wait_for_deployment(settings.prefect.flow_deployment)
             stack.wait_for_deployment(settings.prefect.poller_deployment)
             print(f"{name}: Prefect up in {time.monotonic() - began:.1f}s at {settings.prefect.ui_url}")
+            if webhook:
+                receiver, hook_url = start_webhook(settings, port=0)
+                print(f"{name}: Dealbuilder webhook at {hook_url}")
             # Also where Prefect's settings were read before the variables above were set (a test process).
             with temporary_settings(client_settings(settings)):
                 yield settings, sandboxes, stack
         finally:
+            if receiver is not None:
+                receiver.stop()
             stack.stop()
 
 

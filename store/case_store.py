@@ -143,6 +143,12 @@ class CaseStore:
                 query = query.where(col(Case.state).in_(list(states)))
             return list(session.exec(query.order_by(col(Case.id))).all())
 
+    def case_for_contract(self, contract_id: str) -> Case | None:
+        """The newest case whose contract this is, or None (a document this routine did not make)."""
+        with self._session() as session:
+            query = select(Case).where(Case.contract_id == contract_id).order_by(col(Case.id).desc())
+            return session.exec(query).first()
+
     @staticmethod
     def _open_case_for(session: Session, ticket_id: str) -> Case | None:
         return session.exec(select(Case).where(Case.open_ticket_id == ticket_id)).first()
