@@ -19,7 +19,6 @@ from models.case import CLOSED_STATES, CaseState
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack, prefect_env
-from reforhandling.webhook import start_webhook
 from sandbox import records
 from sandbox.server import free_port
 from sandbox.stack import SandboxStack
@@ -106,6 +105,8 @@ def embedded_stack(
             stack.wait_for_deployment(settings.prefect.poller_deployment)
             print(f"{name}: Prefect up in {time.monotonic() - began:.1f}s at {settings.prefect.ui_url}")
             if webhook:
+                from reforhandling.webhook import start_webhook
+
                 receiver, hook_url = start_webhook(settings, port=0)
                 print(f"{name}: Dealbuilder webhook at {hook_url}")
             # Also where Prefect's settings were read before the variables above were set (a test process).

@@ -12,7 +12,6 @@ from models.case import CLOSED_STATES
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import AUTH_FILE, auth_string
 from reforhandling.prefect_stack import PrefectStack, prefect_env
-from reforhandling.webhook import start_webhook
 from sandbox.server import SandboxServer, wait_for_stop_signal
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
@@ -67,6 +66,9 @@ def run_up(settings: Settings) -> None:
 
 
 def _webhook(settings: Settings) -> tuple[SandboxServer, str]:
+    # Imported only now: it imports Prefect, which reads its settings (set above) on import.
+    from reforhandling.webhook import start_webhook
+
     try:
         return start_webhook(settings)
     except OSError as error:
