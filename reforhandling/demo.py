@@ -1,6 +1,6 @@
 """`reforhandling demo`: three cases end to end on a fresh embedded stack, approved through Prefect's API as the
-UI does, signed in the Dealbuilder sandbox and resumed by the real poller deployment; then the sandboxes are
-checked for exactly what the routine requires."""
+UI does, signed in the Dealbuilder sandbox and resumed by its webhook or the real poller deployment; then the
+sandboxes are checked for exactly what the routine requires."""
 
 from __future__ import annotations
 
@@ -56,7 +56,8 @@ def demo_cases(settings: Settings) -> list[DemoCase]:
 
 def run_demo(settings: Settings, *, poll_seconds: int) -> int:
     """Run the demo; 0 when all three cases completed and the sandboxes hold exactly what they should."""
-    with embedded_stack(settings, "demo", poll_seconds=poll_seconds) as (settings, sandboxes, _):
+    # Dealbuilder's webhook and the poller both resume signed cases, as on `up`: whoever comes first.
+    with embedded_stack(settings, "demo", poll_seconds=poll_seconds, webhook=True) as (settings, sandboxes, _):
         cases = demo_cases(settings)
         _drive(settings, sandboxes, cases)
         store = CaseStore(settings.effective_database_url)

@@ -39,7 +39,7 @@ from config.settings import Settings
 from models.case import Case, CaseState
 from models.signature import signature_outcome
 from reforhandling.prefect_auth import client_settings
-from sandbox.server import SandboxServer
+from sandbox.server import SandboxServer, wait_for_stop_signal
 from tasks.resuming import resume_signature_wait
 from tasks.runtime import Runtime, build_runtime, resolve_secret, with_resolved_secrets
 
@@ -94,6 +94,13 @@ class DealbuilderWebhook:
 
     def handle(self, body: bytes) -> Answer:
         """Check one event and resume the run it ends the wait of, if any."""
+        from prefect.settings import temporary_settings
+
+        # Also for a secret kept in a Prefect Secret block, read when the Dealbuilder client is first built.
+        with temporary_settings(self._prefect_settings):
+            return self._handle(body)
+
+    def _handle(self, body: bytes) -> Answer:
         try:
             event = json.loads(body)
         except ValueError:
@@ -128,7 +135,6 @@ class DealbuilderWebhook:
     def _resume(self, case: Case, event_id: str) -> Answer:
         """Resume the case's run if Dealbuilder's contract ends its wait."""
         from prefect.client.orchestration import get_client
-        from prefect.settings import temporary_settings
 
         if case.state is not CaseState.AWAITING_SIGNATURE or not case.contract_id or not case.flow_run_id:
             log.info("dealbuilder webhook: case %s is %s, not waiting for a signature", case.case_key, case.state)
@@ -145,7 +151,7 @@ class DealbuilderWebhook:
                     contract.raw_status,
                 )
                 return Answer(409, "retry", f"Dealbuilder says {contract.raw_status!r}: still waiting")
-            with temporary_settings(self._prefect_settings), get_client(sync_client=True) as client:
+            with get_client(sync_client=True) as client:
                 resumed = resume_signature_wait(
                     case_key=case.case_key,
                     flow_run_id=case.flow_run_id,
@@ -203,3 +209,14 @@ def start_webhook(settings: Settings, *, port: int | None = None) -> tuple[Sandb
         server.stop()
         raise
     return server, url
+
+
+def serve_webhook(settings: Settings) -> None:
+    """`reforhandling webhook`: the receiver in the foreground, beside a Prefect server run elsewhere (`up` runs its
+    own), until SIGINT or SIGTERM."""
+    server, url = start_webhook(settings)
+    print(f"Dealbuilder webhook: listening at {server.url}{WEBHOOK_PATH}, registered with Dealbuilder as {url}")
+    try:
+        wait_for_stop_signal()
+    finally:
+        server.stop()
