@@ -127,6 +127,8 @@ STATUS_EXPIRED = "Expired"
 STATUS_REVOKED = "Revoked"
 
 # --- webhooks ------------------------------------------------------------------------------------------------------
+# Public integrations show `DocumentSent`, `DocumentAccepted` and a `webhookKey` in the body; the registration route,
+# the other event names and the field names below are our assumption until checked against the vendor's docs.
 # Registration (POST WEBHOOKS, listed by GET WEBHOOKS): where to call, for which events, with which shared key.
 WH_ID = "id"
 WH_URL = "url"

@@ -87,6 +87,9 @@ class DealbuilderWebhook:
         await self._app(scope, receive, send)
 
     async def _receive(self, request: Request) -> Response:
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            return Answer(413, "refused", "body too large").response()
         body = await request.body()
         if len(body) > MAX_BODY:
             return Answer(413, "refused", "body too large").response()
@@ -214,6 +217,9 @@ def start_webhook(settings: Settings, *, port: int | None = None) -> tuple[Sandb
 def serve_webhook(settings: Settings) -> None:
     """`reforhandling webhook`: the receiver in the foreground, beside a Prefect server run elsewhere (`up` runs its
     own), until SIGINT or SIGTERM."""
+    if settings.profile == "production" and not settings.dealbuilder.webhook_public_url:
+        # Dealbuilder cannot call a loopback address: registering one would silently leave only the poller.
+        raise SystemExit("Set REFORHANDLING_DEALBUILDER__WEBHOOK_PUBLIC_URL (the HTTPS address Dealbuilder calls).")
     server, url = start_webhook(settings)
     print(f"Dealbuilder webhook: listening at {server.url}{WEBHOOK_PATH}, registered with Dealbuilder as {url}")
     try:

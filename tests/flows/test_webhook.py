@@ -19,7 +19,7 @@ from prefect.settings import PREFECT_API_URL
 from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from models.case import CaseState
-from reforhandling.webhook import WEBHOOK_PATH, DealbuilderWebhook
+from reforhandling.webhook import MAX_BODY, WEBHOOK_PATH, DealbuilderWebhook
 from sandbox.kit import SandboxServer
 from tests.flows.conftest import FJORDKRAFT, CaseDriver
 
@@ -114,6 +114,7 @@ def test_events_with_a_bad_key_a_bad_body_an_unknown_document_or_a_claim_dealbui
 
     answers = {
         "not JSON": post(receiver, b"{not json"),
+        "too large": post(receiver, b" " * (MAX_BODY + 1)),
         "not an object": post(receiver, [event(contract_id)]),
         "no key": post(receiver, event(contract_id, key=None)),
         "wrong key": post(receiver, event(contract_id, key="sandbox-webhook-kez")),
@@ -125,6 +126,7 @@ def test_events_with_a_bad_key_a_bad_body_an_unknown_document_or_a_claim_dealbui
 
     assert {name: (r.status_code, r.json()["outcome"]) for name, r in answers.items()} == {
         "not JSON": (400, "refused"),
+        "too large": (413, "refused"),
         "not an object": (400, "refused"),
         "no key": (401, "refused"),
         "wrong key": (403, "refused"),
