@@ -7,7 +7,9 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
+import httpx
 from prefect.client.orchestration import SyncPrefectClient
+from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.responses import SetStateStatus
 
 from models.contract import Contract, ContractState
@@ -42,11 +44,17 @@ def resume_signature_wait(
         "reported_by": reported_by,
     }
     run = client.read_flow_run(UUID(flow_run_id))
-    pause_key = run.state.state_details.pause_key if run.state else None
-    if run.state is None or not run.state.is_paused() or not (pause_key or "").startswith("signature"):
+    if not _waiting_for_signature(run):
         logger.info("case %s: run %s is not waiting for a signature now; not resumed", case_key, run.id)
         return False
-    result = client.resume_flow_run(run.id, run_input=run_input)
+    try:
+        result = client.resume_flow_run(run.id, run_input=run_input)
+    except httpx.HTTPStatusError:
+        # Two resumes at once: the server keeps one answer per pause and fails the other's insert (PostgreSQL).
+        if _waiting_for_signature(client.read_flow_run(run.id)):
+            raise
+        logger.info("case %s: run %s was resumed by someone else at the same moment", case_key, run.id)
+        return False
     if result.status == SetStateStatus.ABORT:
         logger.info("case %s: run %s was resumed by someone else", case_key, run.id)
         return False
@@ -56,3 +64,8 @@ def resume_signature_wait(
     store.add_event(case_key, actor=reported_by, kind="resumed", details=run_input)
     logger.info("case %s: run %s resumed with %s by %s", case_key, run.id, outcome, reported_by)
     return True
+
+
+def _waiting_for_signature(run: FlowRun) -> bool:
+    state = run.state
+    return state is not None and state.is_paused() and (state.state_details.pause_key or "").startswith("signature")

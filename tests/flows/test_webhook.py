@@ -5,22 +5,27 @@ webhook can have resumed a run."""
 from __future__ import annotations
 
 import contextvars
+import logging
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 from uuid import UUID
 
 import httpx
 import pytest
+from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL
 
 from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from models.case import CaseState
+from models.contract import ContractState
 from reforhandling.webhook import MAX_BODY, WEBHOOK_PATH, DealbuilderWebhook
 from sandbox.kit import SandboxServer
+from tasks.resuming import resume_signature_wait
 from tests.flows.conftest import FJORDKRAFT, CaseDriver
 
 KEY = "sandbox-webhook-key"
@@ -185,3 +190,41 @@ def test_the_webhook_and_the_poller_racing_resume_the_run_once(driver: CaseDrive
     assert resumed["reported_by"] == ("dealbuilder-webhook" if webhook_resumed else "poll-signatures")
     driver.run(driver.case(case_key))
     assert driver.case(case_key).state == CaseState.COMPLETED
+
+
+def test_the_poller_and_the_webhook_resuming_at_the_same_instant_get_one_resume_through(driver: CaseDriver) -> None:
+    case_key, contract_id = waiting_for_signature(driver)
+    driver.sandboxes.dealbuilder.sign(contract_id)
+    run_id = driver.case(case_key).flow_run_id
+    assert run_id
+    contract = driver.runtime.contracts.read_status(contract_id=contract_id)
+    start = threading.Barrier(2)
+    results: dict[str, bool] = {}
+
+    def resume(who: str) -> None:
+        with get_client(sync_client=True) as client:
+            start.wait()
+            results[who] = resume_signature_wait(
+                case_key=case_key,
+                flow_run_id=run_id,
+                outcome=ContractState.SIGNED,
+                contract=contract,
+                today=date.today(),
+                reported_by=who,
+                client=client,
+                store=driver.runtime.store,
+                logger=logging.getLogger(__name__),
+            )
+
+    racers = [
+        threading.Thread(target=contextvars.copy_context().run, args=(resume, who))
+        for who in ("poll-signatures", "dealbuilder-webhook")
+    ]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=60)
+
+    assert sorted(results.values()) == [False, True]
+    [resumed] = driver.runtime.store.event_details(case_key, "resumed")
+    assert results[resumed["reported_by"]] is True
