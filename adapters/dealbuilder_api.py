@@ -14,6 +14,9 @@ TEMPLATES = f"{BASE}/Templates"
 DOCUMENTS = f"{BASE}/Documents"
 
 
+WEBHOOKS = f"{BASE}/Webhooks"
+
+
 def document_path(document_id: str) -> str:
     return f"{DOCUMENTS}/{document_id}"
 
@@ -122,6 +125,37 @@ STATUS_SIGNED = "Signed"
 STATUS_DECLINED = "Declined"
 STATUS_EXPIRED = "Expired"
 STATUS_REVOKED = "Revoked"
+
+# --- webhooks ------------------------------------------------------------------------------------------------------
+# Public integrations show `DocumentSent`, `DocumentAccepted` and a `webhookKey` in the body; the registration route,
+# the other event names and the field names below are our assumption until checked against the vendor's docs.
+# Registration (POST WEBHOOKS, listed by GET WEBHOOKS): where to call, for which events, with which shared key.
+WH_ID = "id"
+WH_URL = "url"
+WH_EVENTS = "events"
+WH_KEY = "webhookKey"
+# The event Dealbuilder posts to a registered URL; the shared key travels in the body (not in a header).
+EV_ID = "eventId"
+EV_TYPE = "eventType"
+EV_DOCUMENT_ID = "documentId"
+EV_STATUS = "status"
+EV_OCCURRED = "occurredAt"
+EV_KEY = WH_KEY
+EVENT_SENT = "DocumentSent"
+EVENT_SIGNED = "DocumentAccepted"
+EVENT_DECLINED = "DocumentDeclined"
+EVENT_EXPIRED = "DocumentExpired"
+EVENT_REVOKED = "DocumentRevoked"
+# Raw status a document reaches -> the event Dealbuilder sends for it.
+EVENT_FOR_STATUS = {
+    STATUS_SENT: EVENT_SENT,
+    STATUS_SIGNED: EVENT_SIGNED,
+    STATUS_DECLINED: EVENT_DECLINED,
+    STATUS_EXPIRED: EVENT_EXPIRED,
+    STATUS_REVOKED: EVENT_REVOKED,
+}
+# The events that end a signer's wait: what the routine subscribes to.
+OUTCOME_EVENTS = (EVENT_SIGNED, EVENT_DECLINED, EVENT_EXPIRED, EVENT_REVOKED)
 
 # Error body
 E_MESSAGE = "message"

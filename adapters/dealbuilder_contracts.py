@@ -196,6 +196,13 @@ class DealbuilderContracts:
             current=current,
         )
 
+    # --- setup (not part of the routine's port) ------------------------------------------------------------------
+    def register_webhook(self, *, url: str, events: tuple[str, ...] = api.OUTCOME_EVENTS) -> str:
+        """Have Dealbuilder post `events` to `url` with our webhook key in the body; returns the webhook's id.
+        Registering the same URL again replaces its events and key, so a retried or repeated call is harmless."""
+        body = {api.WH_URL: url, api.WH_EVENTS: list(events), api.WH_KEY: self.settings.webhook_key.get_secret_value()}
+        return str(self._request("POST", api.WEBHOOKS, json=body).get(api.WH_ID) or "")
+
     # --- translation ------------------------------------------------------------------------------------------
     def _draft_body(self, draft: ContractDraft, *, template_id: str) -> dict[str, Any]:
         agreement = draft.agreement

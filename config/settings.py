@@ -120,6 +120,11 @@ class DealbuilderSettings(HttpSystemSettings):
     base_url: str = "http://127.0.0.1:8782"
     api_key: SecretStr = SecretStr("sandbox-key")
     webhook_key: SecretStr = SecretStr("sandbox-webhook-key")
+    # Our receiver of Dealbuilder's document events (`reforhandling up` runs it), and the address Dealbuilder is
+    # given for it: a public HTTPS URL in production (behind a proxy); None: the receiver's own address.
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = 8785
+    webhook_public_url: str | None = None
     read_timeout: float = 15.0
     # Dealbuilder's raw statuses -> our neutral states; anything else is logged and treated as waiting.
     status_map: dict[str, str] = Field(

@@ -269,6 +269,14 @@ def up() -> None:
 
 
 @app.command()
+def webhook() -> None:
+    """Serve the receiver of Dealbuilder's document events and register it with Dealbuilder; Ctrl-C stops it."""
+    from reforhandling.webhook import serve_webhook
+
+    serve_webhook(_settings())
+
+
+@app.command()
 def demo(
     poll_seconds: Annotated[int, typer.Option(help="Interval of the signature poller in the demo.")] = 3,
 ) -> None:

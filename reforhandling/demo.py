@@ -1,6 +1,6 @@
 """`reforhandling demo`: three cases end to end on a fresh embedded stack, approved through Prefect's API as the
-UI does, signed in the Dealbuilder sandbox and resumed by the real poller deployment; then the sandboxes are
-checked for exactly what the routine requires."""
+UI does, signed in the Dealbuilder sandbox and resumed by its webhook or the real poller deployment; then the
+sandboxes are checked for exactly what the routine requires."""
 
 from __future__ import annotations
 
@@ -60,7 +60,8 @@ def demo_cases(settings: Settings) -> list[DemoCase]:
 
 def run_demo(settings: Settings, *, poll_seconds: int) -> int:
     """Run the demo; 0 when all three cases completed and the sandboxes hold exactly what they should."""
-    with embedded_stack(settings, "demo", poll_seconds=poll_seconds) as (settings, sandboxes, _):
+    # Dealbuilder's webhook and the poller both resume signed cases, as on `up`: whoever comes first.
+    with embedded_stack(settings, "demo", poll_seconds=poll_seconds, webhook=True) as (settings, sandboxes, _):
         cases = demo_cases(settings)
         _drive(settings, sandboxes, cases)
         store = CaseStore(settings.effective_database_url)
@@ -79,10 +80,11 @@ def run_demo(settings: Settings, *, poll_seconds: int) -> int:
 
 @contextmanager
 def embedded_stack(
-    settings: Settings, name: str, *, poll_seconds: int
+    settings: Settings, name: str, *, poll_seconds: int, webhook: bool = False
 ) -> Iterator[tuple[Settings, SandboxStack, PrefectStack]]:
     """A fresh stack under `data/<name>/<time>`: the sandboxes, a Prefect server with its password, and the serve
-    process for both deployments; stopped on exit (the sandboxes stay readable inside the block)."""
+    process for both deployments; with `webhook`, the receiver of Dealbuilder's events too, registered with the
+    Dealbuilder sandbox; stopped on exit (the sandboxes stay readable inside the block)."""
     from prefect.settings import temporary_settings
 
     root = settings.data_dir / name / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -100,6 +102,7 @@ def embedded_stack(
         auth, _ = auth_string(settings, create=True)
         os.environ.update(prefect_env(settings, root / "prefect", auth=auth))
         stack = PrefectStack(settings, root / "prefect", root / "logs", auth=auth)
+        receiver = None
         try:
             began = time.monotonic()
             stack.start_server()
@@ -107,10 +110,17 @@ def embedded_stack(
             stack.wait_for_deployment(settings.prefect.flow_deployment)
             stack.wait_for_deployment(settings.prefect.poller_deployment)
             print(f"{name}: Prefect up in {time.monotonic() - began:.1f}s at {settings.prefect.ui_url}")
+            if webhook:
+                from reforhandling.webhook import start_webhook
+
+                receiver, hook_url = start_webhook(settings, port=0)
+                print(f"{name}: Dealbuilder webhook at {hook_url}")
             # Also where Prefect's settings were read before the variables above were set (a test process).
             with temporary_settings(client_settings(settings)):
                 yield settings, sandboxes, stack
         finally:
+            if receiver is not None:
+                receiver.stop()
             stack.stop()
 
 

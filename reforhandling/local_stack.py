@@ -12,7 +12,7 @@ from models.case import CLOSED_STATES
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import AUTH_FILE, auth_string
 from reforhandling.prefect_stack import PrefectStack, prefect_env
-from sandbox.server import wait_for_stop_signal
+from sandbox.server import SandboxServer, wait_for_stop_signal
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
@@ -36,11 +36,14 @@ def run_up(settings: Settings) -> None:
     with started as sandboxes:
         settings = sandboxes.configure(settings)
         stack = PrefectStack(settings, data / "prefect", data / "logs", auth=auth)
+        receiver = None
         try:
             print(f"Starting the Prefect server at {settings.prefect.ui_url} (logs in {data / 'logs'}) ...")
             stack.start_server()
             stack.start_serve()
             stack.wait_for_deployment(settings.prefect.flow_deployment)
+            # A signature resumes its case at once; the poller stays as the backstop.
+            receiver, hook_url = _webhook(settings)
             run_id = _example_case(settings)
             print()
             print(f"Prefect UI:          {settings.prefect.ui_url}  (log in at /login with the Prefect password)")
@@ -49,6 +52,7 @@ def run_up(settings: Settings) -> None:
                 print(f"Prefect password:    {auth}  (kept in {data / AUTH_FILE})")
             print(f"Example case:        {settings.prefect.ui_url}/runs/flow-run/{run_id}  (Resume = approve)")
             print(f"Signing pages:       {sandboxes.urls['dealbuilder']}/sign/  (after approval)")
+            print(f"Dealbuilder webhook: {hook_url}  (registered: a signature resumes its case at once)")
             print(f"E-mails received:    {sandboxes.urls['smtp_messages']}")
             print(f"HubSpot requests:    {sandboxes.urls['hubspot']}/_sandbox/requests")
             print(
@@ -60,7 +64,22 @@ def run_up(settings: Settings) -> None:
             wait_for_stop_signal(stack.check_alive)
         finally:
             print("Stopping ...")
+            if receiver is not None:
+                receiver.stop()
             stack.stop()
+
+
+def _webhook(settings: Settings) -> tuple[SandboxServer, str]:
+    # Imported only now: it imports Prefect, which reads its settings (set above) on import.
+    from reforhandling.webhook import start_webhook
+
+    try:
+        return start_webhook(settings)
+    except OSError as error:
+        raise SystemExit(
+            f"The webhook receiver's port {settings.dealbuilder.webhook_port} is taken ({error.strerror}): is another "
+            "`reforhandling up` running? Stop it, or move it with REFORHANDLING_DEALBUILDER__WEBHOOK_PORT."
+        ) from error
 
 
 def _example_case(settings: Settings) -> str:

@@ -11,12 +11,18 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import uvicorn
+from starlette.types import Receive, Scope, Send
 
-if TYPE_CHECKING:
-    from sandbox.kit import SandboxApp
+
+class ServedApp(Protocol):
+    """What SandboxServer serves: an ASGI app with a name (a sandbox, or the project's webhook receiver)."""
+
+    name: str
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None: ...
 
 
 class ConnectionDropped(Exception):
@@ -66,7 +72,7 @@ class _Uvicorn(uvicorn.Server):
 class SandboxServer:
     """Serve a SandboxApp on 127.0.0.1 (a free port when `port` is 0): in a thread (`start`/`stop`)."""
 
-    def __init__(self, app: SandboxApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: ServedApp, *, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         # Bound and listening now, as before: `url` is known (and connections queue) before `start`.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

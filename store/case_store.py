@@ -213,6 +213,12 @@ class CaseStore:
                 return at, str(step)
         return None
 
+    def case_for_contract(self, contract_id: str) -> Case | None:
+        """The newest case whose contract this is, or None (a document this routine did not make)."""
+        with self._session() as session:
+            query = select(Case).where(Case.contract_id == contract_id).order_by(col(Case.id).desc())
+            return session.exec(query).first()
+
     @staticmethod
     def _open_case_for(session: Session, ticket_id: str) -> Case | None:
         return session.exec(select(Case).where(Case.open_ticket_id == ticket_id)).first()

@@ -19,6 +19,7 @@ from starlette.responses import Response
 from adapters import dealbuilder_api as api
 from config.settings import RoutineSettings
 from sandbox.dealbuilder import documents, pages
+from sandbox.dealbuilder.webhooks import WebhookSender
 from sandbox.kit import FaultPlan, JSONResponse, SandboxApp, body_of, json_of, query_list, utc_now_iso
 from sandbox.world import (
     CUSTOMERS,
@@ -61,6 +62,8 @@ class DealbuilderSandbox(SandboxApp):
         self._licence_line = defaults.licence_line
         self._onboarding_line = defaults.onboarding_line
         self._onboarding_price = defaults.onboarding_price
+        # Calls registered webhooks when a document changes status (set `webhooks.backoff` to retry sooner).
+        self.webhooks = WebhookSender()
         super().__init__(state_file=state_file, faults=faults)
 
     # --- seeded world -------------------------------------------------------------------------------------
@@ -72,6 +75,7 @@ class DealbuilderSandbox(SandboxApp):
             "templates": [{api.T_ID: tid, api.T_NAME: name} for tid, name in TEMPLATES],
             "documents": docs,
             "deliveries": [],
+            "webhooks": [],
             "next_id": 2001,
         }
 
@@ -142,6 +146,8 @@ class DealbuilderSandbox(SandboxApp):
         self.route("GET", api.SIGNING_PAGE + "/")(self._inbox_page)
         self.route("GET", api.SIGNING_PAGE + "/{token}")(self._signing_page)
         self.route("POST", api.SIGNING_PAGE + "/{token}")(self._signing_action)
+        self.route("POST", api.WEBHOOKS)(self._register_webhook)
+        self.route("GET", api.WEBHOOKS)(self._list_webhooks)
         self.route("GET", "/_sandbox/clock")(self._get_clock)
         self.route("POST", "/_sandbox/clock")(self._set_clock)
         self.route("GET", "/_sandbox/deliveries")(self._list_deliveries)
@@ -290,7 +296,52 @@ class DealbuilderSandbox(SandboxApp):
         document["_partyStatus"] = ["Pending" for _ in document["_tokens"]]
         document[api.D_UPDATED] = utc_now_iso()
         self._deliver(document, method=str(method), kind=action)
+        self._emit(document)
         return JSONResponse(self._out(document))
+
+    def _register_webhook(self, request: Request) -> Response:
+        """Register a URL for document events; the same URL again replaces its events and key (no second hook)."""
+        body = _json_object(request)
+        if body is None:
+            return _error(400, "body must be a JSON object")
+        url, events, key = body.get(api.WH_URL), body.get(api.WH_EVENTS), body.get(api.WH_KEY)
+        if not isinstance(url, str) or not re.match(r"^https?://[^\s/]+", url):
+            return _error(400, f"{api.WH_URL} must be an http(s) URL")
+        known = set(api.EVENT_FOR_STATUS.values())
+        if not isinstance(events, list) or not events or not all(event in known for event in events):
+            return _error(400, f"{api.WH_EVENTS} must list some of {', '.join(sorted(known))}")
+        if not isinstance(key, str) or not key:
+            return _error(400, f"{api.WH_KEY} is required")
+        hooks = self.state.setdefault("webhooks", [])
+        hook = next((h for h in hooks if h[api.WH_URL] == url), None)
+        if hook is None:
+            hook = {api.WH_ID: f"WH-{len(hooks) + 1}", api.WH_URL: url}
+            hooks.append(hook)
+            status = 201
+        else:
+            status = 200
+        hook.update({api.WH_EVENTS: list(events), api.WH_KEY: key})
+        return JSONResponse(_shown_hook(hook), status)
+
+    def _list_webhooks(self, request: Request) -> Response:
+        hooks = [_shown_hook(h) for h in self.state.get("webhooks", [])]
+        return JSONResponse({api.L_ITEMS: hooks, api.L_TOTAL: len(hooks)})
+
+    def _emit(self, document: dict[str, Any]) -> None:
+        """Tell every webhook registered for it that the document reached its status (called under the lock)."""
+        event_type = api.EVENT_FOR_STATUS.get(str(document[api.D_STATUS]))
+        if event_type is None:
+            return
+        event = {
+            api.EV_ID: f"evt-{uuid.uuid4().hex}",
+            api.EV_TYPE: event_type,
+            api.EV_DOCUMENT_ID: document[api.D_ID],
+            api.EV_STATUS: document[api.D_STATUS],
+            api.EV_OCCURRED: utc_now_iso(),
+        }
+        for hook in self.state.get("webhooks", []):
+            if event_type in hook[api.WH_EVENTS]:
+                self.webhooks.send(hook[api.WH_URL], event | {api.EV_KEY: hook[api.WH_KEY]})
 
     def _revoke(self, request: Request, document_id: str) -> Response:
         return self._act(document_id, "revoke")
@@ -317,6 +368,7 @@ class DealbuilderSandbox(SandboxApp):
             index = party or 0
             document["_partyStatus"][index] = {"sign": "Signed", "decline": "Declined", "view": "Viewed"}[action]
         document[api.D_UPDATED] = utc_now_iso()
+        self._emit(document)
         return self._out(document)
 
     # --- public pages -------------------------------------------------------------------------------------
@@ -409,6 +461,14 @@ class DealbuilderSandbox(SandboxApp):
             self._tick()
             return self._out(self.state["documents"][document_id])
 
+    def reset(self) -> None:
+        super().reset()
+        self.webhooks.clear()
+
+    def webhook_attempts(self, document_id: str | None = None) -> list[dict[str, Any]]:
+        """Every attempt to deliver a webhook event (for one document), oldest first."""
+        return [a for a in self.webhooks.attempts() if document_id is None or a["documentId"] == document_id]
+
     def deliveries(self, document_id: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
             return [dict(d) for d in self.state["deliveries"] if document_id is None or d["documentId"] == document_id]
@@ -488,6 +548,7 @@ class DealbuilderSandbox(SandboxApp):
             for document in self.state["documents"].values():
                 if documents.expire_if_due(document, today=self.today):
                     document[api.D_UPDATED] = utc_now_iso()
+                    self._emit(document)
 
     def _remember_base(self, request: Request) -> None:
         host = request.headers.get("host")
@@ -541,6 +602,11 @@ class DealbuilderSandbox(SandboxApp):
         ]
         shown.setdefault(api.D_SIGNED_DATE, None)
         return shown
+
+
+def _shown_hook(hook: dict[str, Any]) -> dict[str, Any]:
+    """A webhook as the API lists it: never its key."""
+    return {key: value for key, value in hook.items() if key != api.WH_KEY}
 
 
 def _product(name: str, quantity: int, unit_price: Decimal, discount: Decimal) -> dict[str, Any]:

@@ -26,7 +26,8 @@ def port_is_free(port: int) -> bool:
 
 
 def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_it_all(tmp_path: Path) -> None:
-    ports = {name: free_port() for name in ("hubspot", "dealbuilder", "licences", "mail", "mail_http", "prefect")}
+    names = ("hubspot", "dealbuilder", "licences", "mail", "mail_http", "prefect", "webhook")
+    ports = {name: free_port() for name in names}
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -37,6 +38,7 @@ def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_i
         "REFORHANDLING_MAIL__PORT": str(ports["mail"]),
         "REFORHANDLING_MAIL__SANDBOX_HTTP_PORT": str(ports["mail_http"]),
         "REFORHANDLING_PREFECT__PORT": str(ports["prefect"]),
+        "REFORHANDLING_DEALBUILDER__WEBHOOK_PORT": str(ports["webhook"]),
     }
     env.pop("PREFECT_API_URL", None)
     log = tmp_path / "up.log"
@@ -68,6 +70,11 @@ def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_i
         ).json()
         assert (run["state"]["type"], run["state"]["state_details"]["pause_key"]) == ("PAUSED", "approval-1")
         assert f"http://127.0.0.1:{ports['dealbuilder']}/sign/" in printed
+        # The webhook receiver listens and is registered with Dealbuilder, so a signature resumes its case at once.
+        hooks = httpx.get(
+            f"http://127.0.0.1:{ports['dealbuilder']}/v1/Webhooks", headers={"x-api-key": "sandbox-key"}, timeout=10
+        ).json()
+        assert [hook["url"] for hook in hooks["items"]] == [f"http://127.0.0.1:{ports['webhook']}/webhooks/dealbuilder"]
 
         up.send_signal(signal.SIGINT)
         assert up.wait(timeout=60) == 0, log.read_text()
