@@ -8,9 +8,12 @@ from prefect import serve
 
 from config.settings import get_settings
 from deployments.definitions import served
+from tasks.rate_budget import ensure_rate_limit
 
 
 def main() -> None:
+    # Every HubSpot request of every run takes a slot of this limit: it must exist before the first run.
+    ensure_rate_limit(get_settings().hubspot)
     serve(
         *served(timedelta(seconds=get_settings().prefect.poll_interval_seconds)),
         limit=4,

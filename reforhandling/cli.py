@@ -122,7 +122,9 @@ def start(
         typer.echo(f"Nothing was started; fix these and run again:\n{describe_errors(error)}", err=True)
         raise typer.Exit(2) from error
     runtime = build_runtime(settings)
-    problems = preflight(request, runtime=runtime)
+    # Preflight's HubSpot reads take slots of the shared rate limit on this stack's Prefect server.
+    with temporary_settings(client_settings(settings)):
+        problems = preflight(request, runtime=runtime)
     if problems:
         typer.echo("Nothing was started; fix these and run again:\n" + "\n".join(problems), err=True)
         raise typer.Exit(2)

@@ -60,15 +60,16 @@ def preflight(request: RenegotiationRequest, *, runtime: Runtime) -> list[str]:
             "start renegotiations from a ticket in that pipeline"
         ]
     problems: list[str] = []
+    signer = runtime.crm.find_contact(email=request.signer_email)
     try:
         company = runtime.crm.read_company(
-            company_id=request.company_id or company_of(runtime.crm, ticket, request.signer_email)
+            company_id=request.company_id or company_of(ticket, signer, request.signer_email)
         )
     except TicketNotReady as error:
         return [f"company: {error.found}; give --company <HubSpot company id>"]
     except NotFoundError as error:
         return [f"company: {error}"]
-    if runtime.crm.find_contact(email=request.signer_email) is None and not request.signer_name:
+    if signer is None and not request.signer_name:
         problems.append(
             f"signer_email: no HubSpot contact has {request.signer_email}; check the address, or give "
             "--signer-name to create the contact"
