@@ -72,15 +72,19 @@ class LabelResolver:
 
     # --- pipelines and stages ---------------------------------------------------------------------------------
     def pipeline(self, object_type: str, label: str) -> Pipeline:
+        latest: dict[str, Pipeline] = {}
+
         def cached() -> dict[str, str] | None:
             table = self._pipelines(object_type)
+            latest.update(table or {})
             return {name: name for name in table} if table is not None else None
 
         def fetch() -> dict[str, str]:
-            return {name: name for name in self._fetch_pipelines(object_type)}
+            latest.clear()
+            latest.update(self._fetch_pipelines(object_type))
+            return {name: name for name in latest}
 
-        name = resolve(cached, fetch, label, what=f"{object_type} pipeline", object_type=object_type)
-        return (self._pipelines(object_type) or {})[name]
+        return latest[resolve(cached, fetch, label, what=f"{object_type} pipeline", object_type=object_type)]
 
     def stage_id(self, pipeline: Pipeline, label: str, object_type: str) -> str:
         def fetch() -> dict[str, str]:
@@ -115,11 +119,17 @@ class LabelResolver:
         return found or stage_id
 
     def pipeline_label(self, object_type: str, pipeline_id: str | None) -> str:
-        """The pipeline's label (known after `stage_label` has read the pipelines); the raw id otherwise."""
-        for pipeline in (self._pipelines(object_type) or {}).values():
-            if pipeline.id == pipeline_id:
-                return pipeline.label
-        return pipeline_id or ""
+        """The pipeline's label (cached after `stage_label` has read the pipelines); the raw id if there is none."""
+        if not pipeline_id:
+            return ""
+
+        def find(pipelines: dict[str, Pipeline]) -> str | None:
+            return next((p.label for p in pipelines.values() if p.id == pipeline_id), None)
+
+        found = find(self._pipelines(object_type) or {})
+        if found is None:
+            found = find(self._fetch_pipelines(object_type))
+        return found or pipeline_id
 
     # --- enumeration options ----------------------------------------------------------------------------------
     def option(self, object_type: str, name: str, label: str) -> str:
