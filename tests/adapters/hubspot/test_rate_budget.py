@@ -15,9 +15,10 @@ from datetime import datetime
 from uuid import uuid4
 
 import pytest
+from prefect.client.orchestration import get_client
 
-from config.settings import PROJECT_ROOT, HubSpotSettings
-from tasks.rate_budget import ensure_rate_limit
+from config.settings import PROJECT_ROOT
+from tasks.rate_budget import SLOTS_PER_REQUEST
 from tests.adapters.hubspot.conftest import Portal
 
 WINDOW = 2.0  # seconds: a small stand-in for HubSpot's ten
@@ -74,12 +75,13 @@ def test_two_processes_sharing_the_rate_limit_never_exceed_the_budget_in_any_win
 ) -> None:
     portal = portal_factory(rate_limit=10_000)
     name = f"hubspot-test-{uuid4().hex[:8]}"
-    ensure_rate_limit(
-        HubSpotSettings(rate_limit_name=name, rate_limit_burst=BURST, requests_per_10s=int(BURST + DECAY * 10))
-    )
 
+    # Nobody created the limit: the workers' first requests create it rather than run unlimited.
     run_workers(portal, prefect_api, name)
 
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name(name)
+    assert (limit.limit, limit.slot_decay_per_second) == (BURST * SLOTS_PER_REQUEST, DECAY * SLOTS_PER_REQUEST)
     requests = portal.app.requests("GET", "/companies/9001")
     assert len(requests) == 2 * REQUESTS_EACH
     stamps = [datetime.fromisoformat(entry["at"].replace("Z", "+00:00")) for entry in requests]
