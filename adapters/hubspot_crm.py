@@ -25,8 +25,11 @@ from hubspot.crm.tickets import SimplePublicObjectInput as TicketUpdate
 from urllib3.util.retry import Retry
 
 from adapters.errors import NotFoundError
-from adapters.hubspot_labels import LabelResolver, portal_labels
+from adapters.hubspot_labels import OWNERS_PAGE, LabelResolver
 from adapters.hubspot_transport import SYSTEM, HubSpotTransport
+from adapters.portal_cache import MemoryPortalCache
+from adapters.ports import PortalCache, RateBudget
+from adapters.rate_budget import Unlimited
 from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import Company, Contact, Deal, DealDraft, Ticket, one_line
 from models.links import DEAL, hubspot_record_url
@@ -75,11 +78,17 @@ class HubSpotCrm:
     """The Crm port on HubSpot: SDK payloads translated to our models at this edge."""
 
     def __init__(
-        self, settings: HubSpotSettings, routine: RoutineSettings, *, sleep: Callable[[float], None] = time.sleep
+        self,
+        settings: HubSpotSettings,
+        routine: RoutineSettings,
+        *,
+        cache: PortalCache | None = None,
+        budget: RateBudget | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings = settings
         self._routine = routine
-        self._transport = HubSpotTransport(settings, sleep=sleep)
+        self._transport = HubSpotTransport(settings, budget=budget or Unlimited(), sleep=sleep)
         # urllib3 must not retry on its own: a blind POST retry duplicates, and we count every request.
         client = HubSpot(
             access_token=settings.token.get_secret_value(),
@@ -97,10 +106,12 @@ class HubSpotCrm:
         self._associations = crm.associations.v4.basic_api
         pipelines, owners, properties = crm.pipelines.pipelines_api, crm.owners.owners_api, crm.properties.core_api
         self._labels = LabelResolver(
-            portal_labels(f"{settings.base_url}|{settings.portal_id}"),
+            cache or MemoryPortalCache(),
+            portal=f"{settings.base_url}|{settings.portal_id}",
+            ttl_seconds=settings.cache_ttl_seconds,
             get_pipelines=lambda object_type: self._call(pipelines.get_all, object_type, object_type="pipeline"),
             get_properties=lambda object_type: self._call(properties.get_all, object_type, object_type="property"),
-            find_owner=lambda email: self._call(owners.get_page, email=email, limit=1, object_type="owner"),
+            get_owners=lambda after: self._call(owners.get_page, limit=OWNERS_PAGE, after=after, object_type="owner"),
         )
 
     @property
@@ -152,10 +163,13 @@ class HubSpotCrm:
         with self._operation("find_contact"):
             return self._contact_or_none(email.strip().lower())
 
-    def find_or_create_contact(self, *, email: str, company_id: str, name: str = "") -> Contact:
+    def find_or_create_contact(
+        self, *, email: str, company_id: str, name: str = "", known: Contact | None = None
+    ) -> Contact:
         address = email.strip().lower()
         with self._operation("find_or_create_contact"):
-            contact = self._contact_or_none(address)
+            contact = known if known is not None and known.email.strip().lower() == address else None
+            contact = contact or self._contact_or_none(address)
             if contact is not None:
                 if company_id not in contact.company_ids:
                     self._call(
@@ -240,11 +254,12 @@ class HubSpotCrm:
             stage_id = self._labels.stage_id(pipeline, stage_label, "tickets")
             self._update_ticket(ticket_id, {"hs_pipeline": pipeline.id, "hs_pipeline_stage": stage_id})
 
-    def add_ticket_note(self, *, ticket_id: str, marker: str, body: str) -> str:
+    def add_ticket_note(self, *, ticket_id: str, marker: str, body: str, first_attempt: bool = False) -> str:
         """Write a note once: a note carrying `marker` already on the ticket is returned instead."""
         tag = html.escape(f"[{marker}]")
         with self._operation("add_ticket_note"):
-            found = self._note_with_tag(ticket_id, tag)
+            # A first attempt (the caller recorded that none was made before) has nothing to look for.
+            found = None if first_attempt else self._note_with_tag(ticket_id, tag)
             if found is not None:
                 return found
             # The visible tag survives HubSpot's HTML sanitising, where a comment might not.

@@ -1,15 +1,18 @@
-"""Labels (pipelines, stages, enumeration options) and owner e-mails resolved to HubSpot ids once per process, and
-stage ids back to the labels our models speak."""
+"""Labels (pipelines, stages, enumeration options) and owner e-mails resolved to HubSpot ids through a portal cache
+shared by every process and run phase, and stage ids back to the labels our models speak."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from adapters.errors import ConfigurationError
 from adapters.hubspot_transport import SYSTEM
+from adapters.ports import PortalCache
+
+OWNERS_PAGE = 500  # the most owners HubSpot returns in one page
 
 
 @dataclass
@@ -17,32 +20,6 @@ class Pipeline:
     id: str
     label: str
     stages: dict[str, str]  # stage label -> stage id
-
-
-@dataclass
-class PortalLabels:
-    """What one portal's labels resolve to; filled lazily, shared by every adapter in the process."""
-
-    pipelines: dict[str, dict[str, Pipeline]] = field(default_factory=dict)  # object type -> label -> pipeline
-    options: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)  # (type, property) -> label->value
-    owners: dict[str, str] = field(default_factory=dict)  # e-mail (lower) -> owner id
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-
-_PORTALS: dict[str, PortalLabels] = {}
-_PORTALS_LOCK = threading.Lock()
-
-
-def portal_labels(key: str) -> PortalLabels:
-    """The process-wide cache for one portal (keyed by base URL and portal id)."""
-    with _PORTALS_LOCK:
-        return _PORTALS.setdefault(key, PortalLabels())
-
-
-def forget_portal(key: str) -> None:
-    """Drop a portal's cache (tests measuring a cold start)."""
-    with _PORTALS_LOCK:
-        _PORTALS.pop(key, None)
 
 
 def resolve(
@@ -68,32 +45,46 @@ def resolve(
 
 
 class LabelResolver:
-    """One portal's labels through its process-wide cache; on a miss the API callables fetch, as the SDK answers:
-    `get_pipelines(object_type)`, `get_properties(object_type)`, `find_owner(email)` (a page of at most one)."""
+    """One portal's labels through the shared cache, each entry trusted for `ttl_seconds`; on a miss or an expired
+    entry the API callables fetch, as the SDK answers: `get_pipelines(object_type)`, `get_properties(object_type)`,
+    `get_owners(after)` (a page of owners)."""
 
     def __init__(
         self,
-        cache: PortalLabels,
+        cache: PortalCache,
         *,
+        portal: str,
+        ttl_seconds: float,
         get_pipelines: Callable[[str], Any],
         get_properties: Callable[[str], Any],
-        find_owner: Callable[[str], Any],
+        get_owners: Callable[[str | None], Any],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._cache = cache
+        self._portal = portal
+        self._ttl = ttl_seconds
         self._get_pipelines = get_pipelines
         self._get_properties = get_properties
-        self._find_owner = find_owner
+        self._get_owners = get_owners
+        self._now = now
+        # This process's copy: a run phase asks the shared cache once per entry, not once per label.
+        self._memory: dict[str, tuple[Any, datetime]] = {}
 
+    # --- pipelines and stages ---------------------------------------------------------------------------------
     def pipeline(self, object_type: str, label: str) -> Pipeline:
+        latest: dict[str, Pipeline] = {}
+
         def cached() -> dict[str, str] | None:
-            table = self._cache.pipelines.get(object_type)
+            table = self._pipelines(object_type)
+            latest.update(table or {})
             return {name: name for name in table} if table is not None else None
 
         def fetch() -> dict[str, str]:
-            return {name: name for name in self._fetch_pipelines(object_type)}
+            latest.clear()
+            latest.update(self._fetch_pipelines(object_type))
+            return {name: name for name in latest}
 
-        name = resolve(cached, fetch, label, what=f"{object_type} pipeline", object_type=object_type)
-        return self._cache.pipelines[object_type][name]
+        return latest[resolve(cached, fetch, label, what=f"{object_type} pipeline", object_type=object_type)]
 
     def stage_id(self, pipeline: Pipeline, label: str, object_type: str) -> str:
         def fetch() -> dict[str, str]:
@@ -121,23 +112,30 @@ class LabelResolver:
                             return label
             return None
 
-        cached = self._cache.pipelines.get(object_type)
+        cached = self._pipelines(object_type)
         found = find(cached) if cached is not None else None
         if found is None:
             found = find(self._fetch_pipelines(object_type))
         return found or stage_id
 
     def pipeline_label(self, object_type: str, pipeline_id: str | None) -> str:
-        """The pipeline's label (known after `stage_label` has read the pipelines); the raw id otherwise."""
-        for pipeline in (self._cache.pipelines.get(object_type) or {}).values():
-            if pipeline.id == pipeline_id:
-                return pipeline.label
-        return pipeline_id or ""
+        """The pipeline's label (cached after `stage_label` has read the pipelines); the raw id if there is none."""
+        if not pipeline_id:
+            return ""
 
+        def find(pipelines: dict[str, Pipeline]) -> str | None:
+            return next((p.label for p in pipelines.values() if p.id == pipeline_id), None)
+
+        found = find(self._pipelines(object_type) or {})
+        if found is None:
+            found = find(self._fetch_pipelines(object_type))
+        return found or pipeline_id
+
+    # --- enumeration options ----------------------------------------------------------------------------------
     def option(self, object_type: str, name: str, label: str) -> str:
         """The value of the enumeration property's option labelled `label`."""
         return resolve(
-            lambda: self._cache.options.get((object_type, name)),
+            lambda: (self._all_options(object_type) or {}).get(name),
             lambda: self._options(object_type, name, refresh=True),
             label,
             what=f"option of {name}",
@@ -158,20 +156,63 @@ class LabelResolver:
             field=name,
         )
 
+    # --- owners -----------------------------------------------------------------------------------------------
     def owner_id(self, email: str) -> str:
         address = email.strip().lower()
-        cached = self._cache.owners.get(address)
-        if cached is not None:
-            return cached
-        results = self._find_owner(address).results or []
-        if not results:
+
+        def cached() -> dict[str, str] | None:
+            owners = self._entry("owners")
+            return dict(owners) if owners is not None else None
+
+        def fetch() -> dict[str, str]:
+            # Every owner in one or two pages: the agent, invoice service and CSC then cost no request of their own.
+            owners: dict[str, str] = {}
+            after: str | None = None
+            while True:
+                page = self._get_owners(after)
+                owners |= {str(o.email).strip().lower(): str(o.id) for o in page.results or [] if o.email}
+                after = page.paging.next.after if page.paging and page.paging.next else None
+                if not after:
+                    break
+            self._store("owners", owners)
+            return owners
+
+        try:
+            return resolve(cached, fetch, address, what="owner e-mail", object_type="owner")
+        except ConfigurationError:
             raise ConfigurationError(
                 SYSTEM, f"no HubSpot owner (user) has the e-mail {address}", object_type="owner", field="email"
-            )
-        owner_id = str(results[0].id)
-        with self._cache.lock:
-            self._cache.owners[address] = owner_id
-        return owner_id
+            ) from None
+
+    # --- the cache --------------------------------------------------------------------------------------------
+    def _entry(self, name: str) -> Any | None:
+        """The entry's value if fetched within the time to live (from this process's copy or the shared cache)."""
+        key = f"hubspot|{self._portal}|{name}"
+        found = self._memory.get(key)
+        if found is None or self._expired(found[1]):
+            # Another process may have fetched it meanwhile.
+            found = self._cache.get(key)
+            if found is None or self._expired(found[1]):
+                return None
+            self._memory[key] = found
+        return found[0]
+
+    def _expired(self, fetched_at: datetime) -> bool:
+        return (self._now() - fetched_at).total_seconds() > self._ttl
+
+    def _store(self, name: str, value: Any) -> None:
+        key = f"hubspot|{self._portal}|{name}"
+        self._memory[key] = (value, self._now())
+        self._cache.put(key, value)
+
+    def _pipelines(self, object_type: str) -> dict[str, Pipeline] | None:
+        stored = self._entry(f"pipelines|{object_type}")
+        if stored is None:
+            return None
+        return {
+            label: Pipeline(id=value["id"], label=label, stages=dict(value["stages"]))
+            for label, value in stored.items()
+        }
 
     def _fetch_pipelines(self, object_type: str) -> dict[str, Pipeline]:
         pipelines = {
@@ -179,23 +220,31 @@ class LabelResolver:
             for p in self._get_pipelines(object_type).results or []
             if not p.archived
         }
-        with self._cache.lock:
-            self._cache.pipelines[object_type] = pipelines
+        self._store(
+            f"pipelines|{object_type}",
+            {label: {"id": p.id, "stages": p.stages} for label, p in pipelines.items()},
+        )
         return pipelines
 
-    def _fetch_options(self, object_type: str) -> None:
+    def _all_options(self, object_type: str) -> dict[str, dict[str, str]] | None:
+        stored = self._entry(f"options|{object_type}")
+        return dict(stored) if stored is not None else None
+
+    def _fetch_options(self, object_type: str) -> dict[str, dict[str, str]]:
         definitions = self._get_properties(object_type).results or []
-        with self._cache.lock:
-            for definition in definitions:
-                if definition.type == "enumeration":
-                    self._cache.options[(object_type, definition.name)] = {
-                        option.label: option.value for option in definition.options or [] if not option.hidden
-                    }
+        options = {
+            definition.name: {option.label: option.value for option in definition.options or [] if not option.hidden}
+            for definition in definitions
+            if definition.type == "enumeration"
+        }
+        self._store(f"options|{object_type}", options)
+        return options
 
     def _options(self, object_type: str, name: str, *, refresh: bool = False) -> dict[str, str]:
-        if refresh or (object_type, name) not in self._cache.options:
-            self._fetch_options(object_type)
-        options = self._cache.options.get((object_type, name))
+        everything = None if refresh else self._all_options(object_type)
+        if everything is None or name not in everything:
+            everything = self._fetch_options(object_type)
+        options = everything.get(name)
         if options is None:
             raise ConfigurationError(
                 SYSTEM,
@@ -203,4 +252,4 @@ class LabelResolver:
                 object_type=object_type,
                 field=name,
             )
-        return options
+        return dict(options)

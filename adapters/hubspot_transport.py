@@ -30,6 +30,7 @@ from adapters.errors import (
     Unanswered,
     ValidationRejected,
 )
+from adapters.ports import RateBudget
 from adapters.retrying import RetryPolicy
 from config.settings import HubSpotSettings
 
@@ -74,8 +75,15 @@ class UnansweredFailure(RetryableFailure, Unanswered):
 class HubSpotTransport:
     """Runs SDK calls: passes the timeouts, counts each HTTP request, retries transient failures."""
 
-    def __init__(self, settings: HubSpotSettings, *, sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        settings: HubSpotSettings,
+        *,
+        budget: RateBudget | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.settings = settings
+        self.budget = budget
         self.timeout = (settings.connect_timeout, settings.read_timeout)
         self.calls = 0
         self._secret = settings.token.get_secret_value()
@@ -97,6 +105,8 @@ class HubSpotTransport:
 
     def once(self, fn: Callable[..., T], *args: Any, object_type: str, **kwargs: Any) -> T:
         """One HTTP request, never retried (a create's retries look first: RetryPolicy.write_once)."""
+        if self.budget is not None:
+            self.budget.take()  # every request, a retry too, spends the portal's budget
         self.calls += 1
         try:
             return fn(*args, _request_timeout=self.timeout, **kwargs)

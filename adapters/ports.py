@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from models.agreement import Agreement
 from models.contract import Contract, ContractDraft, ContractPreview
@@ -32,8 +32,11 @@ class Crm(Protocol):
         """The contact with this e-mail and its companies, or None."""
         ...
 
-    def find_or_create_contact(self, *, email: str, company_id: str, name: str = "") -> Contact:
-        """The contact with this e-mail, created and associated with the company when missing."""
+    def find_or_create_contact(
+        self, *, email: str, company_id: str, name: str = "", known: Contact | None = None
+    ) -> Contact:
+        """The contact with this e-mail (`known`: as just read by find_contact, not read again), created and
+        associated with the company when missing."""
         ...
 
     def associate_ticket(self, *, ticket_id: str, company_id: str, contact_id: str) -> None:
@@ -60,8 +63,9 @@ class Crm(Protocol):
         """Move the ticket to the stage with this label in its pipeline."""
         ...
 
-    def add_ticket_note(self, *, ticket_id: str, marker: str, body: str) -> str:
-        """Write a note once: a note carrying `marker` already on the ticket is returned instead."""
+    def add_ticket_note(self, *, ticket_id: str, marker: str, body: str, first_attempt: bool = False) -> str:
+        """Write a note once: a note carrying `marker` already on the ticket is returned instead (`first_attempt`:
+        the caller recorded that no earlier attempt was made, so there is nothing to look for)."""
         ...
 
     def set_company_property(self, *, company_id: str, name: str, value: str) -> None:
@@ -149,4 +153,24 @@ class Mailer(Protocol):
 
     def send(self, *, message: MailMessage) -> str:
         """Send the message; returns its Message-ID."""
+        ...
+
+
+class PortalCache(Protocol):
+    """What a CRM portal's configuration resolved to (pipelines, options, owners), kept across processes."""
+
+    def get(self, key: str) -> tuple[Any, datetime] | None:
+        """The JSON value stored under `key` and when it was fetched, or None."""
+        ...
+
+    def put(self, key: str, value: Any) -> None:
+        """Store a freshly fetched JSON value under `key`."""
+        ...
+
+
+class RateBudget(Protocol):
+    """The request budget an external system grants us, shared by every process that talks to it."""
+
+    def take(self) -> None:
+        """Wait until one more request fits the budget."""
         ...

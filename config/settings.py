@@ -38,6 +38,27 @@ class HubSpotSettings(HttpSystemSettings):
     portal_id: str = "1234567"
     app_url: str = "https://app-eu1.hubspot.com"
     max_attempts: int = 5
+    # Pipelines, enumeration options and owners, cached in the case store for every process and run phase; a label
+    # missing from the cache is fetched once more before it fails, so a new stage or owner needs no wait.
+    cache_ttl_seconds: float = 3600.0
+    # Every HubSpot request takes a slot of this Prefect global concurrency limit, used as a rate limit, so all
+    # workers together stay within the portal's budget (`requests_per_10s`: 100 on Starter, 190 on Pro/Enterprise).
+    # The limit holds `rate_limit_burst` slots and frees (requests_per_10s - burst) / 10 per second: at most
+    # requests_per_10s requests in any 10 seconds. An empty name: no shared limit (each process on its own).
+    rate_limit_name: str = "hubspot-requests"
+    requests_per_10s: int = Field(default=100, ge=2)
+    rate_limit_burst: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _burst_within_budget(self) -> HubSpotSettings:
+        if self.rate_limit_burst >= self.requests_per_10s:
+            raise ValueError("hubspot.rate_limit_burst must be less than hubspot.requests_per_10s")
+        return self
+
+    @property
+    def slot_decay_per_second(self) -> float:
+        """The rate at which the limit frees slots: with the burst, exactly the budget in any 10-second window."""
+        return (self.requests_per_10s - self.rate_limit_burst) / 10
 
 
 class RoutineSettings(BaseModel):

@@ -168,7 +168,9 @@ def start(
         signer_name=signer_name,
     )
     runtime = build_runtime(settings)
-    _refuse_problems(preflight(request, runtime=runtime))
+    # Preflight's HubSpot reads take slots of the shared rate limit on this stack's Prefect server.
+    with temporary_settings(client_settings(settings)):
+        _refuse_problems(preflight(request, runtime=runtime))
     try:
         with temporary_settings(client_settings(settings)), get_client(sync_client=True) as client:
             started = start_case(request, settings=settings, store=runtime.store, client=client, actor=agent)
@@ -199,8 +201,11 @@ def plan(
     ] = None,
 ) -> None:
     """Read what a case would read and print every write it would make; writes nothing."""
+    from prefect.settings import temporary_settings
+
     from config.clock import local_today
     from models.plan import plan_text, renegotiation_plan
+    from reforhandling.prefect_auth import client_settings
     from reforhandling.starting import read_case_inputs
     from tasks.runtime import build_runtime
 
@@ -217,7 +222,9 @@ def plan(
         signer_name=signer_name,
     )
     runtime = build_runtime(settings)
-    reading = read_case_inputs(request, runtime=runtime)
+    # Its HubSpot reads take slots of the shared rate limit on this stack's Prefect server.
+    with temporary_settings(client_settings(settings)):
+        reading = read_case_inputs(request, runtime=runtime)
     _refuse_problems(reading.problems)
     assert reading.ticket and reading.company and reading.basis
     composed = renegotiation_plan(

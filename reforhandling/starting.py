@@ -81,16 +81,16 @@ def read_case_inputs(request: RenegotiationRequest, *, runtime: Runtime) -> Read
             ]
         )
     problems: list[str] = []
+    signer = runtime.crm.find_contact(email=request.signer_email)
     try:
         company = runtime.crm.read_company(
-            company_id=request.company_id or company_of(runtime.crm, ticket, request.signer_email)
+            company_id=request.company_id or company_of(ticket, signer, request.signer_email)
         )
     except TicketNotReady as error:
         return Reading([f"company: {error.found}; give --company <HubSpot company id>"])
     except NotFoundError as error:
         return Reading([f"company: {error}"])
-    contact = runtime.crm.find_contact(email=request.signer_email)
-    if contact is None and not request.signer_name:
+    if signer is None and not request.signer_name:
         problems.append(
             f"signer_email: no HubSpot contact has {request.signer_email}; check the address, or give "
             "--signer-name to create the contact"
@@ -108,4 +108,4 @@ def read_case_inputs(request: RenegotiationRequest, *, runtime: Runtime) -> Read
         problems.append(f"company: {error}")
     except NothingToRenegotiate as error:
         problems.append(f"licences, price_per_licence: {error}")
-    return Reading(problems, ticket=ticket, company=company, contact=contact, basis=basis)
+    return Reading(problems, ticket=ticket, company=company, contact=signer, basis=basis)

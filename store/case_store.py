@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from models.case import CLOSED_STATES, Case, CaseEvent, CaseState, NotificationClaim, check_transition
 from models.renegotiation import RenegotiationRequest
 from store.database import make_engine, upgrade_engine
+from store.portal_cache import StorePortalCache
 
 
 class OpenCaseExists(ValueError):
@@ -33,6 +34,11 @@ class CaseStore:
         self.engine = make_engine(url)
         # The store owns its schema: a new or older database is migrated before the first case is read.
         upgrade_engine(self.engine)
+
+    @property
+    def portal_cache(self) -> StorePortalCache:
+        """The CRM portal's cached labels and owners, in this store's database."""
+        return StorePortalCache(self.engine)
 
     @contextmanager
     def _session(self) -> Iterator[Session]:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 
-from adapters.ports import Crm
 from models.case import CaseState
-from models.crm import EnrichedTicket, Ticket
+from models.crm import Contact, EnrichedTicket, Ticket
 from models.rules import ticket_name
 from tasks.hubspot_calls import counting_calls
 from tasks.policy import system_step
@@ -31,14 +30,19 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
     case = rt.store.get(case_key)
     with counting_calls(rt.crm) as calls:
         ticket = rt.crm.read_ticket(ticket_id=case.ticket_id)
-        company_id = case.company_id or company_of(rt.crm, ticket, case.signer_email)
+        # One read of the signer serves both the company question and the contact (never read twice).
+        signer = rt.crm.find_contact(email=case.signer_email)
+        company_id = case.company_id or company_of(ticket, signer, case.signer_email)
         company = rt.crm.read_company(company_id=company_id)
         # The signer must be a known person: a contact is only created with the name the agent gave.
         contact = rt.crm.find_or_create_contact(
-            email=case.signer_email, company_id=company.id, name=case.signer_name or ""
+            email=case.signer_email, company_id=company.id, name=case.signer_name or "", known=signer
         )
-        rt.crm.associate_ticket(ticket_id=ticket.id, company_id=company.id, contact_id=contact.id)
-        rt.crm.rename_ticket(ticket_id=ticket.id, name=ticket_name(company.name))
+        # A replayed phase finds the ticket done already and writes nothing.
+        if company.id not in ticket.company_ids or contact.id not in ticket.contact_ids:
+            rt.crm.associate_ticket(ticket_id=ticket.id, company_id=company.id, contact_id=contact.id)
+        if ticket.name != ticket_name(company.name):
+            rt.crm.rename_ticket(ticket_id=ticket.id, name=ticket_name(company.name))
     rt.store.transition(
         case_key,
         CaseState.ENRICHED,
@@ -53,14 +57,14 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
     return EnrichedTicket(ticket=ticket, company=company, contact=contact)
 
 
-def company_of(crm: Crm, ticket: Ticket, signer_email: str) -> str:
-    """The ticket's one company, else the signer's one company; anything else needs a person to say which."""
+def company_of(ticket: Ticket, signer: Contact | None, signer_email: str) -> str:
+    """The ticket's one company, else the signer's (as read) one company; anything else needs a person to say
+    which."""
     if len(ticket.company_ids) == 1:
         return ticket.company_ids[0]
     if ticket.company_ids:
         found = f"ticket {ticket.id} has companies {', '.join(ticket.company_ids)}"
     else:
-        signer = crm.find_contact(email=signer_email)
         if signer is not None and len(signer.company_ids) == 1:
             return signer.company_ids[0]
         companies = ", ".join(signer.company_ids) if signer and signer.company_ids else "none"

@@ -9,7 +9,7 @@ from typing import cast
 
 from pydantic import SecretStr
 
-from adapters.ports import ContractService, Crm, LicenceAdmin, Mailer
+from adapters.ports import ContractService, Crm, LicenceAdmin, Mailer, RateBudget
 from config.settings import RoutineSettings, Settings, get_settings
 from store.case_store import CaseStore
 
@@ -28,7 +28,20 @@ class Runtime:
     def crm(self) -> Crm:
         from adapters.hubspot_crm import HubSpotCrm
 
-        return HubSpotCrm(self._resolved.hubspot, self.settings.routine)
+        hubspot = self._resolved.hubspot
+        # The portal's labels and owners come from the case store, fetched once for every phase and process.
+        return HubSpotCrm(hubspot, self.settings.routine, cache=self.store.portal_cache, budget=self.hubspot_budget)
+
+    @cached_property
+    def hubspot_budget(self) -> RateBudget:
+        """The Prefect global concurrency limit every HubSpot request takes a slot of; none without a name."""
+        if not self.settings.hubspot.rate_limit_name:
+            from adapters.rate_budget import Unlimited
+
+            return Unlimited()
+        from tasks.rate_budget import PrefectRateBudget
+
+        return PrefectRateBudget(self.settings.hubspot)
 
     @cached_property
     def contracts(self) -> ContractService:

@@ -19,8 +19,15 @@ def move_ticket(case_key: str, step: str, ticket_id: str, stage_label: str) -> N
 @task(name="write-ticket-note", **system_step("step"))
 def write_ticket_note(case_key: str, step: str, ticket_id: str, body: str) -> str:
     """Write a note on the ticket once per case and step (the marker finds an earlier one)."""
+    store = get_runtime().store
+    attempt = f"ticket-note-attempt:{step}"
+    # Recorded before the create: only a step with an earlier attempt can have a note to find (a look-up saved).
+    first_attempt = not store.events(case_key, kind=attempt)
+    store.add_event(case_key, actor="flow", kind=attempt)
     with crm_step(case_key, "ticket-note", step=step) as (crm, details):
-        details["note_id"] = crm.add_ticket_note(ticket_id=ticket_id, marker=f"[{case_key}/{step}]", body=body)
+        details["note_id"] = crm.add_ticket_note(
+            ticket_id=ticket_id, marker=f"[{case_key}/{step}]", body=body, first_attempt=first_attempt
+        )
     return str(details["note_id"])
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from adapters.hubspot_crm import HubSpotCrm
-from adapters.hubspot_labels import forget_portal
+from adapters.portal_cache import MemoryPortalCache
 from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import DealDraft
 from sandbox.hubspot import HubSpotSandbox
@@ -30,6 +30,8 @@ class Portal:
     app: HubSpotSandbox
     server: SandboxServer
     routine: RoutineSettings = field(default_factory=RoutineSettings)
+    # One portal cache for the test's adapters, as the case store is one for every process of a stack.
+    cache: MemoryPortalCache = field(default_factory=MemoryPortalCache)
 
     def settings(self, **overrides: Any) -> HubSpotSettings:
         values: dict[str, Any] = {
@@ -43,7 +45,7 @@ class Portal:
         return HubSpotSettings(**(values | overrides))
 
     def crm(self, routine: RoutineSettings | None = None, **overrides: Any) -> HubSpotCrm:
-        return HubSpotCrm(self.settings(**overrides), routine or self.routine)
+        return HubSpotCrm(self.settings(**overrides), routine or self.routine, cache=self.cache)
 
     def faults(self, *rules: FaultRule, seed: int = 0) -> None:
         self.app.faults.set(list(rules), seed)
@@ -60,7 +62,6 @@ def portal_factory() -> Iterator[Callable[..., Portal]]:
         app = HubSpotSandbox(faults=FaultPlan(), **({"rate_window": 1.0} | options))
         server = SandboxServer(app, port=0).start()
         servers.append(server)
-        forget_portal(f"{server.url}|{HubSpotSettings().portal_id}")  # every test starts with a cold label cache
         return Portal(app, server)
 
     yield start
