@@ -196,14 +196,20 @@ def _total(phases: dict[str, Counter[str]]) -> Counter[str]:
 def _print(table: Table, kinds: list[Kind], modes: list[str]) -> None:
     print()
     print("requests per case, by phase (HubSpot / Dealbuilder / licences / SMTP messages)")
-    print(f"{'case':<16} {'mode':<11} " + " ".join(f"{name:>16}" for name in PHASES) + f" {'total':>16} {'HS writes':>9}")
+    print(
+        f"{'case':<16} {'mode':<11} " + " ".join(f"{name:>16}" for name in PHASES) + f" {'total':>16} {'HS writes':>9}"
+    )
     for kind in kinds:
         for mode in modes:
             phases = table[(kind.name, mode)]
             cells = ["/".join(str(phases[name][system]) for system in SYSTEMS) for name in PHASES]
             total = _total(phases)
             cells.append("/".join(str(total[system]) for system in SYSTEMS))
-            print(f"{kind.name:<16} {mode:<11} " + " ".join(f"{cell:>16}" for cell in cells) + f" {total['hubspot writes']:>9}")
+            print(
+                f"{kind.name:<16} {mode:<11} "
+                + " ".join(f"{cell:>16}" for cell in cells)
+                + f" {total['hubspot writes']:>9}"
+            )
     print()
     if "warm" in modes:
         for mode in (mode for mode in modes if mode != "warm"):
@@ -211,7 +217,10 @@ def _print(table: Table, kinds: list[Kind], modes: list[str]) -> None:
                 _total(table[(kind.name, mode)])["hubspot"] / max(1, _total(table[(kind.name, "warm")])["hubspot"])
                 for kind in kinds
             ]
-            print(f"ratio HubSpot requests {mode} / warm: " + ", ".join(f"{k.name} {r:.2f}" for k, r in zip(kinds, ratios, strict=True)))
+            print(
+                f"ratio HubSpot requests {mode} / warm: "
+                + ", ".join(f"{k.name} {r:.2f}" for k, r in zip(kinds, ratios, strict=True))
+            )
 
 
 if __name__ == "__main__":

@@ -47,8 +47,10 @@ def main(argv: list[str] | None = None) -> None:
         ours = run_shape([UUID(str(store.get(key).flow_run_id)) for key in keys])
         phases = round(ours.phases / ours.runs)
         tasks_per_phase = max(1, round(ours.task_runs / ours.runs / (phases * (phases + 1) / 2)))
-        print(f"overhead: ours {completed}/{args.cases} completed; {ours.phases / ours.runs:.1f} run phases and "
-              f"{ours.task_runs / ours.runs:.1f} task runs per case")
+        print(
+            f"overhead: ours {completed}/{args.cases} completed; {ours.phases / ours.runs:.1f} run phases and "
+            f"{ours.task_runs / ours.runs:.1f} task runs per case"
+        )
 
         with floor_serve(settings, stack) as floor_process, get_client(sync_client=True) as client:
             deployment = client.read_deployment_by_name("floor/floor")
@@ -73,14 +75,18 @@ def main(argv: list[str] | None = None) -> None:
     n = args.cases
     poller_cpu = per_poll * ours_polls
     print()
-    print(f"cases: {n}; poll interval {args.poll_seconds}s; floor: {phases} phases x {tasks_per_phase} tasks "
-          f"({floor.phases / floor.runs:.1f} run phases, {floor.task_runs / floor.runs:.1f} task runs per run)")
+    print(
+        f"cases: {n}; poll interval {args.poll_seconds}s; floor: {phases} phases x {tasks_per_phase} tasks "
+        f"({floor.phases / floor.runs:.1f} run phases, {floor.task_runs / floor.runs:.1f} task runs per run)"
+    )
     print(Ratio("CPU s per case (all)", ours_cpu / n, floor_cpu / n).line("s"))
     print(Ratio("CPU s per case (w/o poller)", (ours_cpu - poller_cpu) / n, floor_cpu / n).line("s"))
     print(Ratio("CPU s per run phase", ours_cpu / ours.phases, floor_cpu / floor.phases).line("s"))
     print(Ratio("wall s per case", ours_wall / n, floor_wall / n).line("s"))
-    print(f"the poller: {per_poll:.2f} CPU s per poll run ({idle_polls} measured idle); {ours_polls} polls during ours "
-          f"= {poller_cpu:.1f} s; at the default 300 s interval that is {per_poll * 288:.0f} CPU s a day in all")
+    print(
+        f"the poller: {per_poll:.2f} CPU s per poll run ({idle_polls} measured idle); {ours_polls} polls during ours "
+        f"= {poller_cpu:.1f} s; at the default 300 s interval that is {per_poll * 288:.0f} CPU s a day in all"
+    )
     print("target: ours at most 1.2 x the floor in CPU per case")
 
 
