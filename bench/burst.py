@@ -27,6 +27,10 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _seconds(at: str) -> float:
+    return datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     print(f"burst: {describe()}")
@@ -74,10 +78,8 @@ def main(argv: list[str] | None = None) -> None:
         count_outcome(sandboxes, store, keys, report)
         log = [entry for entry in hubspot.log if entry["status"] != 0]
 
-    moments = sorted(datetime.fromisoformat(entry["at"].replace("Z", "+00:00")).timestamp() for entry in log)
-    answered = sorted(
-        datetime.fromisoformat(entry["at"].replace("Z", "+00:00")).timestamp() for entry in log if entry["status"] != 429
-    )
+    moments = sorted(_seconds(entry["at"]) for entry in log)
+    answered = sorted(_seconds(entry["at"]) for entry in log if entry["status"] != 429)
     busy = max(moments[-1] - moments[0], WINDOW) if moments else WINDOW
     budget = args.limit * busy / WINDOW
     peak, low = 0, 0

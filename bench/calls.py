@@ -13,12 +13,20 @@ import argparse
 import contextlib
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from bench.machine import describe
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from sandbox.stack import SandboxStack
+    from tasks.runtime import Runtime
 
 SYSTEMS = ("hubspot", "dealbuilder", "licences", "smtp")
 PHASES = ("start", "to approval", "approve -> sent", "poll", "signed -> done")
@@ -81,6 +89,7 @@ Table = dict[tuple[str, str], dict[str, Counter[str]]]  # (kind, mode) -> phase 
 
 def _measure(tmp: Path, kinds: list[Kind], modes: list[str]) -> Table:
     from prefect.client.orchestration import get_client
+    from prefect.deployments.runner import RunnerDeployment
 
     from adapters.hubspot_labels import forget_portal
     from config.settings import DealbuilderSettings, HubSpotSettings, LicenceSettings, Settings
@@ -102,7 +111,8 @@ def _measure(tmp: Path, kinds: list[Kind], modes: list[str]) -> Table:
                 licences=LicenceSettings(**fast),
             )
         )
-        renegotiate_agreement.to_deployment(name=settings.prefect.flow_deployment.split("/")[-1]).apply()
+        deployment = renegotiate_agreement.to_deployment(name=settings.prefect.flow_deployment.split("/")[-1])
+        cast(RunnerDeployment, deployment).apply()
         portal = f"{settings.hubspot.base_url}|{settings.hubspot.portal_id}"
         runtime = build_runtime(settings)
         with use_runtime(runtime), get_client(sync_client=True) as client:
@@ -118,7 +128,9 @@ def _measure(tmp: Path, kinds: list[Kind], modes: list[str]) -> Table:
     return table
 
 
-def _case(runtime, client, sandboxes, kind: Kind, before_phase) -> dict[str, Counter[str]]:  # type: ignore[no-untyped-def]
+def _case(
+    runtime: Runtime, client: SyncPrefectClient, sandboxes: SandboxStack, kind: Kind, before_phase: Callable[[], None]
+) -> dict[str, Counter[str]]:
     """One case end to end, the requests of each phase counted from the sandboxes' logs."""
     from prefect.exceptions import Pause
     from prefect.flow_engine import run_flow
@@ -143,7 +155,7 @@ def _case(runtime, client, sandboxes, kind: Kind, before_phase) -> dict[str, Cou
         )
 
     @contextlib.contextmanager
-    def phase(name: str):  # type: ignore[no-untyped-def]
+    def phase(name: str) -> Iterator[None]:
         before_phase()
         before = counts()
         yield
@@ -153,7 +165,7 @@ def _case(runtime, client, sandboxes, kind: Kind, before_phase) -> dict[str, Cou
 
     def run(case_key: str) -> None:
         case = runtime.store.get(case_key)
-        flow_run = client.read_flow_run(UUID(case.flow_run_id))
+        flow_run = client.read_flow_run(UUID(str(case.flow_run_id)))
         with contextlib.suppress(Pause):
             run_flow(renegotiate_agreement, flow_run=flow_run, parameters={"case_key": case_key}, return_type="state")
 
@@ -172,7 +184,9 @@ def _case(runtime, client, sandboxes, kind: Kind, before_phase) -> dict[str, Cou
         run(key)
     with phase("approve -> sent"):
         case = runtime.store.get(key)
-        client.resume_flow_run(UUID(case.flow_run_id), run_input={"approved": True, "approver": "Ola Kundeservice"})
+        client.resume_flow_run(
+            UUID(str(case.flow_run_id)), run_input={"approved": True, "approver": "Ola Kundeservice"}
+        )
         run(key)
     case = runtime.store.get(key)
     assert case.contract_id, f"{kind.name}: no contract sent ({case.state} {case.reason})"

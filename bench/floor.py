@@ -3,10 +3,11 @@ tasks, served like ours (`serve`, limit 4, one process per run phase). Serve it:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow, serve, task
 from prefect.context import TaskRunContext
+from prefect.deployments.runner import RunnerDeployment
 from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
@@ -39,4 +40,4 @@ def floor(case: str, phases: int, tasks_per_phase: int) -> None:
 
 # serve starts its children with multiprocessing spawn: without the guard each child would serve again.
 if __name__ == "__main__":
-    serve(floor.to_deployment(name="floor"), limit=4, print_starting_message=False)
+    serve(cast(RunnerDeployment, floor.to_deployment(name="floor")), limit=4, print_starting_message=False)

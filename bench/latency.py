@@ -14,9 +14,17 @@ import statistics
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from bench.machine import describe
+
+if TYPE_CHECKING:
+    from prefect.client.orchestration import SyncPrefectClient
+
+    from models.case import CaseState
+    from store.case_store import CaseStore
 
 TICKETS = ("5001", "5002", "5003")
 LICENCES = {"5001": 55, "5002": 54, "5003": 70}
@@ -37,6 +45,23 @@ def _until(check: Callable[[], bool], timeout: float = 300) -> float:
             raise TimeoutError("waited too long")
         time.sleep(0.1)
     return time.monotonic() - began
+
+
+def _resumed(client: SyncPrefectClient, run_id: UUID, run_input: dict[str, Any]) -> bool:
+    """Answer the run's form; False when it is refused (a run just suspended may not have stored it yet)."""
+    return client.resume_flow_run(run_id, run_input=run_input).status.value == "ACCEPT"
+
+
+def _in_state(store: CaseStore, key: str, states: tuple[CaseState, ...]) -> bool:
+    return store.get(key).state in states
+
+
+def _reached(client: SyncPrefectClient, run_id: UUID, pause: str | None) -> bool:
+    """The run is suspended at `pause`, or completed when `pause` is None."""
+    state = client.read_flow_run(run_id).state
+    if state is None:
+        return False
+    return state.is_completed() if pause is None else state.state_details.pause_key == pause
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,20 +111,13 @@ def main(argv: list[str] | None = None) -> None:
 
             figures["start -> form"].append(_until(form_shown))
             began = time.monotonic()
-            _until(
-                lambda run_id=run_id: (
-                    client.resume_flow_run(
-                        run_id, run_input={"approved": True, "approver": "Ola Kundeservice"}
-                    ).status.value
-                    == "ACCEPT"
-                )
-            )
+            _until(partial(_resumed, client, run_id, {"approved": True, "approver": "Ola Kundeservice"}))
             key = case.case_key
-            _until(lambda key=key: store.get(key).state is CaseState.AWAITING_SIGNATURE)
+            _until(partial(_in_state, store, key, (CaseState.AWAITING_SIGNATURE,)))
             figures["approve -> SENT"].append(time.monotonic() - began)
             sandboxes.dealbuilder.sign(str(store.get(key).contract_id))
             figures["signature -> COMPLETED"].append(
-                _until(lambda key=key: store.get(key).state in (CaseState.COMPLETED, CaseState.NEEDS_ATTENTION))
+                _until(partial(_in_state, store, key, (CaseState.COMPLETED, CaseState.NEEDS_ATTENTION)))
             )
             print(f"latency: case {number + 1}: " + ", ".join(f"{k} {v[-1]:.1f}s" for k, v in figures.items()))
         with floor_serve(settings, stack):
@@ -108,21 +126,10 @@ def main(argv: list[str] | None = None) -> None:
                 run_id = client.create_flow_run_from_deployment(
                     deployment.id, parameters={"case": f"latency-{number}", "phases": 3, "tasks_per_phase": 8}
                 ).id
-                for name, key in zip(floor, ("phase-0", "phase-1", None), strict=True):
-
-                    def reached(run_id: UUID = run_id, key: str | None = key) -> bool:
-                        state = client.read_flow_run(run_id).state
-                        if state is None:
-                            return False
-                        return state.is_completed() if key is None else state.state_details.pause_key == key
-
-                    floor[name].append(_until(reached))
-                    if key is not None:
-                        _until(
-                            lambda run_id=run_id: (
-                                client.resume_flow_run(run_id, run_input={"go": True}).status.value == "ACCEPT"
-                            )
-                        )
+                for name, pause in zip(floor, ("phase-0", "phase-1", None), strict=True):
+                    floor[name].append(_until(partial(_reached, client, run_id, pause)))
+                    if pause is not None:
+                        _until(partial(_resumed, client, run_id, {"go": True}))
 
     targets = {"start -> form": 5.0, "approve -> SENT": 5.0, "signature -> COMPLETED": args.poll_seconds + 5.0}
     print()

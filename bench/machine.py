@@ -85,4 +85,7 @@ class Ratio:
 
     def line(self, unit: str) -> str:
         ratio = self.ours / self.baseline if self.baseline else float("inf")
-        return f"{self.name:<28} ours {self.ours:9.2f} {unit:<4} baseline {self.baseline:9.2f} {unit:<4} ratio {ratio:5.2f}"
+        return (
+            f"{self.name:<28} ours {self.ours:9.2f} {unit:<4} baseline {self.baseline:9.2f} {unit:<4} "
+            f"ratio {ratio:5.2f}"
+        )

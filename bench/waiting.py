@@ -16,11 +16,17 @@ import argparse
 import copy
 import secrets
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
 
-from bench.machine import describe, descendants, rss_mib
+from bench.machine import descendants, describe, rss_mib
+
+if TYPE_CHECKING:
+    from sandbox.stack import SandboxStack
+    from store.case_store import CaseStore
 
 
 def parser() -> argparse.ArgumentParser:
@@ -153,7 +159,9 @@ def _command(pid: int) -> str:
         return "?"
 
 
-def _poll(sandboxes, poll_signatures, *, store, only=None) -> tuple[float, int, int]:  # type: ignore[no-untyped-def]
+def _poll(
+    sandboxes: SandboxStack, poll_signatures: Callable[[], int], *, store: CaseStore, only: list[str] | None = None
+) -> tuple[float, int, int]:
     """One poll: seconds, Dealbuilder requests, runs resumed; with `only`, the other waiting cases are hidden."""
     from models.case import CaseState
 
