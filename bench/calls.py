@@ -131,9 +131,8 @@ def _measure(tmp: Path, kinds: list[Kind], modes: list[str]) -> Table:
                     table[(kind.name, mode)] = _case(
                         runtime, client, sandboxes, kind, forget if mode == "cold-phase" else lambda: None
                     )
-                    print(
-                        f"calls: {kind.name} {mode}: {sum(_total(table[(kind.name, mode)])[name] for name in SYSTEMS)} requests"
-                    )
+                    total = _total(table[(kind.name, mode)])
+                    print(f"calls: {kind.name} {mode}: {sum(total[name] for name in SYSTEMS)} requests")
     return table
 
 
