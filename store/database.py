@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only when a migration runs: every run phase opens the store, and nearly always finds the
+# schema current (importing Alembic cost about 0.2 CPU-seconds of each run phase's process, bench/RESULTS.md).
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The revision equal to the tables `SQLModel.metadata.create_all` made before Alembic owned the schema.
@@ -61,9 +64,16 @@ def upgrade_to_head(url: str) -> Upgrade:
 
 def upgrade_engine(engine: Engine) -> Upgrade:
     """`upgrade_to_head` on an engine the caller keeps."""
+    with engine.connect() as connection:
+        # Most starts find the schema current: answer without taking the lock, and without Alembic.
+        current = _stored_revision(connection)
+        connection.rollback()
+        if current is not None and current == newest_revision_file():
+            return Upgrade(current, current)
+    from alembic import command
+
     head = head_revision()
     with engine.connect() as connection:
-        # Most starts find the schema current: answer without taking the lock.
         current = _current_revision(connection)
         connection.rollback()
         if current == head:
@@ -90,10 +100,31 @@ def current_revision(url: str) -> str | None:
 
 
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_config(None)).get_current_head()
 
 
+_REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN_REVISION = re.compile(r"^down_revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+
+
+def newest_revision_file() -> str | None:
+    """The head revision read from the migration files' `revision` and `down_revision` lines, without importing
+    Alembic; None when that is not one revision (Alembic then decides). Equal to `head_revision()` (a test)."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        revisions.update(_REVISION.findall(source))
+        downs.update(_DOWN_REVISION.findall(source))
+    heads = revisions - downs
+    return heads.pop() if len(heads) == 1 else None
+
+
 def _config(connection: Connection | None) -> Config:
+    from alembic.config import Config
+
     # In code rather than an alembic.ini: the migrations run on the connection we hand them (env.py reads it).
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
@@ -102,7 +133,17 @@ def _config(connection: Connection | None) -> Config:
 
 
 def _current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(connection).get_current_revision()
+
+
+def _stored_revision(connection: Connection) -> str | None:
+    """The version table's one revision, read with plain SQL; None when there is no table or not one row."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    return str(rows[0][0]) if len(rows) == 1 else None
 
 
 def _lock_for_upgrade(connection: Connection) -> None:
