@@ -91,7 +91,6 @@ def _measure(tmp: Path, kinds: list[Kind], modes: list[str]) -> Table:
     from prefect.client.orchestration import get_client
     from prefect.deployments.runner import RunnerDeployment
 
-    from adapters.hubspot_labels import forget_portal
     from config.settings import DealbuilderSettings, HubSpotSettings, LicenceSettings, Settings
     from flows.renegotiation import renegotiate_agreement
     from sandbox.stack import SandboxStack
@@ -113,12 +112,11 @@ def _measure(tmp: Path, kinds: list[Kind], modes: list[str]) -> Table:
         )
         deployment = renegotiate_agreement.to_deployment(name=settings.prefect.flow_deployment.split("/")[-1])
         cast(RunnerDeployment, deployment).apply()
-        portal = f"{settings.hubspot.base_url}|{settings.hubspot.portal_id}"
         runtime = build_runtime(settings)
 
         def forget() -> None:
-            # The adapter holds the portal's cache object: a cold start is a forgotten portal and a new adapter.
-            forget_portal(portal)
+            # A cold start: an empty portal cache, and a new adapter (as a new process has).
+            runtime.store.portal_cache.clear()
             runtime.__dict__.pop("crm", None)
 
         with use_runtime(runtime), get_client(sync_client=True) as client:

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel
@@ -49,3 +50,9 @@ class StorePortalCache:
                 except IntegrityError:
                     # Another process inserted the key between our look and our insert: update it instead.
                     session.rollback()
+
+    def clear(self) -> None:
+        """Forget every portal's labels: the next request of each kind fetches them again (a cold start)."""
+        with Session(self._engine) as session:
+            session.execute(delete(PortalCacheEntry))
+            session.commit()
