@@ -4,6 +4,7 @@ the case's run, across a poller restart and two polls racing; the board of open 
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,7 +58,8 @@ def test_a_waiting_approval_is_reminded_then_escalated_once_across_a_poller_rest
         except BaseException as error:  # the assertion below shows it
             errors.append(error)
 
-    racers = [threading.Thread(target=poll) for _ in range(2)]
+    # A new thread starts without the test's Prefect settings (context variables): each runs in a copy.
+    racers = [threading.Thread(target=contextvars.copy_context().run, args=(poll,)) for _ in range(2)]
     for racer in racers:
         racer.start()
     for racer in racers:

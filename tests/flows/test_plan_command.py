@@ -33,6 +33,9 @@ def cli_env(sandboxes: SandboxStack, tmp_path: Path, monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("REFORHANDLING_DEALBUILDER__BASE_URL", settings.dealbuilder.base_url)
     monkeypatch.setenv("REFORHANDLING_LICENCES__BASE_URL", settings.licences.base_url)
     monkeypatch.setenv("REFORHANDLING_LICENCES__MODE", "http")
+    # `start`'s preflight takes slots of the shared rate limit on the Prefect server it would start the case on;
+    # these refusals come before any server is needed (`plan` never takes slots).
+    monkeypatch.setenv("REFORHANDLING_HUBSPOT__RATE_LIMIT_NAME", "")
     get_settings.cache_clear()
     store = CaseStore(f"sqlite:///{tmp_path / 'cases.db'}")
     yield store
