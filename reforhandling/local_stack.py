@@ -8,6 +8,7 @@ import time
 from uuid import UUID
 
 from config.settings import Settings
+from models.artifacts import BOARD_KEY
 from models.case import CLOSED_STATES
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import AUTH_FILE, auth_string
@@ -51,6 +52,7 @@ def run_up(settings: Settings) -> None:
                 # Shown this once; it stays in the data dir for `reforhandling start`, `cancel` and the next `up`.
                 print(f"Prefect password:    {auth}  (kept in {data / AUTH_FILE})")
             print(f"Example case:        {settings.prefect.ui_url}/runs/flow-run/{run_id}  (Resume = approve)")
+            print(f"Board of open cases: {settings.prefect.ui_url}/artifacts/key/{BOARD_KEY}  (every poll)")
             print(f"Signing pages:       {sandboxes.urls['dealbuilder']}/sign/  (after approval)")
             print(f"Dealbuilder webhook: {hook_url}  (registered: a signature resumes its case at once)")
             print(f"E-mails received:    {sandboxes.urls['smtp_messages']}")
