@@ -1,7 +1,7 @@
 """Benchmark: signature -> case COMPLETED through Dealbuilder's webhook on the embedded local stack, with the poller
 every 5 minutes (so only the webhook can resume in time).
 
-Run: .venv/bin/python bench/webhook_latency.py. Starts the demo's three cases one after another, approves each
+Run: .venv/bin/python -m bench.webhook_latency. Starts the demo's three cases one after another, approves each
 through Prefect's API as the UI does, signs its contract in the Dealbuilder sandbox and prints the seconds from the
 signature to the webhook's resume and to COMPLETED, then the median and the worst."""
 

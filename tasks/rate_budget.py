@@ -12,7 +12,10 @@ SLOTS_PER_REQUEST = 10
 
 
 def ensure_rate_limit(settings: HubSpotSettings) -> None:
-    """Create the limit, or bring its slots and decay to the settings (the local stack and serve call this)."""
+    """Create the limit, or bring its slots and decay to the settings (the local stack and serve call this);
+    nothing when no shared limit is configured (an empty `rate_limit_name`)."""
+    if not settings.rate_limit_name:
+        return
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectAlreadyExists
 

@@ -100,3 +100,15 @@ def test_the_busiest_window_counts_requests_less_than_a_window_apart(offsets: li
     start = datetime(2026, 1, 1).timestamp()
     stamps = [datetime.fromtimestamp(start + offset) for offset in offsets]
     assert busiest_window(stamps, 2.0) == busiest
+
+
+def test_no_shared_limit_is_made_when_its_name_is_empty(prefect_api: str) -> None:
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from config.settings import HubSpotSettings
+    from tasks.rate_budget import ensure_rate_limit
+
+    with temporary_settings({PREFECT_API_URL: prefect_api}), get_client(sync_client=True) as client:
+        before = client.read_global_concurrency_limits(limit=200)
+        ensure_rate_limit(HubSpotSettings(rate_limit_name=""))
+        assert client.read_global_concurrency_limits(limit=200) == before
