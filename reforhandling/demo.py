@@ -83,7 +83,7 @@ def embedded_stack(
     settings: Settings, name: str, *, poll_seconds: int, webhook: bool = False
 ) -> Iterator[tuple[Settings, SandboxStack, PrefectStack]]:
     """A fresh stack under `data/<name>/<time>`: the sandboxes, a Prefect server with its password, and the serve
-    process for both deployments; with `webhook`, the receiver of Dealbuilder's events too, registered with the
+    process for the deployments; with `webhook`, the receiver of Dealbuilder's events too, registered with the
     Dealbuilder sandbox; stopped on exit (the sandboxes stay readable inside the block)."""
     from prefect.settings import temporary_settings
 

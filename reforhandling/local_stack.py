@@ -1,4 +1,4 @@
-"""`reforhandling up`: the whole local stack (Prefect server with UI, the sandboxes, both deployments) and one
+"""`reforhandling up`: the whole local stack (Prefect server with UI, the sandboxes, the deployments) and one
 example case waiting for approval; Ctrl-C stops everything it started."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """The embedded Prefect stack for `up` and `demo`: a local Prefect server with its UI (SQLite) and a `serve`
-process for the two deployments, both child processes that stop with us."""
+process for the three deployments, both child processes that stop with us."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ class PrefectStack:
         raise RuntimeError(f"Prefect server did not answer within {timeout:.0f}s; see {self.log_dir / 'server.log'}")
 
     def start_serve(self) -> None:
-        """Start the process that serves both deployments (it runs each flow run in a child process)."""
+        """Start the process that serves the deployments (it runs each flow run in a child process)."""
         self._spawn("serve", [sys.executable, "-m", "deployments.serve"])
 
     def wait_for_deployment(self, name: str, timeout: float = 60.0) -> str:

@@ -1,4 +1,4 @@
-"""Beyond one machine (issue 9): a Prefect server on PostgreSQL, both deployments from `deployments/prefect.yaml`
+"""Beyond one machine (issue 9): a Prefect server on PostgreSQL, the deployments from `deployments/prefect.yaml`
 by `prefect deploy`, two real `prefect worker start` processes on the process pool, and ten cases: both workers
 take runs, and every case completes once."""
 
