@@ -111,7 +111,6 @@ class RoutineSettings(BaseModel):
     invoice_service_owner: str = "invoice.service@avonova.example"
     csc_owner: str = "csc@avonova.example"
     csc_recipient: str = "csc@avonova.example"
-    approval_recipient: str = "kundesenter@avonova.example"
     # Ops: a case that needs attention, the reconciliation's findings.
     ops_recipient: str = "drift@avonova.example"
     # How often a year the price per licence is charged (1: a yearly price, 12: monthly), for the yearly value.
