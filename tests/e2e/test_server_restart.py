@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from uuid import UUID
 
-from prefect.client.orchestration import get_client
+from prefect.client.orchestration import SyncPrefectClient, get_client
 
 from config.settings import Settings
 from models.case import CaseState
@@ -23,9 +23,8 @@ def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kil
         store = CaseStore(settings.effective_database_url)
         at_approval, at_signature = start_cases(settings, sandboxes, store, 2)
         with get_client(sync_client=True) as client:
-            _wait(
-                lambda: all(store.get(key).state is CaseState.AWAITING_APPROVAL for key in (at_approval, at_signature))
-            )
+            # The case is marked before the approval notice goes out and the run suspends: wait for the pause itself.
+            _wait(lambda: all(_paused(client, store, key) for key in (at_approval, at_signature)))
             run = UUID(str(store.get(at_signature).flow_run_id))
             answer = client.resume_flow_run(run, run_input={"approved": True, "approver": "Ola"})
             assert answer.status.value == "ACCEPT", answer.details
@@ -50,3 +49,11 @@ def _wait(condition: object, timeout: float = 120) -> None:
     while not (callable(condition) and condition()):
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.5)
+
+
+def _paused(client: SyncPrefectClient, store: CaseStore, case_key: str) -> bool:
+    case = store.get(case_key)
+    if case.state is not CaseState.AWAITING_APPROVAL or case.flow_run_id is None:
+        return False
+    state = client.read_flow_run(UUID(case.flow_run_id)).state
+    return state is not None and state.is_paused()
