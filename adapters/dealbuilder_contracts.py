@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -70,10 +71,11 @@ class DealbuilderContracts:
             licences=int(licence[api.PR_QUANTITY]),
             price_per_licence=Decimal(str(licence[api.PR_UNIT_PRICE])),
             licence_discount_percent=Decimal(str(licence.get(api.PR_DISCOUNT) or "0")),
-            signed_on=_day(document[api.D_SIGNED_DATE]),
+            signed_on=_local_day(document[api.D_SIGNED_DATE], self.routine.timezone),
             start_date=_day(document[api.D_START_DATE]) if document.get(api.D_START_DATE) else None,
             template=str(document.get(api.D_TEMPLATE_NAME) or ""),
             sender=str(document.get(api.D_SENDER) or ""),
+            booker=str(document.get(api.D_BOOKER) or ""),
             customer_name=str(customer.get(api.C_NAME) or ""),
             org_number=str(customer.get(api.C_ORG_NUMBER) or ""),
             address=str(customer.get(api.C_ADDRESS) or ""),
@@ -253,6 +255,7 @@ class DealbuilderContracts:
         licence = self._licence_product(document, required=False)
         deadline = document.get(api.D_VALID_UNTIL)
         signed = document.get(api.D_SIGNED_DATE)
+        start = document.get(api.D_START_DATE)
         updated = document.get(api.D_UPDATED)
         return Contract(
             id=str(document[api.D_ID]),
@@ -260,7 +263,8 @@ class DealbuilderContracts:
             state=self._state(document),
             raw_status=raw,
             signing_deadline=date.fromisoformat(str(deadline)[:10]) if deadline else None,
-            signed_on=date.fromisoformat(str(signed)[:10]) if signed else None,
+            signed_on=_local_day(signed, self.routine.timezone) if signed else None,
+            start_date=_day(start) if start else None,
             preview_url=str(document.get(api.D_PREVIEW_URL) or ""),
             signing_urls=tuple(
                 str(party[api.P_SIGNING_URL])
@@ -436,6 +440,18 @@ def _custom_field(document: dict[str, Any], name: str) -> str | None:
 
 def _day(value: object) -> date:
     return date.fromisoformat(str(value)[:10])
+
+
+def _local_day(value: object, timezone: str) -> date:
+    """The day a timestamp fell on where the routine runs (`2026-03-31T22:30:00Z` is 1 April in Oslo); a plain
+    date, or a time without a zone, is that day as it stands."""
+    text = str(value).strip()
+    if len(text) <= 10:
+        return date.fromisoformat(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        return moment.date()
+    return moment.astimezone(ZoneInfo(timezone)).date()
 
 
 def _digits(org_number: str) -> str:

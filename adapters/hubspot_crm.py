@@ -32,13 +32,14 @@ from adapters.ports import PortalCache, RateBudget
 from adapters.rate_budget import Unlimited
 from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import Company, Contact, Deal, DealDraft, Ticket, one_line
-from models.links import DEAL, hubspot_record_url
+from models.links import DEAL, TICKET, hubspot_record_url
 
 logger = logging.getLogger(__name__)
 
 # HUBSPOT_DEFINED association type ids (hubspot.crm.association_type.AssociationType).
 DEAL_TO_CONTACT = 3
 DEAL_TO_COMPANY = 341
+DEAL_TO_TICKET = 27
 CONTACT_TO_COMPANY = 279
 NOTE_TO_TICKET = 228
 BATCH_READ_LIMIT = 100
@@ -138,6 +139,7 @@ class HubSpotCrm:
                 owner_id=values.get("hubspot_owner_id") or None,
                 company_ids=_associated(record, "companies"),
                 contact_ids=_associated(record, "contacts"),
+                url=hubspot_record_url(self._settings.app_url, self._settings.portal_id, TICKET, str(record.id)),
             )
 
     def read_company(self, *, company_id: str) -> Company:
@@ -222,13 +224,14 @@ class HubSpotCrm:
             found = self._deal_by_case_key(deal.case_key)
             if found is not None:
                 return found
-            body = DealCreate(
-                properties=self._deal_properties(deal),
-                associations=[
-                    _association(deal.contact_id, DEAL_TO_CONTACT),
-                    _association(deal.company_id, DEAL_TO_COMPANY),
-                ],
-            )
+            associations = [
+                _association(deal.contact_id, DEAL_TO_CONTACT),
+                _association(deal.company_id, DEAL_TO_COMPANY),
+            ]
+            if deal.ticket_id:
+                # Inline, as the ticket's "Deals" card links them: no request of its own, and never half-linked.
+                associations.append(_association(deal.ticket_id, DEAL_TO_TICKET))
+            body = DealCreate(properties=self._deal_properties(deal), associations=associations)
             return self._transport.retry.write_once(
                 lambda: self._to_deal(self._transport.once(self._deals.create, body, object_type="deal")),
                 lambda: self._deal_by_case_key(deal.case_key),
@@ -238,14 +241,19 @@ class HubSpotCrm:
 
     def set_deal_delivery_start(self, *, deal_id: str, start: date) -> None:
         with self._operation("set_deal_delivery_start"):
-            body = DealUpdate(properties={self._routine.delivery_start_property: start.isoformat()})
-            self._call(self._deals.update, deal_id, body, object_type="deal")
+            self._update_deal(deal_id, {self._routine.delivery_start_property: start.isoformat()})
 
     def set_deal_licences(self, *, deal_id: str, licences: int) -> None:
         with self._operation("set_deal_licences"):
             # The routine's amount is the licence count, not money (DOMAIN.md step 7).
-            body = DealUpdate(properties={"amount": str(licences)})
-            self._call(self._deals.update, deal_id, body, object_type="deal")
+            self._update_deal(deal_id, {"amount": str(licences)})
+
+    def move_deal(self, *, deal_id: str, stage_label: str) -> None:
+        with self._operation("move_deal"):
+            # The close date keeps the routine's rule: only the stage moves.
+            pipeline = self._labels.pipeline("deals", self._routine.deal_pipeline)
+            stage_id = self._labels.stage_id(pipeline, stage_label, "deals")
+            self._update_deal(deal_id, {"pipeline": pipeline.id, "dealstage": stage_id})
 
     # --- phase 4 and 6: ticket status, notes, company, assignment ------------------------------------------
     def move_ticket(self, *, ticket_id: str, stage_label: str) -> None:
@@ -295,10 +303,18 @@ class HubSpotCrm:
                 self._deals.get_by_id,
                 deal_id,
                 object_type="deal",
-                properties=["dealname", "amount", self._routine.case_key_property],
+                properties=["dealname", "amount", "pipeline", "dealstage", self._routine.case_key_property],
+                associations=["tickets"],
             )
+            values = record.properties or {}
             # Only here: a deal found or created elsewhere is the same Deal whatever properties its answer held.
-            return self._to_deal(record).model_copy(update={"amount": _whole((record.properties or {}).get("amount"))})
+            return self._to_deal(record).model_copy(
+                update={
+                    "amount": _whole(values.get("amount")),
+                    "stage": self._labels.stage_label("deals", values.get("pipeline"), values.get("dealstage")),
+                    "ticket_ids": _associated(record, "tickets"),
+                }
+            )
 
     def owner_id(self, *, email: str) -> str:
         return self._labels.owner_id(email)
@@ -317,6 +333,9 @@ class HubSpotCrm:
 
     def _update_ticket(self, ticket_id: str, properties: dict[str, str]) -> None:
         self._call(self._tickets.update, ticket_id, TicketUpdate(properties=properties), object_type="ticket")
+
+    def _update_deal(self, deal_id: str, properties: dict[str, str]) -> None:
+        self._call(self._deals.update, deal_id, DealUpdate(properties=properties), object_type="deal")
 
     # --- look-ups ---------------------------------------------------------------------------------------------
     def _contact_or_none(self, address: str) -> Contact | None:

@@ -59,6 +59,10 @@ class Crm(Protocol):
         """Set the deal's amount, which the routine uses for the licence count."""
         ...
 
+    def move_deal(self, *, deal_id: str, stage_label: str) -> None:
+        """Move the deal to the stage with this label in the routine's deal pipeline (its close date stays)."""
+        ...
+
     def move_ticket(self, *, ticket_id: str, stage_label: str) -> None:
         """Move the ticket to the stage with this label in its pipeline."""
         ...
@@ -77,7 +81,7 @@ class Crm(Protocol):
         ...
 
     def read_deal(self, *, deal_id: str) -> Deal:
-        """The deal with its amount (the routine's licence count)."""
+        """The deal with its amount (the routine's licence count), its stage and its tickets."""
         ...
 
     def owner_id(self, *, email: str) -> str:

@@ -66,6 +66,9 @@ class RoutineSettings(BaseModel):
 
     deal_pipeline: str = "Assist"
     deal_stage: str = "Venter på beslutning"
+    # Where the deal goes when the customer decides: signed, or rejected, cancelled, declined or expired for good.
+    deal_stage_won: str = "Lukket vunnet"
+    deal_stage_lost: str = "Lukket tapt"
     ticket_pipeline: str = "Kundesenter"
     ticket_stage_sent: str = "Sendt kontrakt"
     deal_type: str = "Tilleggslisenser / reforhandling"

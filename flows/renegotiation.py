@@ -10,7 +10,6 @@ from datetime import date
 from prefect import flow, get_run_logger, runtime
 from prefect.flow_runs import suspend_flow_run
 
-from config.clock import local_today
 from config.settings import RoutineSettings
 from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome
 from models.agreement import AgreementBasis
@@ -29,12 +28,13 @@ from models.crm import Deal, EnrichedTicket
 from models.messages import csc_handover_message, sales_registration_message
 from models.notes import cancellation_note, invoice_note, rejection_note
 from models.notices import Notice
-from models.renegotiation import Terms, request_limits
+from models.renegotiation import Terms, nothing_changes, request_limits
 from models.rules import Route
 from models.signature import verified_outcome
 from tasks.artifacts import publish_case_summary
 from tasks.case_tasks import (
     attach_run,
+    hold_for_attention,
     load_case,
     mark_case,
     mark_needs_attention,
@@ -54,12 +54,12 @@ from tasks.contract import (
     refresh_draft,
     send_contract,
 )
-from tasks.deal import create_deal, set_deal_licences, set_delivery_start
+from tasks.deal import create_deal, move_deal, set_deal_licences, set_delivery_start
 from tasks.enrichment import enrich_ticket
 from tasks.licences import adjust_licences
 from tasks.mail import send_mail
 from tasks.notifying import notify
-from tasks.runtime import get_runtime, routine_settings
+from tasks.runtime import get_runtime, local_date, routine_settings
 from tasks.ticket import assign_ticket, move_ticket, set_downward_adjustment, write_ticket_note
 
 
@@ -73,7 +73,7 @@ from tasks.ticket import assign_ticket, move_ticket, set_downward_adjustment, wr
 def renegotiate_agreement(case_key: str) -> CaseState:
     """Renegotiate the agreement of the case's customer; people only approve and decide."""
     routine = routine_settings()
-    today = local_today(routine.timezone)
+    today = local_date()
     if (case := reopen_case(case_key)).state in CLOSED_STATES:
         # An ops retry of a run whose case was closed meanwhile (e.g. `reforhandling cancel`) must touch nothing.
         get_run_logger().warning("case %s is %s; nothing to do", case_key, case.state)
@@ -93,7 +93,8 @@ def renegotiate_agreement(case_key: str) -> CaseState:
         _publish(case_key, "cancelled", deal.url, contract.preview_url)
         return CaseState.CANCELLED
     signed_on, start = signed
-    _complete(case_key, enriched, deal, basis, signed_on, start, routine)
+    if not _complete(case_key, enriched, deal, basis, contract, signed_on, start, routine):
+        return CaseState.NEEDS_ATTENTION
     _publish(case_key, "completed", deal.url, contract.preview_url)
     return CaseState.COMPLETED
 
@@ -143,6 +144,9 @@ def _approved(
             limits=request_limits(routine),
             approvers=routine.approvers,
         )
+        if correcting:
+            # A correction back to the current agreement undoes the request: refused as `start` refuses it.
+            problems += nothing_changes(basis.current, licences=licences, price_per_licence=price)
         attempt += 1
         if problems:
             record_refusal(case_key, step, decision.approver, problems)
@@ -154,6 +158,7 @@ def _approved(
         if decision.approved:
             return True
         cancel_contract(case_key, step, contract_id)
+        move_deal(case_key, "lost", deal.id, routine.deal_stage_lost)
         note = rejection_note(case_key=case_key, approver=decision.approver, comment=decision.comment)
         write_ticket_note(case_key, "rejected", enriched.ticket.id, note)
         mark_case(case_key, "rejected", CaseState.REJECTED, {"approver": decision.approver})
@@ -207,10 +212,11 @@ def _signed(
     while True:
         if signing_round == 1:
             refresh_draft(case_key, contract_id, today)
-        send_contract(case_key, signing_round, contract_id, today)
+        sent = send_contract(case_key, signing_round, contract_id, today)
         if signing_round == 1:
-            # The signed contract keeps the first sending's start date, whatever round it is signed in.
-            start = set_delivery_start(case_key, deal.id, today)
+            # The signed contract keeps the first sending's start date, whatever round it is signed in; the deal
+            # and the note take it from the contract itself.
+            start = set_delivery_start(case_key, deal.id, sent, today)
             move_ticket(case_key, "sent", enriched.ticket.id, routine.ticket_stage_sent)
         key = "signature" if signing_round == 1 else f"signature-{signing_round}"
         outcome, now = _signature(case_key, contract_id, key)
@@ -230,6 +236,7 @@ def _signed(
         if follow_up.action == "cancel" or now.state == ContractState.CANCELED:
             if now.state != ContractState.CANCELED:
                 cancel_contract(case_key, step, contract_id)
+            move_deal(case_key, "lost", deal.id, routine.deal_stage_lost)
             note = cancellation_note(
                 case_key=case_key,
                 decided_by=follow_up.decided_by,
@@ -280,12 +287,14 @@ def _complete(
     enriched: EnrichedTicket,
     deal: Deal,
     basis: AgreementBasis,
+    contract: Contract,
     signed_on: date,
     start: date,
     routine: RoutineSettings,
-) -> None:
-    """After the signature: licences, nedjustering, the note and the ticket to order/invoice (or CSC), sales
-    registration. Every text is composed before the first write, so bad data cannot stop the case halfway."""
+) -> bool:
+    """After the signature: the deal won, licences, nedjustering, the note and the ticket to order/invoice (or CSC),
+    sales registration. Every text is composed before the first write, so bad data cannot stop the case halfway;
+    data the rules cannot decide on holds the case for a person before any write (False)."""
     case = load_case(case_key)
     summary = ChangeSummary(
         case_key=case_key,
@@ -301,20 +310,33 @@ def _complete(
         sold_signed_on=basis.sold.signed_on,
         sold_is_fallback=basis.sold_is_fallback,
         deal_url=deal.url,
+        ticket_url=enriched.ticket.url,
+        contract_id=contract.id,
+        contract_url=contract.preview_url,
+        sold_contract_id=basis.sold.contract_id,
+        sold_sender=basis.sold.sender,
+        sold_booker=basis.sold.booker,
     )
     plan = completion_plan(summary, routine)
+    if plan.attention is not None:
+        hold_for_attention(case_key, plan.attention, str(runtime.flow_run.id))
+        return False
     note = invoice_note(summary, plan)
     handover = csc_handover_message(summary, recipient=routine.csc_recipient) if plan.route is Route.CSC else None
     registration = (
         sales_registration_message(
-            summary, recipient=routine.sales_registration_recipient, months=routine.sales_registration_months
+            summary,
+            recipient=routine.sales_registration_recipient,
+            months=routine.sales_registration_months,
+            periods_per_year=routine.price_periods_per_year,
         )
         if plan.sales_registration
         else None
     )
+    move_deal(case_key, "won", deal.id, routine.deal_stage_won)
     _set_licences(case_key, basis.org_number, summary.licences_after)
-    if plan.removed:
-        set_downward_adjustment(case_key, enriched.company.id, plan.removed)
+    # Every signed case writes it (0 unless the count went down), so the card never shows an earlier reduction.
+    set_downward_adjustment(case_key, enriched.company.id, plan.removed)
     write_ticket_note(case_key, "invoice", enriched.ticket.id, note)
     assign_ticket(case_key, enriched.ticket.id, plan.ticket_owner)
     if handover is not None:
@@ -331,6 +353,7 @@ def _complete(
         plan.ticket_owner,
         plan.route,
     )
+    return True
 
 
 def _set_licences(case_key: str, customer_id: str, licences: int) -> None:

@@ -3,6 +3,7 @@ seller sold, whose signing date starts the sellers' 36-month clock (DOMAIN.md, "
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -46,6 +47,7 @@ class Agreement(BaseModel):
     start_date: date | None = Field(default=None, description="when the agreement's delivery started")
     template: str = ""
     sender: str = ""
+    booker: str = ""
     customer_name: str = ""
     org_number: str = ""
     address: str = ""
@@ -83,17 +85,28 @@ def made_by_routine(agreement: Agreement, *, template: str, sender: str) -> bool
     return agreement.template == template or agreement.sender == sender
 
 
+def document_number(contract_id: str) -> int:
+    """The number in a document id (`DB-10` -> 10), so that ids compare as numbers; -1 when it holds none."""
+    found = re.search(r"(\d+)\D*$", contract_id)
+    return int(found.group(1)) if found else -1
+
+
+def _newest_last(agreement: Agreement) -> tuple[date, int, str]:
+    return agreement.signed_on, document_number(agreement.contract_id), agreement.contract_id
+
+
 def agreement_basis(
     agreements: Sequence[Agreement], *, org_number: str, template: str, sender: str, customer: str
 ) -> AgreementBasis:
     """The newest signed agreement as the basis, and the newest one not made by this routine as the sold one (else
-    the oldest signed one); ties on the signing date go to the higher document id, so the choice is repeatable."""
+    the oldest signed one); ties on the signing date go to the higher document number, compared as a number
+    (`DB-10` after `DB-9`), so the choice is repeatable."""
     if not agreements:
         raise NoAgreement(
             f"no signed Avonova Assist agreement in Dealbuilder for {customer}; check the org number on the "
             "company card, or that the agreement was signed in Dealbuilder"
         )
-    ordered = sorted(agreements, key=lambda agreement: (agreement.signed_on, agreement.contract_id))
+    ordered = sorted(agreements, key=_newest_last)
     sold = [agreement for agreement in ordered if not made_by_routine(agreement, template=template, sender=sender)]
     if sold:
         return AgreementBasis(org_number=org_number, current=ordered[-1], sold=sold[-1])

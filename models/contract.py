@@ -66,6 +66,8 @@ class Contract(BaseModel):
     raw_status: str
     signing_deadline: date | None = None
     signed_on: date | None = None
+    # The delivery start the contract carries (the day it was sent, unless one was agreed).
+    start_date: date | None = None
     preview_url: str = ""
     signing_urls: tuple[str, ...] = ()
     licences: int | None = None

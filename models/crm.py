@@ -25,6 +25,7 @@ class Ticket(BaseModel):
     owner_id: str | None = None
     company_ids: tuple[str, ...] = ()
     contact_ids: tuple[str, ...] = ()
+    url: str = ""
 
 
 class Company(BaseModel):
@@ -66,6 +67,8 @@ class DealDraft(BaseModel):
     agent_email: str
     company_id: str
     contact_id: str
+    # The ticket the case started from: the deal is created on it, as from the ticket's own "Deals" card.
+    ticket_id: str = ""
 
 
 class Deal(BaseModel):
@@ -77,6 +80,9 @@ class Deal(BaseModel):
     url: str = ""
     # The deal's amount, which the routine uses for the licence count; None when it was not read or is empty.
     amount: int | None = None
+    # Read back by the reconciliation only: the stage's label and the associated tickets (None: not read).
+    stage: str | None = None
+    ticket_ids: tuple[str, ...] | None = None
 
 
 class EnrichedTicket(BaseModel):

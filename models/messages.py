@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 from models.case import Case
-from models.change import ChangeSummary
+from models.change import ChangeSummary, yearly_value
 from models.crm import one_line
 from models.mail import MailMessage
 from models.notices import Notice
@@ -133,13 +133,53 @@ def sold_agreement_label(summary: ChangeSummary) -> str:
     return "Solgt avtale signert"
 
 
-def sales_registration_message(summary: ChangeSummary, *, recipient: str, months: int = 36) -> MailMessage:
-    """Ask the sales-registration contact to register an upward renegotiation as a sale."""
+def contract_reference(summary: ChangeSummary) -> str:
+    """The signed contract as a person finds it: Dealbuilder's document id and its link."""
+    return " ".join(part for part in (summary.contract_id, summary.contract_url) if part) or "-"
+
+
+def where_to_look(summary: ChangeSummary) -> list[tuple[str, str]]:
+    """The links every handover carries: the case, the deal, the ticket and the signed contract."""
+    return [
+        ("Sak", summary.case_key),
+        ("Deal i HubSpot", summary.deal_url or "-"),
+        ("Ticket i HubSpot", summary.ticket_url or "-"),
+        ("Signert kontrakt i Dealbuilder", contract_reference(summary)),
+    ]
+
+
+def _links_html(summary: ChangeSummary) -> str:
+    links = [
+        _link(url, label)
+        for url, label in (
+            (summary.deal_url, "dealen i HubSpot"),
+            (summary.ticket_url, "ticketen i HubSpot"),
+            (summary.contract_url, "den signerte kontrakten i Dealbuilder"),
+        )
+        if url
+    ]
+    return ", ".join(links)
+
+
+def sales_registration_message(
+    summary: ChangeSummary, *, recipient: str, months: int = 36, periods_per_year: int = 1
+) -> MailMessage:
+    """Ask the sales-registration contact to register an upward renegotiation as a sale: whose sale it is (the
+    sold agreement, its seller and booker), what was added and the new yearly value, and where to look."""
+    seller = one_line(summary.sold_sender) or "ukjent"
     rows = [
         *_summary_rows(summary),
+        ("Lisenser lagt til", str(summary.licences_added)),
+        (
+            "Ny årsverdi",
+            format_nok(yearly_value(summary.licences_after, summary.price_after, periods_per_year)),
+        ),
+        ("Solgt avtale", one_line(summary.sold_contract_id) or "-"),
         (sold_agreement_label(summary), format_date(summary.sold_signed_on)),
+        ("Selger (avsender)", seller),
+        ("Booker", one_line(summary.sold_booker) or "ukjent"),
         ("Ny avtale signert", format_date(summary.signed_on)),
-        ("Deal i HubSpot", summary.deal_url),
+        *where_to_look(summary),
     ]
     basis = (
         "Ingen avtale solgt av en selger ble funnet i Dealbuilder, så den eldste signerte avtalen er brukt"
@@ -155,7 +195,8 @@ def sales_registration_message(summary: ChangeSummary, *, recipient: str, months
         case_key=summary.case_key,
         recipient=recipient,
         subject=(
-            f"Salgsregistrering: {summary.company_name} – {summary.licences_before} → {summary.licences_after} lisenser"
+            f"Salgsregistrering: {summary.company_name} – {summary.licences_before} → {summary.licences_after} "
+            f"lisenser (selger {seller})"
         ),
         intro=intro,
         rows=rows,
@@ -172,7 +213,7 @@ def csc_handover_message(summary: ChangeSummary, *, recipient: str) -> MailMessa
         *_summary_rows(summary),
         ("Nedjustering", f"{removed} lisenser"),
         ("Ny avtale signert", format_date(summary.signed_on)),
-        ("Deal i HubSpot", summary.deal_url),
+        *where_to_look(summary),
     ]
     intro = (
         f"{summary.company_name} har signert en reforhandlet avtale om Avonova Assist som reduserer antall lisenser "
@@ -189,7 +230,7 @@ def csc_handover_message(summary: ChangeSummary, *, recipient: str) -> MailMessa
         intro=intro,
         rows=rows,
         closing_text="",
-        closing_html=f"Se {_link(summary.deal_url, 'dealen i HubSpot')}.",
+        closing_html=f"Se {links}." if (links := _links_html(summary)) else "",
         signer="Kundesenteret",
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.change import ChangeSummary, CompletionPlan
-from models.messages import format_date, format_nok
+from models.messages import format_date, format_nok, where_to_look
 from models.rules import Direction, Route, RoutingBasis
 
 BASIS_TEXT = {
@@ -27,7 +27,8 @@ def _route_text(plan: CompletionPlan) -> str:
 
 
 def invoice_note(summary: ChangeSummary, plan: CompletionPlan) -> str:
-    """Tell order/invoice what changed in the customer's agreement: price, licence count, start date."""
+    """Tell order/invoice what changed in the customer's agreement (price, licence count, start date) and where to
+    look: the case, the deal, the ticket and the signed contract."""
     before = format_date(summary.start_before) if summary.start_before else "ukjent"
     return "\n".join(
         [
@@ -36,6 +37,7 @@ def invoice_note(summary: ChangeSummary, plan: CompletionPlan) -> str:
             f"Pris per lisens: {format_nok(summary.price_before)} → {format_nok(summary.price_after)}",
             f"Oppstartsdato: {before} → {format_date(summary.start_date)}",
             _route_text(plan),
+            *(f"{label}: {value}" for label, value in where_to_look(summary)),
         ]
     )
 

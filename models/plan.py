@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
 from config.settings import RoutineSettings
 from models.agreement import AgreementBasis, ContractLine
-from models.change import ChangeSummary, CompletionPlan, completion_plan
+from models.change import ChangeSummary, CompletionPlan, completion_plan, yearly_value
 from models.crm import Company, Contact, Ticket
 from models.drafting import contract_lines
 from models.messages import csc_handover_message, format_date, format_nok, sales_registration_message
@@ -69,11 +69,6 @@ class RenegotiationPlan(BaseModel):
     yearly_after: Decimal
 
 
-def yearly_value(licences: int, paid_per_licence: Decimal, periods_per_year: int) -> Decimal:
-    """What the licence line brings in a year: licences times the price paid, times the charges a year."""
-    return (Decimal(licences) * paid_per_licence * periods_per_year).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def line_changes(before: tuple[ContractLine, ...], after: tuple[ContractLine, ...]) -> tuple[LineChange, ...]:
     """Each drafted line beside the current agreement's line of the same name."""
     current = {line.name: line for line in before}
@@ -116,6 +111,10 @@ def renegotiation_plan(
         signed_on=today,
         sold_signed_on=basis.sold.signed_on,
         sold_is_fallback=basis.sold_is_fallback,
+        ticket_url=ticket.url,
+        sold_contract_id=basis.sold.contract_id,
+        sold_sender=basis.sold.sender,
+        sold_booker=basis.sold.booker,
     )
     completion = completion_plan(summary, routine)
     note = invoice_note(summary, completion)
@@ -125,7 +124,10 @@ def renegotiation_plan(
         mails.append(PlannedMail(kind="csc-handover", to=handover.to, subject=handover.subject))
     if completion.sales_registration:
         registration = sales_registration_message(
-            summary, recipient=routine.sales_registration_recipient, months=routine.sales_registration_months
+            summary,
+            recipient=routine.sales_registration_recipient,
+            months=routine.sales_registration_months,
+            periods_per_year=routine.price_periods_per_year,
         )
         mails.append(PlannedMail(kind="sales-registration", to=registration.to, subject=registration.subject))
     drafted = contract_lines(routine, current, licences=request.licences, price_per_licence=request.price_per_licence)
@@ -144,7 +146,7 @@ def renegotiation_plan(
         f"owner and {routine.meeting_booker_property} = {agent}",
         f"deal: close date {format_date(deal_close_date(today))}; {routine.delivery_start_property} = "
         f"{format_date(start)}; currency {routine.currency}; amount = {request.licences} (the licence count)",
-        f"deal: associate with the contact {signer.email} and the company {company.name}",
+        f"deal: associate with the contact {signer.email}, the company {company.name} and the ticket {ticket.id}",
         f"ticket {ticket.id}: stage {ticket.stage!r} -> {routine.ticket_stage_sent!r} (once the contract is sent)",
     ]
     dealbuilder = [
@@ -165,15 +167,14 @@ def renegotiation_plan(
         else f"customer {basis.org_number}: licences {current.licences} -> {request.licences}"
     )
     after_signing = [
+        f"HubSpot deal: stage -> {routine.deal_stage_won!r} (close date unchanged; {routine.deal_stage_lost!r} "
+        "if the case is rejected or cancelled instead)",
         f"Avonova Digital: {digital}",
-        *(
-            [f"HubSpot company {company.id}: {routine.downward_property} = {completion.removed}"]
-            if completion.removed
-            else []
-        ),
+        f"HubSpot company {company.id}: {routine.downward_property} = {completion.removed}",
         f"HubSpot ticket {ticket.id}: the note to order/invoice (below)",
         f"HubSpot ticket {ticket.id}: owner -> {completion.ticket_owner} ({completion.route.value})",
         *(f"e-mail to {', '.join(mail.to)}: {mail.subject}" for mail in mails),
+        *([f"held for a person before these writes: {completion.attention}"] if completion.attention else []),
     ]
     periods = routine.price_periods_per_year
     return RenegotiationPlan(

@@ -29,6 +29,8 @@ SIGNED_STATES = frozenset({S.SIGNED, S.AWAITING_LICENCE_CONFIRMATION, S.LICENCES
 class Drift(StrEnum):
     LICENCES = "licences"
     DEAL_AMOUNT = "deal-amount"
+    DEAL_STAGE = "deal-stage"
+    DEAL_TICKET = "deal-ticket"
     TICKET_OWNER = "ticket-owner"
     TICKET_STAGE = "ticket-stage"
     CONTRACT_REVOKED = "contract-revoked"
@@ -45,6 +47,8 @@ class Observed(BaseModel):
     contract_state: ContractState | None = None
     contract_licences: int | None = None
     deal_amount: int | None = None
+    deal_stage: str | None = None
+    deal_ticket_ids: tuple[str, ...] | None = None
     digital_licences: int | None = None
     ticket_owner_id: str | None = None
     ticket_stage: str | None = None
@@ -79,6 +83,24 @@ def route_owner(case: Case, routine: RoutineSettings) -> str | None:
     if case.state != S.COMPLETED or case.route is None:
         return None
     return routine.csc_owner if case.route == Route.CSC else routine.invoice_service_owner
+
+
+# The deal waits for the customer's decision until the contract is signed, or the case is closed without one.
+UNDECIDED_STATES = frozenset(
+    {S.DEAL_CREATED, S.DRAFTED, S.AWAITING_APPROVAL, S.SENT, S.AWAITING_SIGNATURE, S.AWAITING_DECISION}
+)
+
+
+def expected_deal_stage(case: Case, routine: RoutineSettings) -> str | None:
+    """The stage the case's deal should stand at: won once signed, lost once rejected or cancelled, else the
+    routine's waiting stage; None when the case does not say (e.g. it needs attention)."""
+    if case.state in SIGNED_STATES:
+        return routine.deal_stage_won
+    if case.state in {S.REJECTED, S.CANCELLED}:
+        return routine.deal_stage_lost
+    if case.state in UNDECIDED_STATES:
+        return routine.deal_stage
+    return None
 
 
 def superseded(cases: Iterable[Case]) -> set[str]:
@@ -116,6 +138,11 @@ def case_findings(
         drift(Drift.LICENCES, f"{licences} (signed contract)", f"{observed.digital_licences} in Avonova Digital")
     if observed.deal_amount is not None and observed.deal_amount != licences:
         drift(Drift.DEAL_AMOUNT, f"{licences} (contract)", f"{observed.deal_amount} on the deal")
+    stage = expected_deal_stage(case, routine)
+    if stage is not None and observed.deal_stage is not None and observed.deal_stage != stage:
+        drift(Drift.DEAL_STAGE, f"{stage} (case {case.state})", f"{observed.deal_stage or 'no stage'} on the deal")
+    if observed.deal_ticket_ids is not None and case.ticket_id not in observed.deal_ticket_ids:
+        drift(Drift.DEAL_TICKET, f"the deal associated with ticket {case.ticket_id}", "no such association")
     owner = route_owner(case, routine)
     if (
         owner is not None

@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from config.settings import RoutineSettings
+from models.agreement import Agreement
 
 # Our own errors carry this type and the context keys field/got/hint, so describe_errors can rebuild them.
 ERROR_TYPE = "renegotiation_request"
@@ -284,12 +285,24 @@ class NothingToRenegotiate(ValueError):
     """The request asks for the licences and price the customer already has."""
 
 
+def _nothing_message(licences: int, price: Decimal) -> str:
+    return (
+        f"nothing to renegotiate: the customer already has {licences} licences at {price} NOK; "
+        "give a new licence count or a new price"
+    )
+
+
 def check_something_changes(
     *, licences_before: int, paid_before: Decimal, licences_after: int, price_after: Decimal
 ) -> None:
     """Refuse a request that changes neither the licence count nor the price the customer pays."""
     if licences_before == licences_after and paid_before == price_after:
-        raise NothingToRenegotiate(
-            f"nothing to renegotiate: the customer already has {licences_after} licences at {price_after} NOK; "
-            "give a new licence count or a new price"
-        )
+        raise NothingToRenegotiate(_nothing_message(licences_after, price_after))
+
+
+def nothing_changes(current: Agreement, *, licences: int, price_per_licence: Decimal) -> list[str]:
+    """`start`'s refusal, as a form problem, when licences and price are those of the current agreement (a
+    correction that undoes the request); empty otherwise."""
+    if (licences, price_per_licence) == (current.licences, current.paid_per_licence):
+        return [_nothing_message(licences, price_per_licence)]
+    return []

@@ -140,11 +140,12 @@ def needs_sales_registration(
     signed_on = _check_date("signed_on", signed_on)
     if isinstance(months, bool) or not isinstance(months, int) or months < 1:
         raise ValueError(f"months must be a positive integer, got {months!r}")
+    if new <= current:
+        # Only an increase is a sale: the dates do not matter otherwise, odd or not.
+        return False
     if signed_on < original_signed_on:
         raise ValueError(
             f"signed_on must not be before original_signed_on ({original_signed_on.isoformat()}), "
             f"got {signed_on.isoformat()}"
         )
-    if new <= current:
-        return False
     return signed_on < original_signed_on + relativedelta(months=months)

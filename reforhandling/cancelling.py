@@ -1,4 +1,5 @@
-"""Close a case by hand (`reforhandling cancel`): stop its run, revoke its unsigned contract, say so on the ticket."""
+"""Close a case by hand (`reforhandling cancel`): stop its run, revoke its unsigned contract, close its deal as lost,
+say so on the ticket."""
 
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ def cancel_case(case_key: str, *, reason: str, runtime: Runtime, client: SyncPre
     # The run is stopped now, so nothing sends the contract behind our back; it may still have been signed.
     if case.contract_id and _refuse_if_signed(case, runtime, stopped=True) != ContractState.CANCELED:
         runtime.contracts.cancel(contract_id=case.contract_id)
+    if case.deal_id:
+        # The customer will not sign: the deal leaves the pipeline's forecast (moving it again is harmless).
+        runtime.crm.move_deal(deal_id=case.deal_id, stage_label=runtime.settings.routine.deal_stage_lost)
     runtime.crm.add_ticket_note(
         ticket_id=case.ticket_id,
         marker=f"[{case_key}/cancelled]",

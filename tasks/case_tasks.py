@@ -77,8 +77,21 @@ def record_refusal(case_key: str, step: str, actor: str, problems: list[str]) ->
     logging.getLogger(__name__).warning("case %s: %s by %r refused: %s", case_key, step, actor, "; ".join(problems))
 
 
+@task(name="hold-for-attention", cache_policy=NO_CACHE)
+def hold_for_attention(case_key: str, reason: str, flow_run_id: str) -> bool:
+    """Flag the case NEEDS_ATTENTION with the reason and mail ops, without failing the run: data the rules cannot
+    decide on (a person looks, nothing is written meanwhile). Not cached: an ops retry meets the same data again."""
+    if not _flag_case(case_key, reason):
+        return False
+    _tell_ops_of(case_key, reason, flow_run_id)
+    return True
+
+
 def _flag(flow_run: FlowRun, reason: str) -> bool:
-    case_key = str(flow_run.parameters.get("case_key", ""))
+    return _flag_case(str(flow_run.parameters.get("case_key", "")), reason)
+
+
+def _flag_case(case_key: str, reason: str) -> bool:
     logger = logging.getLogger(__name__)
     try:
         store = get_runtime().store
@@ -102,12 +115,15 @@ def _flag(flow_run: FlowRun, reason: str) -> bool:
 
 
 def _tell_ops(flow_run: FlowRun, reason: str) -> None:
+    _tell_ops_of(str(flow_run.parameters.get("case_key", "")), reason, str(flow_run.id))
+
+
+def _tell_ops_of(case_key: str, reason: str, flow_run_id: str) -> None:
     """One mail to ops per failure: the failure's number (how often the case was flagged) names its claim."""
-    case_key = str(flow_run.parameters.get("case_key", ""))
     try:
         failures = len(get_runtime().store.events(case_key, kind=f"state:{CaseState.NEEDS_ATTENTION}"))
         due = Due(Notice.NEEDS_ATTENTION, f"failure-{failures}")
-        notify_once(case_key, due, actor="flow", detail=reason, flow_run_id=str(flow_run.id))
+        notify_once(case_key, due, actor="flow", detail=reason, flow_run_id=flow_run_id)
     except Exception:
         # The case is flagged (`reforhandling cases`, the board); the mail is the extra.
         logging.getLogger(__name__).exception("case %s: ops could not be told of the failure", case_key)

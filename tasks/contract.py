@@ -126,9 +126,10 @@ def correct_draft(
     return contract.without_links()
 
 
-@task(name="refresh-draft", **system_step())
+@task(name="refresh-draft", **system_step("today"))
 def refresh_draft(case_key: str, contract_id: str, today: date) -> None:
-    """Bring a draft's start date and deadline to the sending day: approval may have taken days."""
+    """Bring a draft's start date and deadline to the sending day: approval may have taken days, and an ops retry
+    of a failed sending may run on a later day (one refresh per day, so that retry refreshes again)."""
     rt = get_runtime()
     case = rt.store.get(case_key)
     if rt.contracts.read_status(contract_id=contract_id).state != ContractState.DRAFT:

@@ -72,6 +72,8 @@ def observe_case(case: Case, contract: Contract | None, run_exists: bool) -> Obs
         contract_state=contract.state if contract else None,
         contract_licences=contract.licences if contract else None,
         deal_amount=deal.amount if deal else None,
+        deal_stage=deal.stage if deal else None,
+        deal_ticket_ids=deal.ticket_ids if deal else None,
         digital_licences=digital,
         ticket_owner_id=ticket.owner_id,
         ticket_stage=ticket.stage,

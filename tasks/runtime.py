@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
 from functools import cached_property
 from typing import cast
 
 from pydantic import SecretStr
 
 from adapters.ports import ContractService, Crm, LicenceAdmin, Mailer, RateBudget
+from config.clock import local_today, utc_now
 from config.settings import RoutineSettings, Settings, get_settings
 from store.case_store import CaseStore
 
@@ -23,6 +25,8 @@ class Runtime:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # The time now; a test moves it (e.g. a retry on a later day than the failure).
+        self.clock: Callable[[], datetime] = utc_now
 
     @cached_property
     def crm(self) -> Crm:
@@ -115,6 +119,12 @@ def get_runtime() -> Runtime:
     if _runtime is None:
         _runtime = build_runtime(get_settings())
     return _runtime
+
+
+def local_date() -> date:
+    """Today where the routine runs, by this process's clock: the `today` of every rule."""
+    runtime = get_runtime()
+    return local_today(runtime.settings.routine.timezone, runtime.clock())
 
 
 def routine_settings() -> RoutineSettings:

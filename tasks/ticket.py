@@ -33,7 +33,7 @@ def write_ticket_note(case_key: str, step: str, ticket_id: str, body: str) -> st
 
 @task(name="set-downward-adjustment", **system_step())
 def set_downward_adjustment(case_key: str, company_id: str, removed: int) -> None:
-    """Fill the company's nedjustering field with the number of licences removed."""
+    """Fill the company's nedjustering field with the number of licences removed (0 when none were)."""
     field = get_runtime().settings.routine.downward_property
     with crm_step(case_key, "nedjustering", removed=removed) as (crm, _):
         crm.set_company_property(company_id=company_id, name=field, value=str(removed))

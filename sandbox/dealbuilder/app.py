@@ -7,7 +7,7 @@ import functools
 import re
 import secrets
 import uuid
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,8 @@ _TEMPLATE_IDS = {name: template_id for template_id, name in TEMPLATES}
 # How Dealbuilder's search reads an org number: "NO" before and "MVA" after a VAT number, spaces, dots, dashes.
 _ORG_DECORATION = re.compile(r"^\s*NO\s*|\s*MVA\s*$|[\s.\-]", re.IGNORECASE)
 _DOC = "{document_id}"
+# When the seeded agreements were signed, Oslo time.
+SEEDED_AT = time(10, 30)
 
 
 class DealbuilderSandbox(SandboxApp):
@@ -64,6 +66,9 @@ class DealbuilderSandbox(SandboxApp):
         self._onboarding_price = defaults.onboarding_price
         # Calls registered webhooks when a document changes status (set `webhooks.backoff` to retry sooner).
         self.webhooks = WebhookSender()
+        # The Oslo wall time of the sandbox's day at which documents are sent, signed and declined (None: the time
+        # now). Set it to just after midnight to see a signature stamped on the evening before in UTC.
+        self.time_of_day: time | None = None
         super().__init__(state_file=state_file, faults=faults)
 
     # --- seeded world -------------------------------------------------------------------------------------
@@ -122,8 +127,8 @@ class DealbuilderSandbox(SandboxApp):
                 {api.F_NAME: "fakturaintervall", api.F_VALUE: "Årlig forskuddsvis"},
                 {api.F_NAME: "fakturareferanse", api.F_VALUE: f"Assist {customer.org_number}"},
             ],
-            api.D_SENT_DATE: signed.isoformat(),
-            api.D_SIGNED_DATE: signed.isoformat(),
+            api.D_SENT_DATE: documents.utc_stamp(signed, SEEDED_AT),
+            api.D_SIGNED_DATE: documents.utc_stamp(signed, SEEDED_AT),
             api.D_CREATED: f"{signed.isoformat()}T09:00:00.000Z",
             api.D_UPDATED: f"{signed.isoformat()}T12:00:00.000Z",
             "_previewToken": f"prv-{seed.id.lower()}",
@@ -292,7 +297,7 @@ class DealbuilderSandbox(SandboxApp):
         if not documents.allowed(str(document[api.D_STATUS]), action):
             return _error(409, f"cannot {action} a document in status {document[api.D_STATUS]}")
         document[api.D_VALID_UNTIL] = valid_until
-        documents.apply(document, action, today=self.today)
+        documents.apply(document, action, today=self.today, at=self.time_of_day)
         document["_partyStatus"] = ["Pending" for _ in document["_tokens"]]
         document[api.D_UPDATED] = utc_now_iso()
         self._deliver(document, method=str(method), kind=action)
@@ -359,7 +364,7 @@ class DealbuilderSandbox(SandboxApp):
         if document is None:
             raise _Refused(404, f"document {document_id} not found")
         try:
-            documents.apply(document, action, today=self.today)
+            documents.apply(document, action, today=self.today, at=self.time_of_day)
         except documents.TransitionRefused as refused:
             raise _Refused(409, str(refused)) from refused
         if action == "resend":
@@ -464,6 +469,7 @@ class DealbuilderSandbox(SandboxApp):
     def reset(self) -> None:
         super().reset()
         self.webhooks.clear()
+        self.time_of_day = None
 
     def webhook_attempts(self, document_id: str | None = None) -> list[dict[str, Any]]:
         """Every attempt to deliver a webhook event (for one document), oldest first."""
@@ -546,7 +552,7 @@ class DealbuilderSandbox(SandboxApp):
     def _tick(self) -> None:
         with self.lock:
             for document in self.state["documents"].values():
-                if documents.expire_if_due(document, today=self.today):
+                if documents.expire_if_due(document, today=self.today, at=self.time_of_day):
                     document[api.D_UPDATED] = utc_now_iso()
                     self._emit(document)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
 from adapters import dealbuilder_api as api
 
@@ -40,6 +41,18 @@ EDITABLE_IN_DRAFT = frozenset(
 )
 
 
+# Dealbuilder is in Oslo; its API reports when something happened as a UTC timestamp, as a real API may.
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def utc_stamp(day: date, at: time | None = None) -> str:
+    """The moment `at` (Oslo wall time; None: the time now) on `day` in Oslo, as a UTC timestamp with its zone:
+    just after midnight in Oslo is the evening before in UTC."""
+    wall = at if at is not None else datetime.now(OSLO).time().replace(microsecond=0)
+    moment = datetime.combine(day, wall, tzinfo=OSLO).astimezone(UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 class TransitionRefused(Exception):
     """The document's status does not allow the action (the API answers 409)."""
 
@@ -49,27 +62,27 @@ def allowed(status: str, action: str) -> bool:
     return status in sources
 
 
-def apply(document: dict[str, object], action: str, *, today: date) -> None:
-    """Move the document by `action`, stamping the date the action happened on."""
+def apply(document: dict[str, object], action: str, *, today: date, at: time | None = None) -> None:
+    """Move the document by `action`, stamping when it happened: `today` (the sandbox's Oslo day) at `at`."""
     status = str(document[api.D_STATUS])
     if not allowed(status, action):
         raise TransitionRefused(f"cannot {action} a document in status {status}")
     document[api.D_STATUS] = TRANSITIONS[action][1]
     if action in {"send", "resend"}:
-        document[api.D_SENT_DATE] = today.isoformat()
+        document[api.D_SENT_DATE] = utc_stamp(today, at)
         document.pop(api.D_DECLINED_DATE, None)
     elif action == "sign":
-        document[api.D_SIGNED_DATE] = today.isoformat()
+        document[api.D_SIGNED_DATE] = utc_stamp(today, at)
     elif action == "decline":
-        document[api.D_DECLINED_DATE] = today.isoformat()
+        document[api.D_DECLINED_DATE] = utc_stamp(today, at)
 
 
-def expire_if_due(document: dict[str, object], *, today: date) -> bool:
+def expire_if_due(document: dict[str, object], *, today: date, at: time | None = None) -> bool:
     """A sent or viewed document whose validUntil has passed becomes Expired; True when it just did."""
     valid_until = document.get(api.D_VALID_UNTIL)
     if not valid_until or not allowed(str(document[api.D_STATUS]), "expire"):
         return False
     if today > date.fromisoformat(str(valid_until)):
-        apply(document, "expire", today=today)
+        apply(document, "expire", today=today, at=at)
         return True
     return False

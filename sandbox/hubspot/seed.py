@@ -64,8 +64,11 @@ def _pipelines(kind: str, table: Table) -> list[dict[str, Any]]:
         rendered = []
         for stage_order, (stage_id, stage_label) in enumerate(stages):
             closed = stage_order == len(stages) - 1 or (kind == "deals" and stage_order == len(stages) - 2)
+            # A deal pipeline ends in its won stage (probability 1) and its lost stage (probability 0).
+            lost = kind == "deals" and stage_order == len(stages) - 1
+            probability = "0.0" if lost else "1.0" if closed else f"{0.2 * (stage_order + 1):.1f}"
             metadata = (
-                {"isClosed": str(closed).lower(), "probability": "1.0" if closed else f"{0.2 * (stage_order + 1):.1f}"}
+                {"isClosed": str(closed).lower(), "probability": probability}
                 if kind == "deals"
                 else {"ticketState": "CLOSED" if closed else "OPEN"}
             )

@@ -13,7 +13,7 @@ from models.agreement import Agreement, ContractLine, NoAgreement, agreement_bas
 from models.change import ChangeSummary, completion_plan
 from models.drafting import contract_lines
 from models.org_number import InvalidOrgNumber, customer_org_number, normalize_org_number
-from models.renegotiation import NothingToRenegotiate, check_something_changes
+from models.renegotiation import NothingToRenegotiate, check_something_changes, nothing_changes
 from models.rules import Direction, Route, RoutingBasis, route_downward_adjustment
 
 ROUTINE = RoutineSettings()
@@ -53,6 +53,27 @@ SENT_BY_ROUTINE_2025 = agreement("DB-4", date(2025, 7, 1), sender=ROUTINE.contra
         pytest.param(
             [RENEGOTIATED_2025, SENT_BY_ROUTINE_2025], "DB-4", "DB-3", True, id="none sold: the oldest, said so"
         ),
+        pytest.param(
+            [agreement("DB-10", date(2024, 5, 1)), agreement("DB-9", date(2024, 5, 1))],
+            "DB-10",
+            "DB-10",
+            False,
+            id="same day: the higher document number, as a number (DB-10 after DB-9)",
+        ),
+        pytest.param(
+            [agreement("DB-9", date(2024, 5, 1)), agreement("DB-10", date(2024, 5, 1))],
+            "DB-10",
+            "DB-10",
+            False,
+            id="same day, listed the other way round",
+        ),
+        pytest.param(
+            [agreement("DB-100", date(2024, 5, 1)), agreement("DB-99", date(2024, 5, 2))],
+            "DB-99",
+            "DB-99",
+            False,
+            id="a later day beats a higher number",
+        ),
     ],
 )
 def test_the_current_and_the_sold_agreement(
@@ -82,6 +103,8 @@ def test_no_signed_agreement_is_refused_with_what_to_check() -> None:
         pytest.param("NO 912 345 610 MVA", "912345610", id="VAT form"),
         pytest.param("no912345610mva", "912345610", id="VAT form, lower case, no spaces"),
         pytest.param("912.345.610", "912345610", id="grouped with dots"),
+        pytest.param("912-345-610", "912345610", id="grouped with dashes"),
+        pytest.param("NO-912-345-610-MVA", "912345610", id="VAT form with dashes"),
     ],
 )
 def test_org_numbers_are_compared_as_9_digits(raw: str, digits: str) -> None:
@@ -155,6 +178,9 @@ def test_price_before_is_what_the_customer_pays_after_the_discount() -> None:
         pytest.param(9, 1, RoutingBasis.CUSTOMER_SIZE, Route.INVOICE_SERVICE, id="customer of 9: invoice"),
         pytest.param(100, 81, RoutingBasis.CUSTOMER_SIZE, Route.INVOICE_SERVICE, id="customer of 100, 19 %: invoice"),
         pytest.param(100, 80, RoutingBasis.CUSTOMER_SIZE, Route.CSC, id="customer of 100, 20 %: CSC"),
+        pytest.param(10, 9, RoutingBasis.CUSTOMER_SIZE, Route.INVOICE_SERVICE, id="customer of exactly 10, 10 %"),
+        pytest.param(10, 8, RoutingBasis.CUSTOMER_SIZE, Route.CSC, id="customer of exactly 10, 20 %: CSC"),
+        pytest.param(10, 8, RoutingBasis.REDUCTION, Route.INVOICE_SERVICE, id="reduction 2 of 10: invoice"),
     ],
 )
 def test_routing_reads_under_or_over_10_licences_by_the_basis_setting(
@@ -194,6 +220,22 @@ INVOICE, CSC = ROUTINE.invoice_service_owner, ROUTINE.csc_owner
         pytest.param(summary(40, 40), Direction.UNCHANGED, INVOICE, 0, False, id="price only: told to invoice"),
         pytest.param(summary(60, 54), Direction.DOWN, INVOICE, 6, False, id="small reduction: invoice"),
         pytest.param(summary(100, 70), Direction.DOWN, CSC, 30, False, id="large reduction: CSC"),
+        pytest.param(
+            summary(60, 54, sold=date(2026, 11, 21)),
+            Direction.DOWN,
+            INVOICE,
+            6,
+            False,
+            id="a decrease with the sold agreement dated after the signature: the dates do not matter",
+        ),
+        pytest.param(
+            summary(40, 40, sold=date(2026, 12, 1)),
+            Direction.UNCHANGED,
+            INVOICE,
+            0,
+            False,
+            id="price only, inverted dates",
+        ),
     ],
 )
 def test_every_renegotiation_is_handed_to_order_invoice_unless_a_large_reduction_goes_to_csc(
@@ -229,3 +271,45 @@ def test_a_request_that_changes_nothing_is_refused(licences: int, price: str, re
             check()
     else:
         check()
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "route"),
+    [
+        pytest.param(10, 9, Route.INVOICE_SERVICE, id="10 -> 9: invoice"),
+        pytest.param(10, 8, Route.CSC, id="10 -> 8: CSC"),
+    ],
+)
+def test_customer_size_routing_at_exactly_10_licences_hands_the_ticket_to_the_right_team(
+    before: int, after: int, route: Route
+) -> None:
+    routine = ROUTINE.model_copy(update={"routing_basis": "customer_size"})
+
+    plan = completion_plan(summary(before, after), routine)
+
+    assert (plan.route, plan.removed) == (route, before - after)
+    assert plan.ticket_owner == (CSC if route is Route.CSC else INVOICE)
+
+
+def test_an_increase_whose_sold_agreement_is_dated_after_the_signature_is_held_for_a_person_with_the_reason() -> None:
+    change = summary(40, 55, sold=date(2026, 11, 21)).model_copy(update={"sold_contract_id": "DB-7"})
+
+    plan = completion_plan(change, ROUTINE)
+
+    assert (plan.direction, plan.sales_registration) == (Direction.UP, False)
+    assert plan.attention is not None
+    assert "the sold agreement DB-7 is dated 2026-11-21, after the new contract's signature on 2026-11-20" in (
+        plan.attention
+    )
+
+
+def test_a_correction_back_to_the_current_agreement_gets_starts_refusal() -> None:
+    current = agreement("DB-1", date(2024, 5, 1))  # 20 licences at 500 kr, no discount
+    with pytest.raises(NothingToRenegotiate) as refused:
+        check_something_changes(
+            licences_before=20, paid_before=Decimal("500.00"), licences_after=20, price_after=Decimal("500.00")
+        )
+
+    assert nothing_changes(current, licences=20, price_per_licence=Decimal("500.00")) == [str(refused.value)]
+    assert nothing_changes(current, licences=21, price_per_licence=Decimal("500.00")) == []
+    assert nothing_changes(current, licences=20, price_per_licence=Decimal("499.00")) == []

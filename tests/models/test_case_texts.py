@@ -143,7 +143,7 @@ def test_a_contract_the_provider_no_longer_returns_waits_until_its_deadline_and_
     assert signature_outcome(None, deadline=date(2026, 12, 4), today=date(2026, 12, 5)) == ContractState.EXPIRED
 
 
-def test_the_invoice_note_gives_price_licences_and_start_date_before_and_after_and_the_route() -> None:
+def test_the_invoice_note_gives_price_licences_and_start_date_before_and_after_the_route_and_where_to_look() -> None:
     summary = ChangeSummary(
         case_key="RF-5002-1-abc123",
         company_name="Ærlig Økonomi AS",
@@ -156,6 +156,10 @@ def test_the_invoice_note_gives_price_licences_and_start_date_before_and_after_a
         start_date=date(2026, 12, 1),
         signed_on=date(2026, 11, 30),
         sold_signed_on=date(2022, 9, 1),
+        deal_url="https://app.example/record/0-3/77",
+        ticket_url="https://app.example/record/0-5/5002",
+        contract_id="DB-2001",
+        contract_url="https://db.example/preview/abc",
     )
     note = invoice_note(summary, completion_plan(summary, RoutineSettings()))
 
@@ -166,6 +170,10 @@ def test_the_invoice_note_gives_price_licences_and_start_date_before_and_after_a
         "Oppstartsdato: 15.09.2022 → 01.12.2026",
         "Nedjusteringen (6 lisenser) håndteres av ordre/faktura (Invoice service); ticketen er tildelt dem "
         "(fordelingen regnes etter antall lisenser som fjernes).",
+        "Sak: RF-5002-1-abc123",
+        "Deal i HubSpot: https://app.example/record/0-3/77",
+        "Ticket i HubSpot: https://app.example/record/0-5/5002",
+        "Signert kontrakt i Dealbuilder: DB-2001 https://db.example/preview/abc",
     ]
 
 

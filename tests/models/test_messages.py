@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -33,6 +34,12 @@ SUMMARY = ChangeSummary(
     signed_on=date(2025, 2, 20),
     sold_signed_on=date(2023, 1, 15),
     deal_url="https://app-eu1.hubspot.com/contacts/1234567/record/0-3/8001",
+    ticket_url="https://app-eu1.hubspot.com/contacts/1234567/record/0-5/5002",
+    contract_id="DB-2001",
+    contract_url="https://dealbuilder.example/preview/prv-2001",
+    sold_contract_id="DB-1002",
+    sold_sender="Siri Selger",
+    sold_booker="Mona Møtebooker",
 )
 CASE = Case(
     case_key="case-5001",
@@ -48,6 +55,11 @@ CASE = Case(
     signing_deadline=date(2025, 2, 28),
 )
 RUN_URL = "http://127.0.0.1:4200/runs/flow-run/abc"
+
+
+def has_row(text: str, label: str, value: str) -> bool:
+    """The plain-text table holds `label: value` (labels are padded to one width)."""
+    return re.search(rf"^{re.escape(label)}:\s+{re.escape(value)}$", text, re.MULTILINE) is not None
 
 
 @pytest.mark.parametrize(
@@ -70,7 +82,7 @@ def test_the_sales_registration_message_has_everything_the_seller_needs() -> Non
 
     assert message.message_id == "<case-5001.sales-registration@reforhandling>"
     assert message.to == ("salgsregistrering@avonova.example",)
-    assert message.subject == "Salgsregistrering: Ærlig Økonomi AS – 60 → 75 lisenser"
+    assert message.subject == "Salgsregistrering: Ærlig Økonomi AS – 60 → 75 lisenser (selger Siri Selger)"
     for part in (message.text, message.html):
         for expected in (
             "Ærlig Økonomi AS",
@@ -90,6 +102,35 @@ def test_the_sales_registration_message_has_everything_the_seller_needs() -> Non
     assert "eldste" not in message.text
 
 
+def test_the_sales_registration_says_whose_sale_it_is_what_was_added_and_where_to_look() -> None:
+    message = sales_registration_message(SUMMARY, recipient="salgsregistrering@avonova.example", periods_per_year=12)
+
+    for label, value in (
+        ("Solgt avtale", "DB-1002"),
+        ("Selger (avsender)", "Siri Selger"),
+        ("Booker", "Mona Møtebooker"),
+        ("Lisenser lagt til", "15"),
+        # 75 licences at 1 234,50 kr a month.
+        ("Ny årsverdi", "1 111 050,00 kr"),
+        ("Deal i HubSpot", SUMMARY.deal_url),
+        ("Ticket i HubSpot", SUMMARY.ticket_url),
+        ("Signert kontrakt i Dealbuilder", f"DB-2001 {SUMMARY.contract_url}"),
+        ("Sak", "case-5001"),
+    ):
+        assert has_row(message.text, label, value), (label, value)
+    assert "Siri Selger" in message.html
+    assert f"{SUMMARY.contract_url}" in message.html
+
+
+def test_a_seller_name_with_markup_and_line_breaks_is_one_escaped_line() -> None:
+    summary = SUMMARY.model_copy(update={"sold_sender": "Siri <b>Selger</b>\r\nBcc: x@y"})
+    message = sales_registration_message(summary, recipient="salgsregistrering@avonova.example")
+
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert has_row(message.text, "Selger (avsender)", "Siri <b>Selger</b> Bcc: x@y")
+    assert "<b>Selger</b>" not in message.html and "Siri &lt;b&gt;Selger&lt;/b&gt;" in message.html
+
+
 def test_without_a_sold_agreement_the_sales_registration_says_which_date_it_used() -> None:
     summary = SUMMARY.model_copy(update={"sold_is_fallback": True})
     message = sales_registration_message(summary, recipient="salgsregistrering@avonova.example")
@@ -107,6 +148,15 @@ def test_the_csc_handover_states_the_reduction() -> None:
     assert message.to == ("csc@avonova.example",)
     assert "fra 60 til 40 lisenser" in message.subject
     assert "20 lisenser" in message.text and "20 lisenser" in message.html
+    for label, value in (
+        ("Sak", "case-5001"),
+        ("Deal i HubSpot", SUMMARY.deal_url),
+        ("Ticket i HubSpot", SUMMARY.ticket_url),
+        ("Signert kontrakt i Dealbuilder", f"DB-2001 {SUMMARY.contract_url}"),
+    ):
+        assert has_row(message.text, label, value), (label, value)
+    for url in (SUMMARY.deal_url, SUMMARY.ticket_url, SUMMARY.contract_url):
+        assert f'href="{url}"' in message.html
 
 
 def test_the_approval_notice_links_the_prefect_run_and_summarises_the_case() -> None:

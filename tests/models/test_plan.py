@@ -9,8 +9,9 @@ import pytest
 
 from config.settings import RoutineSettings
 from models.agreement import Agreement, AgreementBasis, ContractLine
+from models.change import yearly_value
 from models.crm import Company, Contact, Ticket
-from models.plan import plan_text, renegotiation_plan, yearly_value
+from models.plan import plan_text, renegotiation_plan
 from models.renegotiation import RenegotiationRequest
 from models.rules import Route
 
@@ -73,7 +74,9 @@ def test_the_post_signature_writes_follow_the_direction_and_route(
     after = plan.sections[-1].writes
     assert (plan.completion.removed, plan.completion.route) == (removed, route)
     assert [mail.kind for mail in plan.mails] == mails
-    assert any(f"{ROUTINE.downward_property} = {removed}" in write for write in after) == (removed > 0)
+    # Written on every signed case: 0 when the count went up or stayed.
+    assert f"HubSpot company 9001: {ROUTINE.downward_property} = {removed}" in after
+    assert after[0].startswith(f"HubSpot deal: stage -> {ROUTINE.deal_stage_won!r}")
     owner = ROUTINE.csc_owner if route is Route.CSC else ROUTINE.invoice_service_owner
     assert any(f"owner -> {owner}" in write for write in after)
     assert f"licences 40 -> {licences}" in " ".join(after)
@@ -140,6 +143,15 @@ def test_without_a_licence_api_the_plan_says_a_person_sets_the_count() -> None:
         manual_licences=True,
     )
 
-    assert plan.sections[-1].writes[0] == (
-        "Avonova Digital: by hand: a person sets the count and confirms it in the form"
+    assert "Avonova Digital: by hand: a person sets the count and confirms it in the form" in plan.sections[-1].writes
+
+
+def test_the_plan_creates_the_deal_on_the_ticket() -> None:
+    plan = renegotiation_plan(
+        request(30, "450"), ticket=TICKET, company=COMPANY, contact=CONTACT, basis=basis(), routine=ROUTINE, today=TODAY
+    )
+
+    hubspot = plan.sections[0].writes
+    assert "deal: associate with the contact kari@fjord.example, the company Fjord *Kraft* and the ticket 5001" in (
+        hubspot
     )

@@ -154,3 +154,42 @@ def test_a_case_whose_systems_cannot_be_read_is_a_finding_too() -> None:
     found = unreadable(case(), "HubSpot answered 404 for ticket 5001")
 
     assert (found.drift, found.found) == (Drift.UNREADABLE, "HubSpot answered 404 for ticket 5001")
+
+
+@pytest.mark.parametrize(
+    ("state", "deal_stage", "drifts"),
+    [
+        pytest.param(S.COMPLETED, "Lukket vunnet", [], id="signed and completed: won"),
+        pytest.param(S.COMPLETED, "Venter på beslutning", [Drift.DEAL_STAGE], id="completed, deal still open"),
+        pytest.param(S.AWAITING_LICENCE_CONFIRMATION, "Lukket vunnet", [], id="signed, licences by hand: won"),
+        pytest.param(S.REJECTED, "Lukket tapt", [], id="rejected: lost"),
+        pytest.param(S.CANCELLED, "Lukket vunnet", [Drift.DEAL_STAGE], id="cancelled but won"),
+        pytest.param(S.AWAITING_SIGNATURE, "Venter på beslutning", [], id="waiting for the customer: open"),
+        pytest.param(S.AWAITING_DECISION, "Lukket tapt", [Drift.DEAL_STAGE], id="closed by hand while undecided"),
+        pytest.param(S.NEEDS_ATTENTION, "Lukket tapt", [], id="a case that needs attention does not say"),
+    ],
+)
+def test_reconcile_knows_the_stage_the_deal_should_stand_at(
+    state: CaseState, deal_stage: str, drifts: list[Drift]
+) -> None:
+    contract = C.CANCELED if state in {S.REJECTED, S.CANCELLED} else C.SIGNED
+    observed = IN_STEP.model_copy(update={"deal_stage": deal_stage, "contract_state": contract})
+
+    found = [f for f in case_findings(case(state), observed, ROUTINE) if f.drift is Drift.DEAL_STAGE]
+
+    assert [finding.drift for finding in found] == drifts
+
+
+@pytest.mark.parametrize(
+    ("ticket_ids", "drifts"),
+    [
+        pytest.param(("5001",), [], id="the deal is on its ticket"),
+        pytest.param((), [Drift.DEAL_TICKET], id="the deal lost its ticket"),
+        pytest.param(("5009",), [Drift.DEAL_TICKET], id="the deal is on another ticket"),
+        pytest.param(None, [], id="not read (no deal)"),
+    ],
+)
+def test_reconcile_reports_a_deal_missing_its_ticket(ticket_ids: tuple[str, ...] | None, drifts: list[Drift]) -> None:
+    found = case_findings(case(), IN_STEP.model_copy(update={"deal_ticket_ids": ticket_ids}), ROUTINE)
+
+    assert [finding.drift for finding in found] == drifts

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import httpx
@@ -262,6 +262,42 @@ def test_a_contract_signed_in_the_sandbox_reads_as_signed_with_its_date(
     contract = contracts.read_status(contract_id=contract_id)
 
     assert (contract.state, contract.raw_status, contract.signed_on) == (ContractState.SIGNED, "Signed", app.today)
+
+
+@pytest.mark.parametrize(
+    ("stamp", "day"),
+    [
+        pytest.param("2026-03-31T22:30:00Z", date(2026, 4, 1), id="22:30 UTC is 00:30 the next day in Oslo (summer)"),
+        pytest.param("2026-12-31T23:15:00+00:00", date(2027, 1, 1), id="23:15 UTC is 00:15 the next day (winter)"),
+        pytest.param("2026-03-31T21:59:59Z", date(2026, 3, 31), id="23:59:59 in Oslo is still the same day"),
+        pytest.param("2026-04-01T00:30:00+02:00", date(2026, 4, 1), id="an Oslo time with its zone"),
+        pytest.param("2026-04-01", date(2026, 4, 1), id="a plain date stands as it is"),
+    ],
+)
+def test_the_signing_day_is_the_day_in_oslo_whatever_zone_dealbuilder_reports_it_in(
+    contracts: DealbuilderContracts, app: DealbuilderSandbox, stamp: str, day: date
+) -> None:
+    contract_id = _sent(contracts, app)
+    app.sign(contract_id)
+    with app.lock:
+        app.state["documents"][contract_id][api.D_SIGNED_DATE] = stamp
+
+    assert contracts.read_status(contract_id=contract_id).signed_on == day
+
+
+def test_an_agreement_signed_just_after_midnight_in_oslo_counts_from_that_day(
+    contracts: DealbuilderContracts, app: DealbuilderSandbox
+) -> None:
+    customer = CUSTOMERS[0]
+    seeded = customer.current
+    assert seeded is not None
+    with app.lock:
+        app.state["documents"][seeded.id][api.D_SIGNED_DATE] = "2026-03-31T22:30:00Z"
+
+    [agreement] = [a for a in contracts.signed_agreements(org_number=customer.org_number) if a.contract_id == seeded.id]
+
+    assert agreement.signed_on == date(2026, 4, 1)
+    assert agreement.booker == seeded.booker
 
 
 def test_a_contract_declined_in_the_sandbox_reads_as_declined(

@@ -90,4 +90,5 @@ def draft(case_key: str = "case-5001", customer_index: int = 0, *, licences: int
         agent_email=AGENT,
         company_id=customer.company_id,
         contact_id=str(3001 + customer_index),
+        ticket_id=customer.ticket_id,
     )

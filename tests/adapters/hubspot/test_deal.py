@@ -17,7 +17,7 @@ from tests.adapters.hubspot.conftest import (
 )
 
 
-def test_a_new_deal_carries_every_routine_field_and_both_associations(crm: HubSpotCrm, portal: Portal) -> None:
+def test_a_new_deal_carries_every_routine_field_and_its_three_associations(crm: HubSpotCrm, portal: Portal) -> None:
     deal = crm.find_or_create_deal(deal=draft("case-5001", 0, licences=30))
 
     stored = portal.app.object("deals", deal.id)
@@ -52,6 +52,10 @@ def test_a_new_deal_carries_every_routine_field_and_both_associations(crm: HubSp
     }
     assert portal.app.associations("deals", deal.id, "contacts") == ["3001"]
     assert portal.app.associations("deals", deal.id, "companies") == ["9001"]
+    # On the ticket, as the ticket's "Deals" card creates it, inline in the one create request.
+    assert portal.app.associations("deals", deal.id, "tickets") == ["5001"]
+    assert portal.app.associations("tickets", "5001", "deals") == [deal.id]
+    assert len(portal.app.requests("PUT")) == 0
     assert deal.url == f"https://app-eu1.hubspot.com/contacts/1234567/record/0-3/{deal.id}"
     assert (deal.name, deal.case_key) == ("Fjordkraft Bygg AS - REFORHANDLING", "case-5001")
 
@@ -134,3 +138,27 @@ def test_read_deal_gives_the_amount_as_a_licence_count_by_a_plain_get(crm: HubSp
     assert (read.id, read.case_key, read.amount) == (deal.id, "case-5001", 31)
     assert {entry["method"] for entry in portal.app.requests()[before:]} == {"GET"}
     assert crm.owner_id(email="agent@avonova.example") == AGENT_OWNER_ID
+
+
+def test_the_deal_moves_to_won_or_lost_by_label_and_keeps_its_close_date(crm: HubSpotCrm, portal: Portal) -> None:
+    deal = crm.find_or_create_deal(deal=draft())
+    before = portal.app.object("deals", deal.id)
+    assert before is not None
+    crm.move_deal(deal_id=deal.id, stage_label="Lukket vunnet")
+
+    won = portal.app.object("deals", deal.id)
+    assert won is not None
+    assert (won["properties"]["pipeline"], won["properties"]["dealstage"]) == (ASSIST_PIPELINE, "87654325")
+    assert won["properties"]["closedate"] == before["properties"]["closedate"]
+    assert [entry["method"] for entry in portal.app.requests()[-1:]] == ["PATCH"]
+
+    crm.move_deal(deal_id=deal.id, stage_label="Lukket tapt")
+    read = crm.read_deal(deal_id=deal.id)
+    assert (read.stage, read.ticket_ids) == ("Lukket tapt", ("5001",))
+
+
+def test_a_missing_won_stage_label_names_the_stages_that_exist(crm: HubSpotCrm, portal: Portal) -> None:
+    deal = crm.find_or_create_deal(deal=draft())
+
+    with pytest.raises(ConfigurationError, match="'Lukket vunnet'"):
+        crm.move_deal(deal_id=deal.id, stage_label="Vunnet")

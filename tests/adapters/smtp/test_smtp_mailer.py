@@ -32,6 +32,7 @@ SUMMARY = ChangeSummary(
     signed_on=date(2025, 2, 20),
     sold_signed_on=date(2023, 1, 15),
     deal_url="http://127.0.0.1:8781/deals/8001",
+    sold_sender="Siri Selger",
 )
 SALES = "salgsregistrering@avonova.example"
 REDUCED = SUMMARY.model_copy(update={"licences_after": 40})
@@ -61,7 +62,7 @@ def test_the_sales_registration_email_arrives_with_recipients_subject_and_both_b
     assert received["rcpt_to"] == ["salgsregistrering@avonova.example"]
     assert received["to"] == ["salgsregistrering@avonova.example"]
     assert received["from"] == "kundesenter@avonova.example"
-    assert received["subject"] == "Salgsregistrering: Ærlig Økonomi AS – 60 → 75 lisenser"
+    assert received["subject"] == "Salgsregistrering: Ærlig Økonomi AS – 60 → 75 lisenser (selger Siri Selger)"
     assert received["content_type"] == "multipart/alternative"
     assert "1 234,50 kr" in received["text"] and "1 234,50 kr" in received["html"]
     assert "<table" in received["html"] and "<table" not in received["text"]

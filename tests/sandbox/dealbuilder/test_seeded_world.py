@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -37,13 +39,17 @@ def _products(document: dict[str, Any]) -> list[tuple[str, int, str, str]]:
     ]
 
 
+def _oslo_day(stamp: str) -> str:
+    return datetime.fromisoformat(stamp).astimezone(ZoneInfo("Europe/Oslo")).date().isoformat()
+
+
 def _summary(document: dict[str, Any]) -> tuple[str, str, str, str, str]:
     return (
         document[api.D_TEMPLATE_NAME],
         document[api.D_SENDER],
         document[api.D_BOOKER],
         document[api.D_STATUS],
-        document[api.D_SIGNED_DATE],
+        _oslo_day(document[api.D_SIGNED_DATE]),
     )
 
 
@@ -210,3 +216,21 @@ def test_a_wrong_product_change_is_refused_and_leaves_the_document_alone(
 def test_a_product_change_to_an_unknown_document_is_a_key_error(app: DealbuilderSandbox) -> None:
     with pytest.raises(KeyError):
         app.set_product("DB-missing", "Avonova Assist lisens", quantity=1)
+
+
+def test_dates_of_events_are_utc_timestamps_with_their_zone_and_just_after_midnight_is_the_evening_before(
+    server: SandboxServer, app: DealbuilderSandbox
+) -> None:
+    seeded = next(iter(_by_org(server, CUSTOMERS[0].org_number).values()))
+    assert seeded[api.D_SIGNED_DATE].endswith("Z") and "T" in seeded[api.D_SIGNED_DATE]
+    with app.lock:
+        app.state["documents"][seeded[api.D_ID]][api.D_VALID_UNTIL] = "2026-04-30"
+    app.force_status(seeded[api.D_ID], api.STATUS_SENT)
+    app.set_today(date(2026, 4, 1))
+    app.time_of_day = time(0, 30)
+
+    signed = app.sign(seeded[api.D_ID])
+
+    # 00:30 on 1 April in Oslo (summer time, UTC+2) is 22:30 on 31 March in UTC.
+    assert signed[api.D_SIGNED_DATE] == "2026-03-31T22:30:00Z"
+    assert _oslo_day(signed[api.D_SIGNED_DATE]) == "2026-04-01"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from hubspot.crm.association_type import AssociationType
 from hubspot.crm.associations.v4 import ApiException as AssociationsError
 from hubspot.crm.deals import ApiException as DealsError
 
@@ -116,3 +117,19 @@ def test_a_create_associated_with_a_missing_object_is_refused_and_creates_nothin
 
     assert raised.value.status == 400
     assert hs.app.objects("deals") == []
+
+
+def test_a_deal_created_on_a_ticket_with_hubspots_own_type_id_is_linked_both_ways(hs: Running) -> None:
+    deal = hs.sdk.crm.deals.basic_api.create(
+        {
+            "properties": {"dealname": "Søndre Ås Transport AS - REFORHANDLING"},
+            "associations": [{"to": {"id": "5004"}, "types": [_spec(AssociationType.DEAL_TO_TICKET)]}],
+        }
+    )
+
+    read = hs.sdk.crm.deals.basic_api.get_by_id(deal.id, associations=["tickets"])
+    assert [(a.id, a.type) for a in read.associations["tickets"].results] == [("5004", "deal_to_ticket")]
+    page = hs.sdk.crm.associations.v4.basic_api.get_page("tickets", "5004", "deals")
+    assert [(str(row.to_object_id), [t.type_id for t in row.association_types]) for row in page.results] == [
+        (deal.id, [AssociationType.TICKET_TO_DEAL])
+    ]

@@ -16,6 +16,15 @@ def test_the_deal_pipelines_include_assist_with_its_decision_stage(hs: Running) 
     assert pipelines["Sales Pipeline"].id == "default"
 
 
+def test_the_assist_pipeline_closes_in_a_won_and_a_lost_stage(hs: Running) -> None:
+    [assist] = [p for p in hs.sdk.crm.pipelines.pipelines_api.get_all("deals").results if p.label == "Assist"]
+    stages = {s.label: s.metadata for s in assist.stages}
+
+    assert stages[ROUTINE.deal_stage_won] == {"isClosed": "true", "probability": "1.0"}
+    assert stages[ROUTINE.deal_stage_lost] == {"isClosed": "true", "probability": "0.0"}
+    assert stages[ROUTINE.deal_stage]["isClosed"] == "false"
+
+
 def test_the_ticket_pipeline_has_the_routines_stages(hs: Running) -> None:
     pipelines = {p.label: p for p in hs.sdk.crm.pipelines.pipelines_api.get_all("tickets").results}
     kundesenter = pipelines[ROUTINE.ticket_pipeline]
