@@ -76,7 +76,7 @@ def test_an_unchanged_licence_count_gets_the_invoice_note_and_the_ticket_goes_to
     assert (case.state, case.route) == (CaseState.COMPLETED, "invoice_service")
     [note] = records.notes(sandboxes, "5001")
     assert "Antall lisenser: 40 → 40" in note and "450,00 kr → 499,00 kr" in note
-    assert not records.company(sandboxes, "9001").get("nedjustering")
+    assert records.company(sandboxes, "9001")["nedjustering"] == "0"
     owner = records.owner_email(sandboxes, records.ticket(sandboxes, "5001").get("hubspot_owner_id"))
     assert owner == "invoice.service@avonova.example"
     assert routine_mails(sandboxes) == []
@@ -112,3 +112,22 @@ def test_a_contract_signed_while_the_expiry_decision_waited_completes_instead_of
     assert driver.sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Signed"
     assert len(routine_mails(driver.sandboxes)) == 1
     assert case.price_after == Decimal("450.00")
+
+
+def test_a_correction_back_to_the_current_agreement_is_refused_like_start_and_asked_again(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")  # the customer has 40 at 450 kr
+
+    driver.resume(case, approved=True, approver="Ola", licences=40)
+
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_APPROVAL, "approval-2")
+    [refusal] = driver.runtime.store.event_details(case.case_key, "refused:approval-1")
+    assert refusal["problems"] == [
+        "nothing to renegotiate: the customer already has 40 licences at 450.00 NOK; "
+        "give a new licence count or a new price"
+    ]
+    assert "nothing to renegotiate" in driver.form(case, "approval-2")
+    [draft] = records.documents(sandboxes, case.case_key)
+    assert (case.licences_after, draft[api.D_PRODUCTS][0][api.PR_QUANTITY]) == (55, 55)
+    assert sandboxes.dealbuilder.deliveries() == []

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from uuid import UUID
 
@@ -17,6 +17,9 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     driver: CaseDriver,
 ) -> None:
     sandboxes = driver.sandboxes
+    crm = driver.runtime.crm  # read back over the HubSpot SDK, as a person's integration would
+    # The card holds a reduction from an earlier case; an increase must not leave it standing.
+    crm.set_company_property(company_id="9001", name="nedjustering", value="5")
     case = driver.start(**FJORDKRAFT, licences=55, price="475.50")
 
     assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_APPROVAL, "approval-1")
@@ -27,6 +30,8 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     assert deal["properties"]["amount"] == "55"
     assert deal["properties"]["deal_currency_code"] == "NOK"
     assert sorted(sandboxes.hubspot.associations("deals", deal["id"], "companies")) == ["9001"]
+    on_deal = crm.read_deal(deal_id=deal["id"])
+    assert (on_deal.stage, on_deal.ticket_ids) == ("Venter på beslutning", ("5001",))
     [draft] = records.documents(sandboxes, case.case_key)
     assert draft[api.D_STATUS] == "Draft"
     assert (draft[api.D_SENDER], draft[api.D_BOOKER]) == ("user non human", "kundesenter")
@@ -38,10 +43,15 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     [asked] = notices(sandboxes, Notice.APPROVAL_NEEDED)
     assert (asked["to"], driver.linked_run(asked)) == (["agent@avonova.example"], UUID(str(case.flow_run_id)))
 
+    # Signed at 00:30 in Oslo: Dealbuilder stamps 22:30 UTC on the day before; the routine counts the Oslo day.
+    sandboxes.dealbuilder.time_of_day = time(0, 30)
     approve_and_sign(driver, case.case_key)
 
     case = driver.case(case.case_key)
     assert case.state == CaseState.COMPLETED
+    assert case.deal_id and case.contract_id
+    closed = crm.read_deal(deal_id=case.deal_id)
+    assert (closed.stage, closed.ticket_ids) == ("Lukket vunnet", ("5001",))
     # The replays after each resume sent no second notice, and the run shows the case: one summary when drafted,
     # one when completed.
     assert len(notices(sandboxes)) == 1
@@ -54,8 +64,14 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     )
     assert records.stage_label(sandboxes, "5001") == "Sendt kontrakt"
     assert sandboxes.licences.licences("912345610") == 55
-    assert "nedjustering" not in {k for k, v in records.company(sandboxes, "9001").items() if v}
+    assert crm.read_company(company_id="9001").id == "9001"
+    assert records.company(sandboxes, "9001")["nedjustering"] == "0"
     [note] = records.notes(sandboxes, "5001")
+    assert f"Reforhandling signert {format_date(sandboxes.dealbuilder.today)}" in note
+    assert f"Deal i HubSpot: {closed.url}" in note
+    assert "Ticket i HubSpot: https://app-eu1.hubspot.com/contacts/1234567/record/0-5/5001" in note
+    assert f"Signert kontrakt i Dealbuilder: {case.contract_id} http" in note
+    assert f"Sak: {case.case_key}" in note
     assert "Antall lisenser: 40 → 55" in note
     assert "Pris per lisens: 450,00 kr → 475,50 kr" in note
     # No start was agreed, so delivery starts the day the contract was sent; the deal says the same.
@@ -66,7 +82,9 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     assert f"Oppstartsdato: {format_date(original_start)} → {format_date(started)}" in note
     [mail] = routine_mails(sandboxes)
     assert mail["to"] == ["salgsregistrering@avonova.example"]
-    assert "Fjordkraft Bygg AS" in mail["subject"]
+    assert "Fjordkraft Bygg AS" in mail["subject"] and "(selger Selger Avonova)" in mail["subject"]
+    for shown in ("DB-ORIG-1001", "Selger Avonova", "Møtebooker Avonova", case.contract_id, closed.url, "Ny årsverdi"):
+        assert shown in mail["text"], shown
     [document] = records.documents(sandboxes, case.case_key)
     assert document[api.D_STATUS] == "Signed"
     assert [d["channel"] for d in sandboxes.dealbuilder.deliveries(document[api.D_ID])] == ["email", "sms"]
@@ -108,6 +126,7 @@ def test_a_large_reduction_is_handed_over_to_csc_with_an_email(driver: CaseDrive
     [mail] = routine_mails(sandboxes)
     assert mail["to"] == ["csc@avonova.example"]
     assert "CSC" in records.notes(sandboxes, "5003")[0]
+    assert case.contract_id and case.contract_id in mail["text"] and "/record/0-5/5003" in mail["text"]
 
 
 def test_a_corrected_draft_is_updated_and_approved_under_a_new_key(driver: CaseDriver) -> None:
@@ -153,3 +172,4 @@ def test_a_rejected_draft_is_cancelled_and_the_ticket_says_so(driver: CaseDriver
     [note] = records.notes(sandboxes, "5001")
     assert "avvist av Ingrid" in note and "Kunden vil vente" in note
     assert sandboxes.dealbuilder.deliveries() == []
+    assert case.deal_id and driver.runtime.crm.read_deal(deal_id=case.deal_id).stage == "Lukket tapt"

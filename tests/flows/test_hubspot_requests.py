@@ -15,7 +15,7 @@ from tasks.runtime import build_runtime, use_runtime
 from tests.flows.conftest import AERLIG, BLABAER, CaseDriver
 
 # The targets (README, "HubSpot requests per case").
-WARM_TARGET, COLD_TARGET = 13, 17
+WARM_TARGET, COLD_TARGET = 14, 18
 
 
 @contextmanager
@@ -70,10 +70,10 @@ def duplicate_writes(log: list[dict[str, Any]]) -> list[str]:
     return [write for write, times in writes.items() if times > 1]
 
 
-def test_a_case_costs_at_most_17_hubspot_requests_cold_and_13_warm_and_never_writes_twice(
+def test_a_case_costs_at_most_18_hubspot_requests_cold_and_14_warm_and_never_writes_twice(
     driver: CaseDriver,
 ) -> None:
-    # The reductions are the dearest cases: they also write nedjustering on the company card.
+    # Every signed case writes nedjustering and closes its deal as won; the deal's ticket link rides on its create.
     cold = requests_by_phase(driver, AERLIG, 54, "420")
     warm = requests_by_phase(driver, BLABAER, 80, "390")
 

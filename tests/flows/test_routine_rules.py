@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import httpx
+from dateutil.relativedelta import relativedelta
+from prefect.states import AwaitingRetry
 
 from adapters import dealbuilder_api as api
 from models.case import CaseState
+from models.messages import format_date
 from models.renegotiation import RenegotiationRequest
 from reforhandling.starting import preflight
 from sandbox import records
+from sandbox.kit import FaultRule
 from sandbox.world import customer_by_ticket
 from tests.flows.conftest import CaseDriver, approve_and_sign, routine_mails
 
@@ -204,3 +210,62 @@ def test_start_reads_first_and_refuses_what_would_stop_the_case_writing_nothing(
         "renegotiations from a ticket in that pipeline"
     )
     assert runtime.store.cases() == []
+
+
+def test_after_an_ops_retry_on_a_later_day_contract_deal_and_note_carry_the_day_the_contract_was_sent(
+    driver: CaseDriver,
+) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(ticket="5001", signer=FJORDKRAFT.signer_email, licences=55, price="450")
+    # Sending is refused today (after the draft was brought to today's date): the run fails for ops.
+    sandboxes.dealbuilder.faults.set([FaultRule(kind="error", status=400, route=r"/send$")])
+    driver.resume(case, approved=True, approver="Ola")
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.NEEDS_ATTENTION and case.flow_run_id
+    sandboxes.dealbuilder.faults.set([])
+
+    # Ops press Retry the next day.
+    next_day = sandboxes.dealbuilder.today + timedelta(days=1)
+    driver.runtime.clock = lambda: datetime.combine(next_day, time(9), tzinfo=ZoneInfo("Europe/Oslo"))
+    sandboxes.dealbuilder.set_today(next_day)
+    driver.client.set_flow_run_state(UUID(case.flow_run_id), AwaitingRetry(), force=True)
+    driver.run(case)
+    case = driver.case(case.case_key)
+    assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_SIGNATURE, "signature")
+    assert case.contract_id
+    sandboxes.dealbuilder.sign(case.contract_id)
+    assert driver.poll() == 1
+    driver.run(case)
+
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.COMPLETED, case.reason
+    [document] = records.documents(sandboxes, case.case_key)
+    [deal] = records.deals(sandboxes, case.case_key)
+    assert document[api.D_START_DATE] == deal["properties"]["delivery_start_date"] == next_day.isoformat()
+    [note] = records.notes(sandboxes, "5001")
+    assert f"→ {format_date(next_day)}" in note.split("Oppstartsdato:")[1].split("<br>")[0]
+
+
+def test_an_increase_signed_before_its_sold_agreement_is_held_for_a_person_with_the_reason(driver: CaseDriver) -> None:
+    sandboxes = driver.sandboxes
+    case = driver.start(ticket="5001", signer=FJORDKRAFT.signer_email, licences=55, price="450")
+    driver.resume(case, approved=True, approver="Ola")
+    # Odd data: Dealbuilder dates the signature years before the agreement a seller sold (14 months ago).
+    sandboxes.dealbuilder.set_today(sandboxes.dealbuilder.today - relativedelta(years=3))
+
+    contract_id = driver.case(case.case_key).contract_id
+    assert contract_id
+    sandboxes.dealbuilder.sign(contract_id)
+    assert driver.poll() == 1
+    final = driver.run(driver.case(case.case_key))
+
+    case = driver.case(case.case_key)
+    assert final.state and final.state.is_completed()
+    assert case.state == CaseState.NEEDS_ATTENTION and case.reason
+    assert "the sold agreement DB-ORIG-1001 is dated" in case.reason and "after the new contract's signature" in (
+        case.reason
+    )
+    # Held before any write after the signature.
+    assert sandboxes.licences.licences(FJORDKRAFT.org_number) == 40
+    assert records.notes(sandboxes, "5001") == []
+    assert routine_mails(sandboxes) == []

@@ -77,6 +77,7 @@ def test_an_expired_contract_is_cancelled_on_a_persons_decision_and_the_case_clo
     [note] = records.notes(sandboxes, "5001")
     assert "ikke signert (EXPIRED)" in note and "Kunden svarer ikke" in note
     assert sandboxes.licences.changes() == []
+    assert case.deal_id and driver.runtime.crm.read_deal(deal_id=case.deal_id).stage == "Lukket tapt"
 
 
 def test_with_the_manual_licence_routine_a_person_confirms_the_count_before_the_case_completes(
@@ -223,6 +224,7 @@ def test_a_case_cancelled_by_ops_stops_its_run_revokes_its_contract_and_frees_th
     assert run.state and run.state.is_cancelled()
     assert sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Revoked"
     assert any("avbrutt av ops" in note and "Kunden har sagt opp" in note for note in records.notes(sandboxes, "5001"))
+    assert case.deal_id and driver.runtime.crm.read_deal(deal_id=case.deal_id).stage == "Lukket tapt"
     assert driver.start(**FJORDKRAFT, licences=60, price="450").state == CaseState.AWAITING_APPROVAL
 
 
