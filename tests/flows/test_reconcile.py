@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from uuid import UUID
 
+import httpx
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 
@@ -55,11 +56,19 @@ def test_each_drift_is_reported_in_the_artifact_and_one_mail_and_nothing_is_chan
     dealbuilder.force_status(cut.contract_id, api.STATUS_REVOKED)
     crm.assign_ticket(ticket_id=rise.ticket_id, owner_email="agent2@avonova.example")
     crm.move_ticket(ticket_id=rise.ticket_id, stage_label="Under arbeid")
+    assert rise.deal_id
+    crm.move_deal(deal_id=rise.deal_id, stage_label="Venter på beslutning")
+    httpx.delete(
+        f"{driver.runtime.settings.hubspot.base_url}/crm/v4/objects/deals/{rise.deal_id}/associations/tickets/"
+        f"{rise.ticket_id}",
+        headers={"Authorization": "Bearer sandbox-token"},
+        timeout=10,
+    ).raise_for_status()
     dealbuilder.force_status(waiting.contract_id, api.STATUS_SIGNED)
     driver.client.delete_flow_run(UUID(waiting.flow_run_id))
     licence_log = driver.sandboxes.licences.changes()
 
-    assert reconcile() == 7
+    assert reconcile() == 9
 
     reported = {(row["case"].replace("\\", ""), row["drift"]) for row in drift_table(driver)}
     assert reported == {
@@ -68,12 +77,14 @@ def test_each_drift_is_reported_in_the_artifact_and_one_mail_and_nothing_is_chan
         (cut.case_key, "contract-revoked"),
         (rise.case_key, "ticket-owner"),
         (rise.case_key, "ticket-stage"),
+        (rise.case_key, "deal-stage"),
+        (rise.case_key, "deal-ticket"),
         (waiting.case_key, "signed-outside-the-flow"),
         (waiting.case_key, "run-missing"),
     }
     [mail] = driver.sandboxes.smtp.messages
     assert mail["to"] == [driver.runtime.settings.routine.ops_recipient]
-    assert mail["subject"] == "Reforhandling: 7 findings in the reconciliation"
+    assert mail["subject"] == "Reforhandling: 9 findings in the reconciliation"
     for case_key, drift in reported:
         assert f"{case_key} " in mail["text"] and f": {drift}: " in mail["text"]
     assert "35 in Avonova Digital" in mail["text"] and "31 on the deal" in mail["text"]
