@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from config.settings import Settings
@@ -28,8 +29,13 @@ from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
 
+if TYPE_CHECKING:
+    from adapters.hubspot_crm import HubSpotCrm
+
 TIMEOUT_SECONDS = 420
 DEMO_AGENT = "agent@avonova.example"
+# What an earlier case left in the increase case's nedjustering field before the demo starts.
+EARLIER_REDUCTION = "5"
 
 
 @dataclass
@@ -63,6 +69,13 @@ def run_demo(settings: Settings, *, poll_seconds: int) -> int:
     # Dealbuilder's webhook and the poller both resume signed cases, as on `up`: whoever comes first.
     with embedded_stack(settings, "demo", poll_seconds=poll_seconds, webhook=True) as (settings, sandboxes, _):
         cases = demo_cases(settings)
+        # An increase must clear a reduction an earlier case left on the card (nedjustering 0, not 5).
+        for case in cases:
+            if case.licences > customer_by_ticket(case.ticket).licences:
+                company_id = customer_by_ticket(case.ticket).company_id
+                _crm(settings).set_company_property(
+                    company_id=company_id, name=settings.routine.downward_property, value=EARLIER_REDUCTION
+                )
         _drive(settings, sandboxes, cases)
         store = CaseStore(settings.effective_database_url)
         for case in cases:
@@ -182,8 +195,15 @@ def _drive(settings: Settings, sandboxes: SandboxStack, cases: list[DemoCase]) -
             case.problems.append(f"not finished within {TIMEOUT_SECONDS}s (state {store.get(case.case_key).state})")
 
 
+def _crm(settings: Settings) -> HubSpotCrm:
+    """HubSpot as the routine's adapter reads it, over the SDK."""
+    from adapters.hubspot_crm import HubSpotCrm
+
+    return HubSpotCrm(settings.hubspot, settings.routine)
+
+
 def _check(settings: Settings, sandboxes: SandboxStack, store: CaseStore, case: DemoCase) -> list[str]:
-    """What the routine requires of one completed case, as the sandboxes recorded it."""
+    """What the routine requires of one completed case, as the sandboxes recorded it and HubSpot's SDK reads it."""
     routine = settings.routine
     customer = customer_by_ticket(case.ticket)
     stored = store.get(case.case_key)
@@ -201,6 +221,12 @@ def _check(settings: Settings, sandboxes: SandboxStack, store: CaseStore, case: 
         properties = deals[0]["properties"]
         expect("deal name", properties.get("dealname"), f"{customer.name} - REFORHANDLING")
         expect("deal amount", properties.get("amount"), str(case.licences))
+        read = _crm(settings).read_deal(deal_id=str(deals[0]["id"]))
+        expect("deal stage (over the SDK)", read.stage, routine.deal_stage_won)
+        expect("deal's tickets (over the SDK)", read.ticket_ids, (case.ticket,))
+        notes = records.notes(sandboxes, case.ticket)
+        named = [note for note in notes if read.url in note and str(stored.contract_id) in note]
+        expect("invoice note naming the deal and the contract", len(named), 1)
     documents = records.documents(sandboxes, case.case_key)
     expect("contracts", [d["status"] for d in documents], ["Signed"])
     if stored.contract_id:
@@ -212,7 +238,7 @@ def _check(settings: Settings, sandboxes: SandboxStack, store: CaseStore, case: 
     expect("licences in Avonova Digital", sandboxes.licences.licences(case.customer_id), case.licences)
     removed = customer.licences - case.licences
     nedjustering = records.company(sandboxes, customer.company_id).get(routine.downward_property) or None
-    expect("nedjustering", nedjustering, str(removed) if removed > 0 else None)
+    expect("nedjustering", nedjustering, str(max(removed, 0)))
     owner = records.owner_email(sandboxes, records.ticket(sandboxes, case.ticket).get("hubspot_owner_id"))
     wanted_owner = {"invoice_service": routine.invoice_service_owner, "csc": routine.csc_owner}.get(
         case.expected_route or ""
@@ -232,6 +258,11 @@ def _check_mailbox(sandboxes: SandboxStack, cases: list[DemoCase]) -> None:
         wanted = [[case.expected_mail_to]] if case.expected_mail_to else []
         if routine != wanted:
             case.problems.append(f"e-mails: {routine}, expected {wanted}")
+        original = customer_by_ticket(case.ticket).original
+        for mail in received:
+            sales = ".sales-registration@" in str(mail.get("message_id"))
+            if sales and original is not None and original.sender not in mail["text"]:
+                case.problems.append(f"sales e-mail does not name the seller {original.sender!r}")
         told = [m["to"] for m in received if notice_kind(str(m.get("message_id"))) is Notice.APPROVAL_NEEDED]
         if told != [[DEMO_AGENT]]:
             case.problems.append(f"approval-needed notices: {told}, expected [[{DEMO_AGENT!r}]]")
