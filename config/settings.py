@@ -128,6 +128,11 @@ class NotificationSettings(BaseModel):
     # An approval form unanswered this long gets one reminder to the agent, then one escalation.
     approval_reminder_hours: float = 24.0
     approval_escalation_hours: float = 72.0
+    # The same for a decision on a declined or expired contract, and for a licence count to confirm (manual routine).
+    decision_reminder_hours: float = 24.0
+    decision_escalation_hours: float = 72.0
+    licence_reminder_hours: float = 24.0
+    licence_escalation_hours: float = 72.0
     escalation_recipient: str = "kundesenter.leder@avonova.example"
     # A contract out for signature gets one heads-up to the agent this many days before its deadline.
     deadline_heads_up_days: int = 2
