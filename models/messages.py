@@ -259,6 +259,12 @@ _NOTICE_TEXTS: dict[Notice, tuple[str, str, str]] = {
         "Kunden har ikke signert kontrakten ennå, og fristen går ut {deadline}. Minn gjerne kunden på den.",
         "Saken i Prefect",
     ),
+    Notice.WRITE_SUPERSEDED: (
+        "Annen verdi beholdt: {company}",
+        "Noen andre endret et felt mens rutinen skrev til det, og deres verdi er beholdt: {detail}. Kontroller at "
+        "verdien er riktig.",
+        "Saken i Prefect",
+    ),
     Notice.NEEDS_ATTENTION: (
         "Sak trenger oppfølging: {company}",
         "Kjøringen av saken stoppet: {detail}",

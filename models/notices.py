@@ -23,6 +23,7 @@ class Notice(StrEnum):
     LICENCE_ESCALATION = "licence-escalation"
     DEADLINE_HEADS_UP = "deadline-heads-up"
     NEEDS_ATTENTION = "needs-attention"
+    WRITE_SUPERSEDED = "write-superseded"
 
 
 @dataclass(frozen=True)
@@ -104,9 +105,10 @@ ESCALATIONS = frozenset({Notice.APPROVAL_ESCALATION, Notice.DECISION_ESCALATION,
 
 
 def recipient(notice: Notice, *, agent_email: str, ops_recipient: str, escalation_recipient: str) -> str:
-    """The agent who started the case, except escalations (their lead) and failed runs (ops)."""
+    """The agent who started the case, except escalations (their lead), failed runs and values of someone else's
+    kept over ours (ops)."""
     if notice in ESCALATIONS:
         return escalation_recipient
-    if notice is Notice.NEEDS_ATTENTION:
+    if notice in (Notice.NEEDS_ATTENTION, Notice.WRITE_SUPERSEDED):
         return ops_recipient
     return agent_email

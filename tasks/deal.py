@@ -9,6 +9,7 @@ from prefect import get_run_logger, task
 from models.case import CaseState
 from models.crm import Deal, DealDraft, EnrichedTicket
 from models.rules import deal_close_date, deal_name, delivery_start_date
+from tasks.checked_writes import write_field
 from tasks.hubspot_calls import counting_calls, crm_step
 from tasks.policy import system_step
 from tasks.runtime import get_runtime
@@ -42,7 +43,11 @@ def create_deal(case_key: str, enriched: EnrichedTicket, today: date) -> Deal:
 def set_deal_licences(case_key: str, attempt: int, deal_id: str, licences: int) -> None:
     """Keep the deal's amount (the licence count) in step with a corrected draft."""
     with crm_step(case_key, "deal-licences", licences=licences) as (crm, _):
-        crm.set_deal_licences(deal_id=deal_id, licences=licences)
+        write_field(
+            case_key,
+            f"deal-licences:{attempt}",
+            lambda since: crm.set_deal_licences(deal_id=deal_id, licences=licences, since=since),
+        )
 
 
 @task(name="set-delivery-start", **system_step())
@@ -50,5 +55,9 @@ def set_delivery_start(case_key: str, deal_id: str, sent_on: date) -> date:
     """Set the deal's delivery start date: the agreed start, else the day the contract was sent."""
     start = delivery_start_date(sent_on, get_runtime().store.get(case_key).start_date)
     with crm_step(case_key, "delivery-start", start=start.isoformat()) as (crm, _):
-        crm.set_deal_delivery_start(deal_id=deal_id, start=start)
+        write_field(
+            case_key,
+            "delivery-start",
+            lambda since: crm.set_deal_delivery_start(deal_id=deal_id, start=start, since=since),
+        )
     return start
