@@ -33,10 +33,9 @@ def write_checked(
     task retry, a replay after a crash), so the fields are read back before the first write too. `restore` writes
     someone else's values back over our late landing (None: the system keeps no history, so it cannot be seen)."""
     begun = since or now()
-    horizon = begun - clock_skew
 
     def look() -> Check:
-        return check_write(wanted, read_back(), since=horizon)
+        return check_write(wanted, read_back(), since=begun, clock_skew=clock_skew)
 
     def settled(check: Check) -> WriteOutcome:
         if check.verdict is Verdict.LANDED:

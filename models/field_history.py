@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from itertools import dropwhile, pairwise
@@ -80,27 +80,34 @@ def same(a: str | None, b: str | None) -> bool:
         return False
 
 
-def _field(name: str, want: str, read: ReadBack, since: datetime) -> tuple[Verdict, FieldChange | None]:
+def _field(
+    name: str, want: str, read: ReadBack, since: datetime, clock_skew: timedelta
+) -> tuple[Verdict, FieldChange | None]:
     value = read.values.get(name)
     history = sorted(read.history.get(name, ()), key=lambda change: change.at, reverse=True)
-    recent = [change for change in history if change.at >= since]
     if same(value, want):
-        # Our value is the newest; a value set since we began that ours then replaced was someone else's, newer
-        # than the request that carried ours: it landed late.
-        older = list(dropwhile(lambda change: same(change.value, want), recent))
+        # Our value is the newest; a value set after we began that ours then replaced was someone else's, newer
+        # than the request that carried ours: it landed late. Putting theirs back is a write, so only a change
+        # after our start by the clocks as they read counts (not one within the tolerance: perhaps our own).
+        older = list(dropwhile(lambda change: same(change.value, want), (c for c in history if c.at >= since)))
         return (Verdict.OVERWRITTEN, older[0]) if older else (Verdict.LANDED, None)
+    # Not ours now: whatever was set since we began (ours first, or not) is someone else's newer value; not writing
+    # is the safe side, so a change within the clocks' tolerance before our start counts too.
+    horizon = since - clock_skew
     if history:
-        # Not ours now: whatever was set since we began (ours first, or not) is someone else's newer value.
+        recent = [change for change in history if change.at >= horizon]
         return (Verdict.THEIRS, FieldChange(value=value, at=recent[0].at)) if recent else (Verdict.NOT_LANDED, None)
-    if read.modified_at is not None and read.modified_at >= since:
+    if read.modified_at is not None and read.modified_at >= horizon:
         return Verdict.THEIRS, FieldChange(value=value, at=read.modified_at)
     return Verdict.NOT_LANDED, None
 
 
-def check_write(wanted: dict[str, str], read: ReadBack, *, since: datetime) -> Check:
-    """What happened to a write of `wanted` begun at `since` (already moved back by the clocks' tolerance), from
-    the fields read back once it must have landed, if it ever will."""
-    verdicts = {name: _field(name, want, read, since) for name, want in wanted.items()}
+def check_write(
+    wanted: dict[str, str], read: ReadBack, *, since: datetime, clock_skew: timedelta = timedelta(0)
+) -> Check:
+    """What happened to a write of `wanted` begun at `since`, from the fields read back once it must have landed
+    if it ever will; `clock_skew`: how far the system's clock may be from ours."""
+    verdicts = {name: _field(name, want, read, since, clock_skew) for name, want in wanted.items()}
     for kind in (Verdict.OVERWRITTEN, Verdict.THEIRS):
         hit = {name: change for name, (verdict, change) in verdicts.items() if verdict is kind and change}
         if hit:
