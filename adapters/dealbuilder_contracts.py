@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 import httpx
 
 from adapters import dealbuilder_api as api
+from adapters.checked_writes import write_checked
 from adapters.errors import ConfigurationError, TransientError, Unanswered, ValidationRejected, error_for_status
 from adapters.retrying import RetryPolicy
 from config.settings import DealbuilderSettings, RoutineSettings
 from models.agreement import Agreement
 from models.contract import Contract, ContractDraft, ContractLine, ContractPreview, ContractState, Signer
+from models.field_history import ReadBack, WriteOutcome
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +108,11 @@ class DealbuilderContracts:
         price_per_licence: Decimal,
         signing_deadline: date,
         start_date: date | None = None,
-    ) -> Contract:
+        since: datetime | None = None,
+    ) -> WriteOutcome:
+        """Change the draft's licence line, deadline and start date, checked (adapters/checked_writes.py): a PUT
+        whose answer was lost is read back, not sent again; Dealbuilder keeps no field history, so a draft changed
+        since the write began (its `updatedAt`) is someone else's and kept."""
         document = self._read(contract_id)
         products = [dict(product) for product in document.get(api.D_PRODUCTS) or []]
         licence = self._licence_product({api.D_PRODUCTS: products, api.D_ID: contract_id})
@@ -117,7 +123,40 @@ class DealbuilderContracts:
         body = {api.D_PRODUCTS: products, api.D_VALID_UNTIL: signing_deadline.isoformat()}
         if start_date is not None:
             body[api.D_START_DATE] = start_date.isoformat()
-        return self._contract(self._request("PUT", api.document_path(contract_id), json=body))
+        wanted = self._draft_fields(body)
+        return write_checked(
+            self._retry,
+            wanted=wanted,
+            write=lambda: self._once("PUT", api.document_path(contract_id), json=body),
+            read_back=lambda: self._draft_read_back(contract_id, list(wanted)),
+            restore=None,
+            operation="draft update",
+            since=since,
+            clock_skew=timedelta(seconds=self.settings.clock_skew_seconds),
+        )
+
+    def _draft_fields(self, document: dict[str, Any]) -> dict[str, str]:
+        """The fields a draft update writes, as text: the licence line's quantity, price and discount, the
+        deadline and the start date."""
+        licence = self._licence_product(document, required=False)
+        fields = {
+            api.PR_QUANTITY: str(licence.get(api.PR_QUANTITY, "")),
+            api.PR_UNIT_PRICE: str(licence.get(api.PR_UNIT_PRICE, "")),
+            api.PR_DISCOUNT: str(licence.get(api.PR_DISCOUNT) or "0"),
+            api.D_VALID_UNTIL: str(document.get(api.D_VALID_UNTIL) or "")[:10],
+        }
+        if document.get(api.D_START_DATE):
+            fields[api.D_START_DATE] = str(document[api.D_START_DATE])[:10]
+        return fields
+
+    def _draft_read_back(self, contract_id: str, names: list[str]) -> ReadBack:
+        document = self._read(contract_id)
+        fields = self._draft_fields(document)
+        updated = document.get(api.D_UPDATED)
+        return ReadBack(
+            values={name: fields.get(name) for name in names},
+            modified_at=datetime.fromisoformat(str(updated).replace("Z", "+00:00")) if updated else None,
+        )
 
     def preview(self, *, contract_id: str) -> ContractPreview:
         """The draft's lines, signer, dates and parties as Dealbuilder holds them, and its preview link."""

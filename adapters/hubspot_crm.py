@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -24,6 +24,7 @@ from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate as NoteCr
 from hubspot.crm.tickets import SimplePublicObjectInput as TicketUpdate
 from urllib3.util.retry import Retry
 
+from adapters.checked_writes import write_checked
 from adapters.errors import NotFoundError
 from adapters.hubspot_labels import OWNERS_PAGE, LabelResolver
 from adapters.hubspot_transport import SYSTEM, HubSpotTransport
@@ -32,6 +33,7 @@ from adapters.ports import PortalCache, RateBudget
 from adapters.rate_budget import Unlimited
 from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import Company, Contact, Deal, DealDraft, Ticket, one_line
+from models.field_history import FieldChange, ReadBack, WriteOutcome
 from models.links import DEAL, TICKET, hubspot_record_url
 
 logger = logging.getLogger(__name__)
@@ -239,28 +241,32 @@ class HubSpotCrm:
                 duplicates_refused=True,  # the case key is a unique value: HubSpot refuses a second deal with it
             )
 
-    def set_deal_delivery_start(self, *, deal_id: str, start: date) -> None:
+    def set_deal_delivery_start(self, *, deal_id: str, start: date, since: datetime | None = None) -> WriteOutcome:
         with self._operation("set_deal_delivery_start"):
-            self._update_deal(deal_id, {self._routine.delivery_start_property: start.isoformat()})
+            properties = {self._routine.delivery_start_property: start.isoformat()}
+            return self.update_properties("deals", deal_id, properties, since=since)
 
-    def set_deal_licences(self, *, deal_id: str, licences: int) -> None:
+    def set_deal_licences(self, *, deal_id: str, licences: int, since: datetime | None = None) -> WriteOutcome:
         with self._operation("set_deal_licences"):
             # The routine's amount is the licence count, not money (DOMAIN.md step 7).
-            self._update_deal(deal_id, {"amount": str(licences)})
+            return self.update_properties("deals", deal_id, {"amount": str(licences)}, since=since)
 
-    def move_deal(self, *, deal_id: str, stage_label: str) -> None:
+    def move_deal(self, *, deal_id: str, stage_label: str, since: datetime | None = None) -> WriteOutcome:
         with self._operation("move_deal"):
             # The close date keeps the routine's rule: only the stage moves.
             pipeline = self._labels.pipeline("deals", self._routine.deal_pipeline)
             stage_id = self._labels.stage_id(pipeline, stage_label, "deals")
-            self._update_deal(deal_id, {"pipeline": pipeline.id, "dealstage": stage_id})
+            return self.update_properties(
+                "deals", deal_id, {"pipeline": pipeline.id, "dealstage": stage_id}, since=since
+            )
 
     # --- phase 4 and 6: ticket status, notes, company, assignment ------------------------------------------
-    def move_ticket(self, *, ticket_id: str, stage_label: str) -> None:
+    def move_ticket(self, *, ticket_id: str, stage_label: str, since: datetime | None = None) -> WriteOutcome:
         with self._operation("move_ticket"):
             pipeline = self._labels.pipeline("tickets", self._routine.ticket_pipeline)
             stage_id = self._labels.stage_id(pipeline, stage_label, "tickets")
-            self._update_ticket(ticket_id, {"hs_pipeline": pipeline.id, "hs_pipeline_stage": stage_id})
+            properties = {"hs_pipeline": pipeline.id, "hs_pipeline_stage": stage_id}
+            return self.update_properties("tickets", ticket_id, properties, since=since)
 
     def add_ticket_note(self, *, ticket_id: str, marker: str, body: str, first_attempt: bool = False) -> str:
         """Write a note once: a note carrying `marker` already on the ticket is returned instead."""
@@ -287,14 +293,78 @@ class HubSpotCrm:
                 operation="note create",
             )
 
-    def set_company_property(self, *, company_id: str, name: str, value: str) -> None:
+    def set_company_property(
+        self, *, company_id: str, name: str, value: str, since: datetime | None = None
+    ) -> WriteOutcome:
         with self._operation("set_company_property"):
-            body = CompanyUpdate(properties={name: value})
-            self._call(self._companies.update, company_id, body, object_type="company")
+            return self.update_properties("companies", company_id, {name: value}, since=since)
 
-    def assign_ticket(self, *, ticket_id: str, owner_email: str) -> None:
+    def assign_ticket(self, *, ticket_id: str, owner_email: str, since: datetime | None = None) -> WriteOutcome:
         with self._operation("assign_ticket"):
-            self._update_ticket(ticket_id, {"hubspot_owner_id": self._labels.owner_id(owner_email)})
+            properties = {"hubspot_owner_id": self._labels.owner_id(owner_email)}
+            return self.update_properties("tickets", ticket_id, properties, since=since)
+
+    def update_properties(
+        self, object_type: str, object_id: str, properties: dict[str, str], *, since: datetime | None = None
+    ) -> WriteOutcome:
+        """PATCH named properties of a ticket, deal or company, checked: an unanswered PATCH is read back (with
+        the properties' history) once it must have landed, never sent again blind; a newer value someone else set
+        meanwhile is kept, or put back when our late PATCH landed over it. `since`: an earlier attempt of this
+        write began then, so it is read back before the first PATCH too."""
+        api, body, kind = self._patchable(object_type)
+        names = list(properties)
+
+        def read_back() -> ReadBack:
+            record = self._call(
+                api.get_by_id, object_id, object_type=kind, properties=names, properties_with_history=names
+            )
+            history = record.properties_with_history or {}
+            return ReadBack(
+                values={name: (record.properties or {}).get(name) for name in names},
+                history={
+                    name: tuple(
+                        FieldChange(value=change.value, at=change.timestamp) for change in history.get(name) or []
+                    )
+                    for name in names
+                },
+            )
+
+        return write_checked(
+            self._transport.retry,
+            wanted=properties,
+            write=lambda: self._transport.once(api.update, object_id, body(properties=properties), object_type=kind),
+            read_back=read_back,
+            # HubSpot clears a property given "".
+            restore=lambda theirs: self._call(
+                api.update,
+                object_id,
+                body(properties={name: value or "" for name, value in theirs.items()}),
+                object_type=kind,
+            ),
+            operation=f"{kind} update",
+            since=since,
+            clock_skew=timedelta(seconds=self._settings.clock_skew_seconds),
+        )
+
+    def ticket_stage_history(self, *, ticket_id: str) -> list[FieldChange]:
+        """Every stage the ticket has stood at, by label (an id no longer in the pipeline as it is), oldest first."""
+        with self._operation("ticket_stage_history"):
+            record = self._call(
+                self._tickets.get_by_id,
+                ticket_id,
+                object_type="ticket",
+                properties=["hs_pipeline_stage"],
+                properties_with_history=["hs_pipeline_stage"],
+            )
+            changes = (record.properties_with_history or {}).get("hs_pipeline_stage") or []
+            # Stage ids are unique across a portal's pipelines: an earlier pipeline's stage is named too.
+            return sorted(
+                (
+                    FieldChange(value=self._labels.stage_label("tickets", None, change.value), at=change.timestamp)
+                    for change in changes
+                ),
+                key=lambda change: change.at,
+            )
 
     # --- reconciliation: reads only ---------------------------------------------------------------------------
     def read_deal(self, *, deal_id: str) -> Deal:
@@ -334,8 +404,14 @@ class HubSpotCrm:
     def _update_ticket(self, ticket_id: str, properties: dict[str, str]) -> None:
         self._call(self._tickets.update, ticket_id, TicketUpdate(properties=properties), object_type="ticket")
 
-    def _update_deal(self, deal_id: str, properties: dict[str, str]) -> None:
-        self._call(self._deals.update, deal_id, DealUpdate(properties=properties), object_type="deal")
+    def _patchable(self, object_type: str) -> tuple[Any, Callable[..., Any], str]:
+        """The SDK api, update body and singular name of an object type whose properties we update."""
+        apis: dict[str, tuple[Any, Callable[..., Any], str]] = {
+            "tickets": (self._tickets, TicketUpdate, "ticket"),
+            "deals": (self._deals, DealUpdate, "deal"),
+            "companies": (self._companies, CompanyUpdate, "company"),
+        }
+        return apis[object_type]
 
     # --- look-ups ---------------------------------------------------------------------------------------------
     def _contact_or_none(self, address: str) -> Contact | None:

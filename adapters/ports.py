@@ -9,11 +9,16 @@ from typing import Any, Protocol
 from models.agreement import Agreement
 from models.contract import Contract, ContractDraft, ContractPreview
 from models.crm import Company, Contact, Deal, DealDraft, Ticket
+from models.field_history import FieldChange, WriteOutcome
 from models.mail import MailMessage
 
 
 class Crm(Protocol):
-    """The CRM (HubSpot): tickets, companies, contacts, deals and notes."""
+    """The CRM (HubSpot): tickets, companies, contacts, deals and notes.
+
+    Updates of fields are checked writes (`adapters/checked_writes.py`): one whose answer was lost is read back
+    before it is written again, and a newer value someone else set is kept, as the WriteOutcome says. `since`: an
+    earlier attempt of the same write began then (a retry or a replay), so it is read back before it is written."""
 
     @property
     def calls(self) -> int:
@@ -51,20 +56,24 @@ class Crm(Protocol):
         """The deal carrying this case key, or a new one with every routine field; never two."""
         ...
 
-    def set_deal_delivery_start(self, *, deal_id: str, start: date) -> None:
+    def set_deal_delivery_start(self, *, deal_id: str, start: date, since: datetime | None = None) -> WriteOutcome:
         """Set the deal's delivery start date."""
         ...
 
-    def set_deal_licences(self, *, deal_id: str, licences: int) -> None:
+    def set_deal_licences(self, *, deal_id: str, licences: int, since: datetime | None = None) -> WriteOutcome:
         """Set the deal's amount, which the routine uses for the licence count."""
         ...
 
-    def move_deal(self, *, deal_id: str, stage_label: str) -> None:
+    def move_deal(self, *, deal_id: str, stage_label: str, since: datetime | None = None) -> WriteOutcome:
         """Move the deal to the stage with this label in the routine's deal pipeline (its close date stays)."""
         ...
 
-    def move_ticket(self, *, ticket_id: str, stage_label: str) -> None:
+    def move_ticket(self, *, ticket_id: str, stage_label: str, since: datetime | None = None) -> WriteOutcome:
         """Move the ticket to the stage with this label in its pipeline."""
+        ...
+
+    def ticket_stage_history(self, *, ticket_id: str) -> list[FieldChange]:
+        """Every stage the ticket has stood at, by label, oldest first."""
         ...
 
     def add_ticket_note(self, *, ticket_id: str, marker: str, body: str, first_attempt: bool = False) -> str:
@@ -72,11 +81,13 @@ class Crm(Protocol):
         the caller recorded that no earlier attempt was made, so there is nothing to look for)."""
         ...
 
-    def set_company_property(self, *, company_id: str, name: str, value: str) -> None:
+    def set_company_property(
+        self, *, company_id: str, name: str, value: str, since: datetime | None = None
+    ) -> WriteOutcome:
         """Set one property on the company card."""
         ...
 
-    def assign_ticket(self, *, ticket_id: str, owner_email: str) -> None:
+    def assign_ticket(self, *, ticket_id: str, owner_email: str, since: datetime | None = None) -> WriteOutcome:
         """Make the owner with this e-mail the ticket's owner."""
         ...
 
@@ -108,8 +119,10 @@ class ContractService(Protocol):
         price_per_licence: Decimal,
         signing_deadline: date,
         start_date: date | None = None,
-    ) -> Contract:
-        """Change a draft's licences, price, deadline and (optionally) start date."""
+        since: datetime | None = None,
+    ) -> WriteOutcome:
+        """Change a draft's licences, price, deadline and (optionally) start date, checked as the CRM's updates are
+        (without a history: a draft changed by someone else since the write began is kept)."""
         ...
 
     def preview(self, *, contract_id: str) -> ContractPreview:

@@ -27,11 +27,14 @@ class HttpSystemSettings(BaseModel):
     # After a write went unanswered (read timeout, dropped connection, 502/504), wait this long before looking
     # whether it happened: longer than the system can still be working on a request we gave up on.
     settle_seconds: float = 30.0
+    # How far the system's clock may be from ours: a checked write reads back what changed since it began, moved
+    # back by this much, so a change of someone else's near our write is kept rather than written over.
+    clock_skew_seconds: float = 2.0
 
 
 class HubSpotSettings(HttpSystemSettings):
-    """HubSpot; only creates HubSpot cannot refuse as duplicates (notes) wait `settle_seconds`: contacts and deals
-    carry a unique value, and a second create is answered 409."""
+    """HubSpot; creates HubSpot cannot refuse as duplicates (notes) and unanswered updates wait `settle_seconds`
+    before they look: contacts and deals carry a unique value, and a second create is answered 409."""
 
     base_url: str = "http://127.0.0.1:8781"
     token: SecretStr = SecretStr("sandbox-token")
@@ -131,6 +134,11 @@ class NotificationSettings(BaseModel):
     # An approval form unanswered this long gets one reminder to the agent, then one escalation.
     approval_reminder_hours: float = 24.0
     approval_escalation_hours: float = 72.0
+    # The same for a decision on a declined or expired contract, and for a licence count to confirm (manual routine).
+    decision_reminder_hours: float = 24.0
+    decision_escalation_hours: float = 72.0
+    licence_reminder_hours: float = 24.0
+    licence_escalation_hours: float = 72.0
     escalation_recipient: str = "kundesenter.leder@avonova.example"
     # A contract out for signature gets one heads-up to the agent this many days before its deadline.
     deadline_heads_up_days: int = 2

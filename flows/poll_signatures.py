@@ -19,6 +19,10 @@ class ResumeFailed(RuntimeError):
     """Some cases could not be resumed this time; the next poll tries them again."""
 
 
+class StatusReadFailed(RuntimeError):
+    """Dealbuilder's contract statuses could not be read: no case was resumed; the next poll tries again."""
+
+
 @flow(name="poll-signatures")
 def poll_signatures(today: date | None = None, now: datetime | None = None) -> int:
     """Read the waiting cases' contract statuses in batches and resume the runs whose contract changed; remind
@@ -26,9 +30,16 @@ def poll_signatures(today: date | None = None, now: datetime | None = None) -> i
     now = now or utc_now()
     today = today or local_today(routine_settings().timezone, now)
     waiting = read_waiting_cases()
-    statuses = read_contract_statuses([case.contract_id for case in waiting])
+    read = read_contract_statuses([case.contract_id for case in waiting], return_state=True)
+    # A failed read must not silence the reminders or leave the board stale: without statuses nothing is resumed
+    # (a case past its deadline is not expired on a guess either), and the failure is said in the log, on the board
+    # and by this run's own failed state.
+    problem = "" if read.is_completed() else f"Dealbuilder status read failed: {read.message}"
+    statuses = read.result() if read.is_completed() else {}
+    if problem:
+        get_run_logger().error("poll-signatures: %s; no case resumed this poll, reminders and the board go on", problem)
     resumed, failed, settled = 0, [], []
-    for case in waiting:
+    for case in waiting if not problem else []:
         contract = statuses.get(case.contract_id)
         outcome = signature_outcome(contract, deadline=case.signing_deadline, today=today)
         if outcome is None:
@@ -43,7 +54,7 @@ def poll_signatures(today: date | None = None, now: datetime | None = None) -> i
     # Reminders and the board inform; neither may keep the resumes above from being reported.
     # A contract signed, declined or expired just now is past its deadline heads-up, though its run has yet to move.
     reminded = send_reminders(now, today, settled, return_state=True)
-    publish_case_board(now, today, return_state=True)
+    publish_case_board(now, today, problem, return_state=True)
     get_run_logger().info(
         "poll-signatures: %d waiting, %d resumed, %d failed, %s reminders sent",
         len(waiting),
@@ -51,6 +62,8 @@ def poll_signatures(today: date | None = None, now: datetime | None = None) -> i
         len(failed),
         reminded.result() if reminded.is_completed() else "no",
     )
+    if problem:
+        raise StatusReadFailed(f"{problem}; the next poll tries again")
     if failed:
         raise ResumeFailed(f"could not resume {', '.join(failed)}; the next poll tries again (see the task logs)")
     return resumed

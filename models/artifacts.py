@@ -80,3 +80,10 @@ def board_rows(cases: Iterable[Case], *, now: datetime, today: date, ui_url: str
             }
         )
     return rows
+
+
+def board_description(now: datetime, problem: str = "") -> str:
+    """The board's heading: when it was made, and what the poll that made it could not do (shown above the table,
+    so whoever looks at the board sees that its waiting cases were not checked)."""
+    heading = f"Open renegotiation cases at {now.isoformat(timespec='minutes')}: state, age, what each waits for"
+    return f"**Warning: {md_text(one_line(problem))}**\n\n{heading}" if problem else heading

@@ -266,14 +266,44 @@ _NOTICE_TEXTS: dict[Notice, tuple[str, str, str]] = {
         "Kunden har ikke signert kontrakten ({detail}). Forleng fristen og send på nytt, eller avbryt saken.",
         "Bestem her",
     ),
+    Notice.DECISION_REMINDER: (
+        "Påminnelse: kontrakten for {company} venter på en beslutning",
+        "Kunden har ikke signert kontrakten for reforhandlingen med {company}, og saken har ventet på en beslutning "
+        "i {detail}. Forleng fristen og send på nytt, eller avbryt saken.",
+        "Bestem her",
+    ),
+    Notice.DECISION_ESCALATION: (
+        "Eskalering: kontrakten for {company} har ventet på en beslutning i {detail}",
+        "Kunden har ikke signert kontrakten for reforhandlingen med {company}, og saken har ventet på en beslutning "
+        "i {detail}; saksbehandleren er påminnet. Bestem, eller følg opp.",
+        "Saken i Prefect",
+    ),
     Notice.LICENCE_CONFIRMATION: (
         "Bekreft lisenser: {company}",
         "Kontrakten med {company} er signert. Sett antall lisenser i Avonova Digital som vist under, og bekreft.",
         "Bekreft her",
     ),
+    Notice.LICENCE_REMINDER: (
+        "Påminnelse: bekreft lisenser for {company}",
+        "Kontrakten med {company} er signert, og antall lisenser i Avonova Digital har ventet på bekreftelse i "
+        "{detail}. Sett antall lisenser som vist under, og bekreft.",
+        "Bekreft her",
+    ),
+    Notice.LICENCE_ESCALATION: (
+        "Eskalering: lisensene for {company} har ventet på bekreftelse i {detail}",
+        "Kontrakten med {company} er signert, og antall lisenser i Avonova Digital har ventet på bekreftelse i "
+        "{detail}; saksbehandleren er påminnet. Bekreft, eller følg opp.",
+        "Saken i Prefect",
+    ),
     Notice.DEADLINE_HEADS_UP: (
         "Signeringsfristen nærmer seg: {company} ({deadline})",
         "Kunden har ikke signert kontrakten ennå, og fristen går ut {deadline}. Minn gjerne kunden på den.",
+        "Saken i Prefect",
+    ),
+    Notice.WRITE_SUPERSEDED: (
+        "Annen verdi beholdt: {company}",
+        "Noen andre endret et felt mens rutinen skrev til det, og deres verdi er beholdt: {detail}. Kontroller at "
+        "verdien er riktig.",
         "Saken i Prefect",
     ),
     Notice.NEEDS_ATTENTION: (

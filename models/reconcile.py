@@ -33,6 +33,7 @@ class Drift(StrEnum):
     DEAL_TICKET = "deal-ticket"
     TICKET_OWNER = "ticket-owner"
     TICKET_STAGE = "ticket-stage"
+    TICKET_MOVED_BACK = "ticket-moved-back"
     CONTRACT_REVOKED = "contract-revoked"
     SIGNED_OUTSIDE = "signed-outside-the-flow"
     RUN_MISSING = "run-missing"
@@ -52,6 +53,9 @@ class Observed(BaseModel):
     digital_licences: int | None = None
     ticket_owner_id: str | None = None
     ticket_stage: str | None = None
+    # The ticket went from a stage after `ticket_stage_sent` back to it (a late write of ours, or a person): the
+    # stage it left, and when it went back, in words.
+    ticket_moved_back: tuple[str, str] | None = None
     # The owner id of the route the case took (order/invoice or CSC), resolved from its e-mail.
     route_owner_id: str | None = None
     run_exists: bool = True
@@ -155,6 +159,9 @@ def case_findings(
     allowed = {routine.ticket_stage_sent, *routine.ticket_stages_after_sent}
     if sent and observed.ticket_stage is not None and observed.ticket_stage not in allowed:
         drift(Drift.TICKET_STAGE, routine.ticket_stage_sent, observed.ticket_stage)
+    if sent and observed.ticket_moved_back is not None:
+        left, back = observed.ticket_moved_back
+        drift(Drift.TICKET_MOVED_BACK, f"{left} (where the ticket had moved on to)", back)
     if contract == ContractState.CANCELED and case.state not in {S.REJECTED, S.CANCELLED}:
         drift(Drift.CONTRACT_REVOKED, f"a contract in force for a {case.state} case", "revoked in Dealbuilder")
     if contract == ContractState.SIGNED and case.state not in SIGNED_STATES:

@@ -8,7 +8,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from models.artifacts import BOARD_KEY, board_rows, case_artifact_key, case_summary_markdown
+from models.artifacts import BOARD_KEY, board_description, board_rows, case_artifact_key, case_summary_markdown
 from models.board import flow_run_url
 from models.case import CLOSED_STATES, CaseState
 from models.links import TICKET, hubspot_record_url
@@ -38,14 +38,15 @@ def publish_case_summary(case_key: str, step: str, deal_url: str, contract_url: 
 
 
 @task(name="publish-case-board", cache_policy=NO_CACHE)
-def publish_case_board(now: datetime, today: date) -> int:
-    """Replace the `reforhandling-cases` table with every open case; returns how many rows it has."""
+def publish_case_board(now: datetime, today: date, problem: str = "") -> int:
+    """Replace the `reforhandling-cases` table with every open case, saying above it what this poll could not do
+    (`problem`); returns how many rows it has."""
     rt = get_runtime()
     open_states = [state for state in CaseState if state not in CLOSED_STATES]
     rows = board_rows(rt.store.cases(open_states), now=now, today=today, ui_url=rt.settings.prefect.ui_url)
     create_table_artifact(
         table=rows,
         key=BOARD_KEY,
-        description=f"Open renegotiation cases at {now.isoformat(timespec='minutes')}: state, age, what each waits for",
+        description=board_description(now, problem),
     )
     return len(rows)

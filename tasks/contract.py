@@ -17,6 +17,7 @@ from models.drafting import renegotiation_draft
 from models.org_number import customer_org_number
 from models.renegotiation import check_something_changes
 from models.rules import delivery_start_date, signing_deadline
+from tasks.checked_writes import write_field
 from tasks.policy import system_step
 from tasks.runtime import get_runtime
 
@@ -106,14 +107,20 @@ def preview_contract(case_key: str, attempt: int, contract_id: str) -> ContractP
 @task(name="correct-draft", **system_step("attempt"))
 def correct_draft(
     case_key: str, attempt: int, contract_id: str, licences: int, price_per_licence: Decimal, today: date
-) -> Contract:
-    """Put the approver's corrected licences or price into the draft, to be approved again."""
+) -> None:
+    """Put the approver's corrected licences or price into the draft, to be approved again (the form shows the
+    draft as Dealbuilder holds it, so a draft someone else changed meanwhile is shown as it is)."""
     rt = get_runtime()
-    contract = rt.contracts.update_draft(
-        contract_id=contract_id,
-        licences=licences,
-        price_per_licence=price_per_licence,
-        signing_deadline=signing_deadline(today),
+    write_field(
+        case_key,
+        f"draft:correction-{attempt}",
+        lambda since: rt.contracts.update_draft(
+            contract_id=contract_id,
+            licences=licences,
+            price_per_licence=price_per_licence,
+            signing_deadline=signing_deadline(today),
+            since=since,
+        ),
     )
     rt.store.transition(
         case_key,
@@ -123,7 +130,6 @@ def correct_draft(
         price_after=price_per_licence,
         details={"attempt": attempt, "licences": licences, "price_per_licence": str(price_per_licence)},
     )
-    return contract.without_links()
 
 
 @task(name="refresh-draft", **system_step("today"))
@@ -134,12 +140,17 @@ def refresh_draft(case_key: str, contract_id: str, today: date) -> None:
     case = rt.store.get(case_key)
     if rt.contracts.read_status(contract_id=contract_id).state != ContractState.DRAFT:
         return
-    rt.contracts.update_draft(
-        contract_id=contract_id,
-        licences=case.licences_after,
-        price_per_licence=case.price_after,
-        signing_deadline=signing_deadline(today),
-        start_date=delivery_start_date(today, case.start_date),
+    write_field(
+        case_key,
+        "draft:refresh",
+        lambda since: rt.contracts.update_draft(
+            contract_id=contract_id,
+            licences=case.licences_after,
+            price_per_licence=case.price_after,
+            signing_deadline=signing_deadline(today),
+            start_date=delivery_start_date(today, case.start_date),
+            since=since,
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from models.case import CaseState
 from models.contract import Contract
 from models.crm import Deal, DealDraft, EnrichedTicket
 from models.rules import deal_close_date, deal_name, delivery_start_date
+from tasks.checked_writes import write_field
 from tasks.hubspot_calls import counting_calls, crm_step
 from tasks.policy import system_step
 from tasks.runtime import get_runtime
@@ -44,7 +45,11 @@ def create_deal(case_key: str, enriched: EnrichedTicket, today: date) -> Deal:
 def set_deal_licences(case_key: str, attempt: int, deal_id: str, licences: int) -> None:
     """Keep the deal's amount (the licence count) in step with a corrected draft."""
     with crm_step(case_key, "deal-licences", licences=licences) as (crm, _):
-        crm.set_deal_licences(deal_id=deal_id, licences=licences)
+        write_field(
+            case_key,
+            f"deal-licences:{attempt}",
+            lambda since: crm.set_deal_licences(deal_id=deal_id, licences=licences, since=since),
+        )
 
 
 @task(name="set-delivery-start", **system_step())
@@ -53,7 +58,11 @@ def set_delivery_start(case_key: str, deal_id: str, sent: Contract, sent_on: dat
     was sent), so the contract, the deal and the note never disagree, whatever day a retry runs on."""
     start = sent.start_date or delivery_start_date(sent_on, get_runtime().store.get(case_key).start_date)
     with crm_step(case_key, "delivery-start", start=start.isoformat()) as (crm, _):
-        crm.set_deal_delivery_start(deal_id=deal_id, start=start)
+        write_field(
+            case_key,
+            "delivery-start",
+            lambda since: crm.set_deal_delivery_start(deal_id=deal_id, start=start, since=since),
+        )
     return start
 
 
@@ -61,4 +70,8 @@ def set_delivery_start(case_key: str, deal_id: str, sent: Contract, sent_on: dat
 def move_deal(case_key: str, step: str, deal_id: str, stage_label: str) -> None:
     """Move the deal to the stage the customer's decision calls for (won or lost); the close date stays."""
     with crm_step(case_key, "deal-stage", stage=stage_label) as (crm, _):
-        crm.move_deal(deal_id=deal_id, stage_label=stage_label)
+        write_field(
+            case_key,
+            f"deal-stage:{step}",
+            lambda since: crm.move_deal(deal_id=deal_id, stage_label=stage_label, since=since),
+        )

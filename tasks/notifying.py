@@ -69,12 +69,25 @@ def notify(case_key: str, notice: Notice, step: str, detail: str = "") -> bool:
     return notify_once(case_key, Due(notice, step), actor="flow", detail=detail)
 
 
+# Every state in which a case waits for a person or the customer is watched by the poller.
+WATCHED_WAITS = (
+    CaseState.AWAITING_APPROVAL,
+    CaseState.AWAITING_SIGNATURE,
+    CaseState.AWAITING_DECISION,
+    CaseState.AWAITING_LICENCE_CONFIRMATION,
+)
+
+
 def reminder_policy(settings: Settings) -> ReminderPolicy:
     policy = settings.notifications
     return ReminderPolicy(
         approval_reminder=timedelta(hours=policy.approval_reminder_hours),
         approval_escalation=timedelta(hours=policy.approval_escalation_hours),
         deadline_heads_up_days=policy.deadline_heads_up_days,
+        decision_reminder=timedelta(hours=policy.decision_reminder_hours),
+        decision_escalation=timedelta(hours=policy.decision_escalation_hours),
+        licence_reminder=timedelta(hours=policy.licence_reminder_hours),
+        licence_escalation=timedelta(hours=policy.licence_escalation_hours),
     )
 
 
@@ -87,7 +100,7 @@ def send_reminders(now: datetime, today: date, settled: list[str] | None = None)
     policy = reminder_policy(rt.settings)
     logger = get_run_logger()
     sent = 0
-    for case in rt.store.cases([CaseState.AWAITING_APPROVAL, CaseState.AWAITING_SIGNATURE]):
+    for case in rt.store.cases(WATCHED_WAITS):
         if case.case_key in (settled or []):
             continue
         since = rt.store.waiting_since(case.case_key, case.state)

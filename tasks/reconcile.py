@@ -14,10 +14,19 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from adapters.errors import NotFoundError
-from models.case import Case
+from models.case import Case, CaseState
 from models.contract import Contract
+from models.field_history import moved_back
 from models.org_number import customer_org_number
-from models.reconcile import Finding, Observed, cases_to_reconcile, drift_message, drift_rows, route_owner
+from models.reconcile import (
+    SENT_STATES,
+    Finding,
+    Observed,
+    cases_to_reconcile,
+    drift_message,
+    drift_rows,
+    route_owner,
+)
 from tasks.policy import RETRY_DELAYS, retry_on_transient
 from tasks.runtime import get_runtime
 
@@ -69,6 +78,7 @@ def observe_case(case: Case, contract: Contract | None, run_exists: bool) -> Obs
         except NotFoundError:
             digital = 0
     return Observed(
+        ticket_moved_back=_ticket_moved_back(case) if case.state in SENT_STATES | {CaseState.COMPLETED} else None,
         contract_state=contract.state if contract else None,
         contract_licences=contract.licences if contract else None,
         deal_amount=deal.amount if deal else None,
@@ -79,6 +89,24 @@ def observe_case(case: Case, contract: Contract | None, run_exists: bool) -> Obs
         ticket_stage=ticket.stage,
         route_owner_id=rt.crm.owner_id(email=owner) if owner else None,
         run_exists=run_exists,
+    )
+
+
+def _ticket_moved_back(case: Case) -> tuple[str, str] | None:
+    """From the ticket's stage history: a stage after `Sendt kontrakt` it left for `Sendt kontrakt` again."""
+    rt = get_runtime()
+    routine = rt.settings.routine
+    back = moved_back(
+        rt.crm.ticket_stage_history(ticket_id=case.ticket_id),
+        back_to=routine.ticket_stage_sent,
+        from_any=routine.ticket_stages_after_sent,
+    )
+    if not back:
+        return None
+    left, again = back
+    return (
+        f"{left.value} at {left.at.isoformat(timespec='seconds')}",
+        f"back at {again.value} at {again.at.isoformat(timespec='seconds')}",
     )
 
 

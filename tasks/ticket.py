@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 
+from tasks.checked_writes import write_field
 from tasks.hubspot_calls import crm_step
 from tasks.policy import system_step
 from tasks.runtime import get_runtime
@@ -13,7 +14,11 @@ from tasks.runtime import get_runtime
 def move_ticket(case_key: str, step: str, ticket_id: str, stage_label: str) -> None:
     """Move the ticket to a stage of its pipeline, by label."""
     with crm_step(case_key, "ticket-stage", stage=stage_label) as (crm, _):
-        crm.move_ticket(ticket_id=ticket_id, stage_label=stage_label)
+        write_field(
+            case_key,
+            f"ticket-stage:{step}",
+            lambda since: crm.move_ticket(ticket_id=ticket_id, stage_label=stage_label, since=since),
+        )
 
 
 @task(name="write-ticket-note", **system_step("step"))
@@ -36,12 +41,20 @@ def set_downward_adjustment(case_key: str, company_id: str, removed: int) -> Non
     """Fill the company's nedjustering field with the number of licences removed (0 when none were)."""
     field = get_runtime().settings.routine.downward_property
     with crm_step(case_key, "nedjustering", removed=removed) as (crm, _):
-        crm.set_company_property(company_id=company_id, name=field, value=str(removed))
+        write_field(
+            case_key,
+            "nedjustering",
+            lambda since: crm.set_company_property(company_id=company_id, name=field, value=str(removed), since=since),
+        )
 
 
 @task(name="assign-ticket", **system_step())
 def assign_ticket(case_key: str, ticket_id: str, owner_email: str) -> None:
     """Hand the ticket to the team that takes the downward adjustment from here."""
     with crm_step(case_key, "ticket-assigned", owner=owner_email) as (crm, _):
-        crm.assign_ticket(ticket_id=ticket_id, owner_email=owner_email)
+        write_field(
+            case_key,
+            "ticket-owner",
+            lambda since: crm.assign_ticket(ticket_id=ticket_id, owner_email=owner_email, since=since),
+        )
     get_run_logger().info("case %s: ticket %s assigned to %s", case_key, ticket_id, owner_email)

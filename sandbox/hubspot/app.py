@@ -180,7 +180,10 @@ class HubSpotSandbox(SandboxApp):
             raise not_found(kind, object_id)
         record = self.store.get(kind, object_id, id_property=request.query_params.get("idProperty"))
         associations = [object_type_name(name) for name in query_list(request, "associations")]
-        return JSONResponse(self.store.render(kind, record, query_list(request, "properties"), associations))
+        with_history = query_list(request, "propertiesWithHistory")
+        return JSONResponse(
+            self.store.render(kind, record, query_list(request, "properties"), associations, with_history)
+        )
 
     def _list(self, request: Request, object_type: str) -> Response:
         kind = object_type_name(object_type)

@@ -58,6 +58,7 @@ class ObjectStore:
         record: dict[str, Any],
         properties: list[str] | None = None,
         associations: list[str] | None = None,
+        with_history: list[str] | None = None,
     ) -> dict[str, Any]:
         definitions = self.definitions(object_type)
         names = properties or DEFAULT_PROPERTIES[object_type]
@@ -70,6 +71,10 @@ class ObjectStore:
             "updatedAt": record["updatedAt"],
             "archived": record["archived"],
         }
+        if with_history:
+            rendered["propertiesWithHistory"] = {
+                name: _history(record, name) for name in dict.fromkeys(with_history) if name in definitions
+            }
         if associations:
             rendered_associations: dict[str, Any] = {}
             for to_type in associations:
@@ -102,6 +107,7 @@ class ObjectStore:
         )
         if object_type == "notes":
             values["hs_createdate"] = now
+        history = {name: [_change(value, now)] for name, value in values.items()}
         record = {
             "id": object_id,
             "properties": values,
@@ -109,6 +115,7 @@ class ObjectStore:
             "updatedAt": now,
             "archived": False,
             "indexedAt": time.time(),
+            "history": history,
         }
         self.state["objects"][object_type][object_id] = record
         for to_id, association in links:
@@ -121,6 +128,10 @@ class ObjectStore:
         record = self.get(object_type, object_id, id_property=id_property)
         values = self.validate(object_type, properties or {}, record)
         now = utc_now_iso()
+        history = record.setdefault("history", {})
+        for name, value in values.items():
+            if record["properties"].get(name) != value:
+                history.setdefault(name, []).insert(0, _change(value, now))
         record["properties"].update(values)
         record["properties"][modified_property(object_type)] = now
         record["updatedAt"] = now
@@ -241,3 +252,17 @@ class ObjectStore:
                     }
                 ],
             )
+
+
+def _change(value: object, at: str) -> dict[str, Any]:
+    # Every write through the API is the integration's; a person's change in the UI would say CRM_UI.
+    return {"value": "" if value is None else str(value), "timestamp": at, "sourceType": "INTEGRATION"}
+
+
+def _history(record: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """A property's values, newest first, as `propertiesWithHistory` has them; a seeded value without a history
+    shows as set when the record was created."""
+    changes: list[dict[str, Any]] = list((record.get("history") or {}).get(name) or [])
+    if not changes and record["properties"].get(name) is not None:
+        changes = [_change(record["properties"][name], record["createdAt"]) | {"sourceType": "IMPORT"}]
+    return changes

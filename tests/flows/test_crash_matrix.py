@@ -20,13 +20,14 @@ from prefect.states import AwaitingRetry
 
 from config.settings import PROJECT_ROOT
 from models.case import Case, CaseState
+from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_stack import settings_env
 from reforhandling.starting import start_case
 from sandbox import records
 from sandbox.kit import FaultKind, FaultRule, SandboxApp
 from sandbox.world import customer_by_ticket
-from tests.flows.conftest import CaseDriver
+from tests.flows.conftest import CaseDriver, notices
 
 HELD_SECONDS = 3.0
 
@@ -173,3 +174,41 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.05)
+
+
+def test_a_killed_stage_write_is_read_back_on_retry_and_a_newer_stage_someone_set_is_kept(driver: CaseDriver) -> None:
+    """Issue 22: the run dies while HubSpot holds the answer to our ticket-stage PATCH; order/invoice then closes
+    the ticket; ops retry. The retried step reads the stage back instead of writing it again: the ticket stays
+    closed, the case records it, ops are told once, and the case completes."""
+    sandboxes = driver.sandboxes
+    case = _open(driver, "5001", 55)
+    driver.run(case)
+    _answer(driver, case, approved=True, approver="Ola")
+    route = r"^PATCH /crm/v3/objects/tickets/"
+    sandboxes.hubspot.faults.set([FaultRule(kind="slow_after", route=route, delay=HELD_SECONDS, count=1)])
+    before = len(sandboxes.hubspot.arrivals)  # the ticket was renamed before the approval
+    _run_until_killed(
+        driver,
+        driver.case(case.case_key),
+        lambda: any(re.search(route, a) for a in sandboxes.hubspot.arrivals[before:]),
+    )
+    held = "^/crm/v3/objects/tickets/"
+    _wait_for(lambda: any(r["fault"] for r in sandboxes.hubspot.requests("PATCH", held)), "the held request")
+    sandboxes.hubspot.faults.set([])
+    assert records.stage_label(sandboxes, "5001") == "Sendt kontrakt"
+    driver.runtime.crm.move_ticket(ticket_id="5001", stage_label="Lukket")  # someone else, past the flow
+
+    driver.client.set_flow_run_state(UUID(str(case.flow_run_id)), AwaitingRetry(), force=True)
+    driver.run(driver.case(case.case_key))
+    _finish(driver, case)
+
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.COMPLETED, case.reason
+    assert records.stage_label(sandboxes, "5001") == "Lukket"
+    sent_stage = sandboxes.hubspot.requests("PATCH", "^/crm/v3/objects/tickets/5001$")
+    assert len([r for r in sent_stage if "hs_pipeline_stage" in (r["body"] or {}).get("properties", {})]) == 2
+    [superseded] = driver.runtime.store.event_details(case.case_key, "superseded:ticket-stage:sent")
+    assert superseded["kept"] == {"hs_pipeline_stage": "81234571"} and superseded["restored"] is False
+    [told] = notices(sandboxes, Notice.WRITE_SUPERSEDED)
+    assert told["to"] == [driver.runtime.settings.routine.ops_recipient]
+    assert "hs_pipeline_stage" in told["text"]

@@ -7,9 +7,11 @@ from __future__ import annotations
 import contextvars
 import threading
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
+import pytest
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 from prefect.states import AwaitingRetry
@@ -18,6 +20,8 @@ from flows.poll_signatures import poll_signatures
 from models.artifacts import BOARD_KEY
 from models.case import Case, CaseState
 from models.notices import Notice
+from models.renegotiation import RenegotiationRequest
+from sandbox.kit import FaultRule
 from tasks.runtime import build_runtime, use_runtime
 from tests.flows.conftest import FJORDKRAFT, CaseDriver, notices
 
@@ -111,3 +115,75 @@ def test_ops_are_told_once_per_failure_with_the_reason_and_the_retry_link(driver
 
     ids = sorted(m["message_id"] for m in notices(driver.sandboxes, Notice.NEEDS_ATTENTION))
     assert ids == [f"<{case.case_key}.needs-attention-failure-{n}@reforhandling>" for n in (1, 2)]
+
+
+def _waiting_in(driver: CaseDriver, state: CaseState, step: str, ticket: str = "5001") -> Case:
+    """A case that waits in `state` at `step`, put there through the case store alone (the poller reads no more)."""
+    store = driver.runtime.store
+    case = store.open_case(
+        RenegotiationRequest(
+            ticket_id=ticket,
+            signer_email=FJORDKRAFT["signer"],
+            licences=55,
+            price_per_licence=Decimal("450"),
+            agent_email=AGENT,
+        ),
+        actor="test",
+    )
+    store.transition(case.case_key, CaseState.NEEDS_ATTENTION, actor="test", flow_run_id=str(uuid4()))
+    return store.transition(case.case_key, state, actor="flow", details={"step": step})
+
+
+@pytest.mark.parametrize(
+    ("state", "step", "reminder", "escalation"),
+    [
+        (CaseState.AWAITING_DECISION, "decision-1", Notice.DECISION_REMINDER, Notice.DECISION_ESCALATION),
+        (
+            CaseState.AWAITING_LICENCE_CONFIRMATION,
+            "licences-2",
+            Notice.LICENCE_REMINDER,
+            Notice.LICENCE_ESCALATION,
+        ),
+    ],
+)
+def test_a_decision_or_a_licence_count_left_waiting_is_reminded_then_escalated_once(
+    driver: CaseDriver, state: CaseState, step: str, reminder: Notice, escalation: Notice
+) -> None:
+    case = _waiting_in(driver, state, step)
+    opened = datetime.now(UTC)
+    settings = driver.runtime.settings
+
+    driver.poll(now=opened + timedelta(hours=25))
+    driver.poll(now=opened + timedelta(hours=73))
+    driver.poll(now=opened + timedelta(hours=74))
+
+    [reminded] = notices(driver.sandboxes, reminder)
+    assert reminded["to"] == [AGENT]
+    assert "1 d 1 h" in reminded["text"] and f"/runs/flow-run/{case.flow_run_id}" in reminded["text"]
+    [escalated] = notices(driver.sandboxes, escalation)
+    assert escalated["to"] == [settings.notifications.escalation_recipient]
+    assert [e["to"] for e in notified(driver, case, f"{escalation}:{step}")] == [
+        settings.notifications.escalation_recipient
+    ]
+
+
+def test_a_poll_whose_status_read_fails_still_reminds_refreshes_the_board_and_says_what_failed(
+    driver: CaseDriver,
+) -> None:
+    case = _waiting_in(driver, CaseState.AWAITING_APPROVAL, "approval-1")
+    # A wrong API key: Dealbuilder refuses every status read, and no retry can help.
+    driver.sandboxes.dealbuilder.faults.set([FaultRule(kind="error", status=401, route=r"^GET /v1/Documents$")])
+    signing = _waiting_in(driver, CaseState.AWAITING_SIGNATURE, "signature", ticket="5002")
+    driver.runtime.store.update(signing.case_key, contract_id="DOC-GONE")
+
+    state = poll_signatures(now=datetime.now(UTC) + timedelta(hours=25), return_state=True)
+
+    assert state.is_failed() and "Dealbuilder status read failed" in str(state.message)
+    [reminded] = notices(driver.sandboxes, Notice.APPROVAL_REMINDER)
+    assert f"/runs/flow-run/{case.flow_run_id}" in reminded["text"]
+    board = driver.client.read_artifacts(
+        artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[BOARD_KEY])), sort=ArtifactSort.CREATED_DESC, limit=1
+    )[0]
+    assert case.case_key in str(board.data) and signing.case_key in str(board.data)
+    assert "Dealbuilder status read failed" in str(board.description)
+    assert driver.case(signing.case_key).state == CaseState.AWAITING_SIGNATURE

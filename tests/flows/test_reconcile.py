@@ -4,6 +4,7 @@ the artifact and in one e-mail to ops; a run without drift sends nothing, and no
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from uuid import UUID
 
 import httpx
@@ -13,6 +14,7 @@ from prefect.client.schemas.sorting import ArtifactSort
 from adapters import dealbuilder_api as api
 from flows.reconcile import reconcile
 from models.case import CaseState
+from models.renegotiation import RenegotiationRequest
 from tasks.reconcile import DRIFT_ARTIFACT
 from tests.flows.conftest import AERLIG, BLABAER, FJORDKRAFT, CaseDriver, approve_and_sign
 
@@ -91,3 +93,33 @@ def test_each_drift_is_reported_in_the_artifact_and_one_mail_and_nothing_is_chan
     # Reported, not repaired.
     assert driver.sandboxes.licences.changes() == licence_log
     assert driver.case(waiting.case_key).state == CaseState.AWAITING_APPROVAL
+
+
+def test_a_ticket_moved_back_to_sendt_kontrakt_after_the_case_completed_is_reported(driver: CaseDriver) -> None:
+    # A completed case, as the case store holds it (the reconciliation reads no more of it than this).
+    store = driver.runtime.store
+    request = RenegotiationRequest(
+        ticket_id="5001",
+        signer_email=FJORDKRAFT["signer"],
+        licences=30,
+        price_per_licence=Decimal("450"),
+        agent_email="agent@avonova.example",
+    )
+    case = store.open_case(request, actor="test")
+    store.transition(case.case_key, CaseState.NEEDS_ATTENTION, actor="test")
+    store.transition(case.case_key, CaseState.LICENCES_ADJUSTED, actor="test")
+    store.transition(case.case_key, CaseState.COMPLETED, actor="test")
+    crm = driver.runtime.crm
+    crm.move_ticket(ticket_id="5001", stage_label="Sendt kontrakt")
+    crm.move_ticket(ticket_id="5001", stage_label="Lukket")
+    assert reconcile() == 0
+
+    # A write that landed late (or a person) puts the closed ticket back at "Sendt kontrakt".
+    crm.move_ticket(ticket_id="5001", stage_label="Sendt kontrakt")
+
+    assert reconcile() == 1
+    [row] = drift_table(driver)
+    assert (row["case"].replace("\\", ""), row["drift"]) == (case.case_key, "ticket-moved-back")
+    assert row["expected"].startswith("Lukket at ") and row["found"].startswith("back at Sendt kontrakt at ")
+    [mail] = driver.sandboxes.smtp.messages
+    assert f"{case.case_key} " in mail["text"] and ": ticket-moved-back: " in mail["text"]

@@ -70,6 +70,18 @@ IN_STEP = Observed(
         pytest.param(S.COMPLETED, {"ticket_owner_id": None}, [Drift.TICKET_OWNER], id="ticket unassigned"),
         pytest.param(S.COMPLETED, {"ticket_stage": "Ny"}, [Drift.TICKET_STAGE], id="ticket moved back"),
         pytest.param(S.COMPLETED, {"ticket_stage": "Lukket"}, [], id="order/invoice closed the ticket"),
+        pytest.param(
+            S.COMPLETED,
+            {"ticket_moved_back": ("Lukket at 10:00", "back at Sendt kontrakt at 10:05")},
+            [Drift.TICKET_MOVED_BACK],
+            id="a closed ticket back at Sendt kontrakt",
+        ),
+        pytest.param(
+            S.AWAITING_APPROVAL,
+            {"ticket_moved_back": ("Lukket at 10:00", "back at Sendt kontrakt at 10:05"), "contract_state": C.DRAFT},
+            [],
+            id="not sent: the ticket's stage is not ours yet",
+        ),
         pytest.param(S.COMPLETED, {"contract_state": C.CANCELED}, [Drift.CONTRACT_REVOKED], id="contract revoked"),
         pytest.param(
             S.COMPLETED, {"contract_licences": 28}, [Drift.LICENCES, Drift.DEAL_AMOUNT], id="contract changed after"

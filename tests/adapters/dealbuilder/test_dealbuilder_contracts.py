@@ -135,10 +135,12 @@ def test_updating_a_draft_changes_licences_price_and_deadline(
     draft = contracts.find_or_create_draft(draft=make_draft(agreement, today=app.today))
     deadline = app.today + timedelta(days=10)
 
-    updated = contracts.update_draft(
+    outcome = contracts.update_draft(
         contract_id=draft.id, licences=30, price_per_licence=Decimal("475.25"), signing_deadline=deadline
     )
 
+    updated = contracts.read_status(contract_id=draft.id)
+    assert outcome.kept == {}
     assert (updated.licences, updated.price_per_licence, updated.signing_deadline) == (30, Decimal("475.25"), deadline)
     products = app.document(draft.id)[api.D_PRODUCTS]
     assert products[0][api.PR_QUANTITY] == 30

@@ -1,11 +1,14 @@
-"""Dealbuilder writes whose request outlives the read timeout: the document lands (or is sent) after the adapter
-gave up on the request, and still there is exactly one document, one sending, one revocation."""
+"""Dealbuilder writes whose request outlives the read timeout: the document lands (or is sent, or updated) after
+the adapter gave up on the request, and still there is exactly one document, one sending, one revocation, one
+update, and a change someone else made meanwhile is kept."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -14,6 +17,7 @@ from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from config.settings import DealbuilderSettings
 from models.contract import Contract, ContractState
+from models.field_history import WriteOutcome
 from sandbox.dealbuilder import DealbuilderSandbox, documents
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS
@@ -47,9 +51,13 @@ def _of_case(app: DealbuilderSandbox, case_key: str = "case-5001") -> list[dict[
 
 
 def _wait_until_the_slow_request_landed(app: DealbuilderSandbox, path: str) -> None:
+    _wait_until_the_slow_request_landed_with(app, "POST", path)
+
+
+def _wait_until_the_slow_request_landed_with(app: DealbuilderSandbox, method: str, path: str) -> None:
     deadline = time.monotonic() + DELAY + 3
     while time.monotonic() < deadline:
-        if any(entry["fault"] == "slow" for entry in app.requests("POST", path)):
+        if any(entry["fault"] == "slow" for entry in app.requests(method, path)):
             return
         time.sleep(0.02)
     raise AssertionError("the slow request never landed")
@@ -143,3 +151,82 @@ def test_a_sent_contract_is_kept_over_an_older_stray_draft_of_the_same_case(
     assert found.id == sent
     assert app.document(stray)[api.D_STATUS] == api.STATUS_REVOKED
     assert app.document(sent)[api.D_STATUS] == api.STATUS_SENT
+
+
+def _update_in_background(
+    contracts: DealbuilderContracts, contract_id: str, licences: int
+) -> tuple[threading.Thread, dict[str, object]]:
+    result: dict[str, object] = {}
+
+    def update() -> None:
+        try:
+            result["outcome"] = contracts.update_draft(
+                contract_id=contract_id,
+                licences=licences,
+                price_per_licence=Decimal("475"),
+                signing_deadline=date(2030, 1, 31),
+            )
+        except BaseException as error:  # the assertions show it
+            result["error"] = error
+
+    writer = threading.Thread(target=update)
+    writer.start()
+    return writer, result
+
+
+def _licences(app: DealbuilderSandbox, contract_id: str) -> int:
+    return int(app.document(contract_id)[api.D_PRODUCTS][0][api.PR_QUANTITY])
+
+
+def _puts(app: DealbuilderSandbox, contract_id: str, licences: int) -> int:
+    """PUTs of the draft that carried `licences`, answered or not."""
+    return sum(
+        1
+        for entry in app.requests("PUT", f"^{api.document_path(contract_id)}$")
+        if (entry["body"] or {})[api.D_PRODUCTS][0][api.PR_QUANTITY] == licences
+    )
+
+
+def test_a_draft_update_whose_answer_was_lost_is_read_back_not_repeated_over_someone_elses_change(
+    slow_tolerant: DealbuilderContracts, app: DealbuilderSandbox, server: SandboxServer
+) -> None:
+    draft = _draft(slow_tolerant, app)
+    app.faults.set([FaultRule(kind="slow_after", delay=DELAY, route=r"^PUT /v1/Documents/", count=1)])
+    writer, result = _update_in_background(slow_tolerant, draft.id, 30)
+    # Dealbuilder has our update, its answer is held; someone edits the draft in Dealbuilder meanwhile.
+    deadline = time.monotonic() + DELAY + 3
+    while _licences(app, draft.id) != 30:
+        assert time.monotonic() < deadline, "our update never landed"
+        time.sleep(0.01)
+    products = app.document(draft.id)[api.D_PRODUCTS]
+    products[0][api.PR_QUANTITY] = 31
+    response = httpx.put(
+        f"{server.url}{api.document_path(draft.id)}",
+        json={api.D_PRODUCTS: products},
+        headers={api.API_KEY_HEADER: app.api_key},
+    )
+    response.raise_for_status()
+
+    writer.join(timeout=30)
+
+    outcome = result.get("outcome")
+    assert isinstance(outcome, WriteOutcome), result
+    assert outcome.kept == {api.PR_QUANTITY: "31"}
+    assert _licences(app, draft.id) == 31
+    assert _puts(app, draft.id, 30) == 1
+
+
+def test_a_held_draft_update_nobody_else_touches_is_made_once(
+    slow_tolerant: DealbuilderContracts, app: DealbuilderSandbox
+) -> None:
+    draft = _draft(slow_tolerant, app)
+    app.faults.set([FaultRule(kind="slow", delay=DELAY, route=r"^PUT /v1/Documents/", count=1)])
+    writer, result = _update_in_background(slow_tolerant, draft.id, 30)
+
+    writer.join(timeout=30)
+    _wait_until_the_slow_request_landed_with(app, "PUT", f"^{api.document_path(draft.id)}$")
+
+    outcome = result.get("outcome")
+    assert isinstance(outcome, WriteOutcome) and outcome.kept == {}, result
+    assert _licences(app, draft.id) == 30
+    assert _puts(app, draft.id, 30) == 1
