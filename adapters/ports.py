@@ -171,9 +171,6 @@ class PortalCache(Protocol):
 class RateBudget(Protocol):
     """The request budget an external system grants us, shared by every process that talks to it."""
 
-    # Seconds this process has spent waiting in take(), in all.
-    waited: float
-
     def take(self) -> None:
         """Wait until one more request fits the budget."""
         ...

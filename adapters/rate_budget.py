@@ -12,9 +12,9 @@ from pathlib import Path
 
 from adapters.errors import ExternalSystemError
 
-# The bucket's state in the file: tokens left, and the monotonic clock (one per host, shared by its processes) when
-# they were counted.
-STATE = struct.Struct("<dd")
+# The bucket's state in the file: tokens left, the monotonic clock (one per host, shared by its processes) when they
+# were counted, and the seconds every process has spent in take() so far (what the benchmarks report).
+STATE = struct.Struct("<ddd")
 
 
 class RateBudgetExhausted(ExternalSystemError):
@@ -31,8 +31,6 @@ def exhausted(system: str, name: str, waited: float) -> RateBudgetExhausted:
 
 class Unlimited:
     """The RateBudget port without a limit (adapter tests, a process without a shared budget)."""
-
-    waited = 0.0
 
     def take(self) -> None:
         """Never waits."""
@@ -60,26 +58,22 @@ class FileRateBudget:
         self.per_second = per_second
         self.max_wait = max_wait
         self.system = system
-        self.waited = 0.0  # seconds this process has spent in take(), for the benchmarks' share of each phase
         self._clock = clock
         self._sleep = sleep
 
     def take(self) -> None:
         """Wait until one request fits the budget; RateBudgetExhausted after `max_wait` seconds without one."""
         began = self._clock()
-        try:
-            while True:
-                wait = self._try_take()
-                if wait <= 0:
-                    return
-                waited = self._clock() - began
-                if waited + wait > self.max_wait:
-                    raise exhausted(self.system, self.path.stem, waited)
-                self._sleep(wait)
-        finally:
-            self.waited += self._clock() - began
+        while True:
+            wait = self._try_take(began)
+            if wait <= 0:
+                return
+            waited = self._clock() - began
+            if waited + wait > self.max_wait:
+                raise exhausted(self.system, self.path.stem, waited)
+            self._sleep(wait)
 
-    def _try_take(self) -> float:
+    def _try_take(self, began: float) -> float:
         """Take one token if there is one (0.0), else the seconds until there will be."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -87,15 +81,25 @@ class FileRateBudget:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
             now = self._clock()
             raw = os.pread(descriptor, STATE.size, 0)
-            tokens, counted = STATE.unpack(raw) if len(raw) == STATE.size else (float(self.burst), now)
+            tokens, counted, spent = STATE.unpack(raw) if len(raw) == STATE.size else (float(self.burst), now, 0.0)
             # A clock behind the stored one (the host restarted) refills nothing rather than going negative.
             tokens = min(float(self.burst), tokens + max(0.0, now - counted) * self.per_second)
             wait = 0.0
             if tokens >= 1.0:
                 tokens -= 1.0
+                spent += now - began  # this take's sleeps and lock waits
             else:
                 wait = (1.0 - tokens) / self.per_second
-            os.pwrite(descriptor, STATE.pack(tokens, now), 0)
+            os.pwrite(descriptor, STATE.pack(tokens, now, spent), 0)
             return wait
         finally:
             os.close(descriptor)  # releases the lock
+
+
+def seconds_spent(path: Path) -> float:
+    """The seconds every process has spent taking requests from the budget file so far (0 without one)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return 0.0
+    return STATE.unpack(raw)[2] if len(raw) == STATE.size else 0.0

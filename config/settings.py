@@ -202,6 +202,8 @@ class PrefectSettings(BaseModel):
     api: str | None = None
     host: str = "127.0.0.1"
     port: int = 4200
+    # How often the signature poller runs, at most: each poll is a new process and the deployment runs one at a time,
+    # so below about 15 s polls come less often than this (5 s gave one every 12 s on 2 cores; README, Settings).
     poll_interval_seconds: int = 300
     # HTTP basic auth for the whole Prefect API and UI (PREFECT_SERVER_API_AUTH_STRING / PREFECT_API_AUTH_STRING).
     # Unset on the local stack: `up` makes one and keeps it under the data dir.

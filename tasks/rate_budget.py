@@ -46,7 +46,6 @@ class PrefectRateBudget:
     def __init__(self, settings: HubSpotSettings) -> None:
         self._settings = settings
         self._ensured = False
-        self.waited = 0.0  # seconds this process has spent in take(), for the benchmarks' share of each phase
 
     def take(self) -> None:
         """Wait for one request's slots; a limit nobody has created yet is created here rather than skipped;
@@ -54,16 +53,10 @@ class PrefectRateBudget:
 
         One increment call per request: Prefect's own `rate_limit()` queues each through a background service that
         took about 2 s per call inside a task run (measured), where this takes about 10 ms."""
-        began = time.monotonic()
-        try:
-            self._take(began)
-        finally:
-            self.waited += time.monotonic() - began
-
-    def _take(self, began: float) -> None:
         import httpx
         from prefect.client.orchestration import get_client
 
+        began = time.monotonic()
         name = self._settings.rate_limit_name
         with get_client(sync_client=True) as client:
             while True:
