@@ -70,11 +70,13 @@ def _completed(client: SyncPrefectClient, run_id: UUID) -> bool:
     return state is not None and state.is_completed()
 
 
-def _form_shown(client: SyncPrefectClient, run_id: UUID) -> bool:
-    if not _paused_at(client, run_id, "approval-1"):
+def _form_ready(client: SyncPrefectClient, run_id: UUID, key: str, part: str = "schema") -> bool:
+    """Suspended at `key` with its form stored (Prefect stores it just after the pause; a Resume before that is
+    refused), ours with its description too (what the UI's Resume dialog shows)."""
+    if not _paused_at(client, run_id, key):
         return False
     try:
-        client.read_flow_run_input(run_id, "suspended-approval-1-description")
+        client.read_flow_run_input(run_id, f"suspended-{key}-{part}")
     except Exception:  # not stored yet
         return False
     return True
@@ -145,10 +147,12 @@ def _ours(
         case["key"] = _command(command, env).split()[1]  # "Case <key> started: <link>"
         case["run"] = str(store.get(case["key"]).flow_run_id)
 
-    ours.measure(PHASES[0], start, lambda: "run" in case and _form_shown(client, UUID(case["run"])))
+    ours.measure(
+        PHASES[0], start, lambda: "run" in case and _form_ready(client, UUID(case["run"]), "approval-1", "description")
+    )
     run_id = UUID(case["run"])
     runs = [_task_runs(client, run_id)]
-    ours.measure(PHASES[1], lambda: _resume(client, run_id, APPROVAL), lambda: _paused_at(client, run_id, "signature"))
+    ours.measure(PHASES[1], lambda: _resume(client, run_id, APPROVAL), lambda: _form_ready(client, run_id, "signature"))
     runs.append(_task_runs(client, run_id) - sum(runs))
     contract_id = str(store.get(case["key"]).contract_id)
     ours.measure(PHASES[2], lambda: sandboxes.dealbuilder.sign(contract_id), lambda: _completed(client, run_id))
@@ -164,13 +168,13 @@ def _floor(client: SyncPrefectClient, env: dict[str, str], number: int, tasks: l
     )
     run_id = started[0]
     floor.measure(
-        PHASES[1], lambda: _resume(client, run_id, {"go": True}), lambda: _paused_at(client, run_id, "phase-1")
+        PHASES[1], lambda: _resume(client, run_id, {"go": True}), lambda: _form_ready(client, run_id, "phase-1")
     )
     floor.measure(PHASES[2], lambda: _resume(client, run_id, {"go": True}), lambda: _completed(client, run_id))
 
 
 def _paused(client: SyncPrefectClient, started: list[UUID]) -> bool:
-    return bool(started) and _paused_at(client, started[0], "phase-0")
+    return bool(started) and _form_ready(client, started[0], "phase-0")
 
 
 def main(argv: list[str] | None = None) -> None:
