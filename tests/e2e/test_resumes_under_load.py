@@ -37,7 +37,7 @@ AT_ONCE = 5  # people pressing Submit in the same second
 # Ten cases through served run phases: several minutes on a loaded 2-core machine.
 @pytest.mark.timeout(900)
 def test_a_hundred_resumes_beside_ten_running_cases_are_never_refused_for_a_locked_database(tmp_path: Path) -> None:
-    with embedded_stack(Settings(data_dir=tmp_path), "resumes", poll_seconds=15, webhook=True) as (
+    with embedded_stack(Settings(data_dir=tmp_path), "resumes", poll_seconds=30, webhook=True) as (
         settings,
         sandboxes,
         stack,
