@@ -36,8 +36,6 @@ if TYPE_CHECKING:
     from config.settings import Settings
     from sandbox.stack import SandboxStack
 
-TICKETS = ("5001", "5002", "5003")
-LICENCES = {"5001": 55, "5002": 54, "5003": 70}
 PHASES = ("start -> form", "approve -> sent", "signature -> completed")
 TARGETS = {"start -> form": 6.0, "approve -> sent": 5.0, "signature -> completed": 6.0}
 APPROVAL = {"approved": True, "approver": "Ola Kundeservice"}
@@ -132,13 +130,16 @@ def _ours(
     ours: Phases,
 ) -> list[int]:
     """One case of ours through the three phases; the task runs each phase made."""
-    from sandbox.world import customer_by_ticket
+    from reforhandling.soak import _new_ticket
+    from sandbox.world import CUSTOMERS
     from store.case_store import CaseStore
 
-    ticket = TICKETS[number % len(TICKETS)]
-    customer = customer_by_ticket(ticket)
-    command = [sys.executable, "-c", "from reforhandling.cli import app; app()", "start"]
-    command += ["--ticket", ticket, "--signer", customer.signer_email, "--licences", str(LICENCES[ticket])]
+    # A new ticket per case, the seeded customers in turn, up and down, never the same change twice.
+    customer = CUSTOMERS[number % len(CUSTOMERS)]
+    licences = customer.licences + number // len(CUSTOMERS) + (3 if number % 2 else -2)
+    ticket = _new_ticket(settings, f"Latency {number} - {customer.name}")
+    command = [sys.executable, "-c", "from reforhandling.cli import app; app()", "start", "--ticket", ticket]
+    command += ["--signer", customer.signer_email, "--licences", str(licences), "--company", customer.company_id]
     command += ["--price", str(customer.price_per_licence), "--agent", "agent@avonova.example"]
     store = CaseStore(settings.effective_database_url)
     case: dict[str, str] = {}
