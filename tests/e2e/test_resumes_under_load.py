@@ -34,7 +34,7 @@ CASES = 10
 AT_ONCE = 5  # people pressing Submit in the same second
 
 
-# Ten cases through served run phases: two to three minutes alone on 2 cores, far more beside other test runs.
+# Ten cases through served run phases, 30 process starts: minutes on 2 cores, many more beside other test runs.
 @pytest.mark.timeout(1200)
 def test_a_hundred_resumes_beside_ten_running_cases_are_never_refused_for_a_locked_database(tmp_path: Path) -> None:
     with embedded_stack(Settings(data_dir=tmp_path), "resumes", poll_seconds=30, webhook=True) as (
