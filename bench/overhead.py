@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
         polls = started_runs("poll-signatures")
         cpu, began = children_cpu_seconds(ours_pid), time.monotonic()
         keys = start_cases(settings, sandboxes, store, args.cases)
-        drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 120 + 30 * args.cases)
+        drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 120 + 60 * args.cases)
         ours_wall = time.monotonic() - began
         time.sleep(2)  # serve reaps the last run's process
         ours_cpu = children_cpu_seconds(ours_pid) - cpu
@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
                 ).id
                 for n in range(args.cases)
             ]
-            drive_floor(runs, deadline=time.monotonic() + 120 + 30 * args.cases)
+            drive_floor(runs, deadline=time.monotonic() + 120 + 60 * args.cases)
             floor_wall = time.monotonic() - began
             time.sleep(2)
             floor_cpu = children_cpu_seconds(floor_process.pid) - floor_cpu
