@@ -11,6 +11,8 @@ budget, over the busy period and in the busiest 10 s."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import time
 from datetime import datetime
 
@@ -23,7 +25,15 @@ def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.burst", description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--limit", type=int, default=100, help="HubSpot requests per 10 s")
-    parser.add_argument("--poll-seconds", type=int, default=5, help="the signature poller's interval")
+    parser.add_argument(
+        "--poll-seconds", type=int, default=300, help="the signature poller's interval (the webhook resumes signatures)"
+    )
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the Prefect server on a throwaway PostgreSQL (Debian's postgresql, as `pytest --postgres` starts it) "
+        "and the rate budget on Prefect's global concurrency limit, as beyond one machine",
+    )
     return parser
 
 
@@ -34,6 +44,19 @@ def _seconds(at: str) -> float:
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     print(f"burst: {describe()}")
+    with contextlib.ExitStack() as stacks:
+        server_database_url = None
+        if args.postgres:
+            from tests.postgres import create_database, postgres_server
+
+            postgres = stacks.enter_context(postgres_server())
+            server_database_url = create_database(postgres, "prefect").replace("+psycopg", "+asyncpg")
+            # Read by the stack's settings and handed to its serve process: every HubSpot request takes a slot.
+            os.environ["REFORHANDLING_HUBSPOT__RATE_BUDGET"] = "prefect"
+        _run(args, server_database_url)
+
+
+def _run(args: argparse.Namespace, server_database_url: str | None) -> None:
     from prefect.client.orchestration import get_client
 
     from bench.local import local_stack
@@ -44,7 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     from sandbox.world import CUSTOMERS
     from store.case_store import CaseStore
 
-    with local_stack("bench-burst", poll_seconds=args.poll_seconds) as (settings, sandboxes, _):
+    stack_of = local_stack(
+        "bench-burst", poll_seconds=args.poll_seconds, webhook=True, server_database_url=server_database_url
+    )
+    with stack_of as (settings, sandboxes, _):
         store = CaseStore(settings.effective_database_url)
         hubspot = sandboxes.hubspot
         requests = []
@@ -88,7 +114,11 @@ def main(argv: list[str] | None = None) -> None:
             low += 1
         peak = max(peak, high - low + 1)
     print()
-    print(f"cases: {args.cases} started at once in {started:.1f}s; all closed after {wall:.0f}s")
+    server = "PostgreSQL" if server_database_url else "SQLite"
+    print(
+        f"cases: {args.cases} started at once in {started:.1f}s; all closed after {wall:.0f}s; Prefect server on "
+        f"{server}, rate budget: {settings.hubspot_rate_budget}"
+    )
     for line in report.lines():
         print(line)
     if report.problems:

@@ -22,11 +22,20 @@ from sandbox.stack import SandboxStack
 
 @contextlib.contextmanager
 def local_stack(
-    name: str, *, poll_seconds: int, hubspot_limit: int | None = None
+    name: str,
+    *,
+    poll_seconds: int,
+    hubspot_limit: int | None = None,
+    webhook: bool = False,
+    server_database_url: str | None = None,
 ) -> Iterator[tuple[Settings, SandboxStack, PrefectStack]]:
-    """The embedded local stack (`reforhandling demo`'s); `hubspot_limit` None lifts the sandbox's rate limit
-    (a benchmark of machine time is not one of riding out 429s)."""
-    with embedded_stack(Settings(), name, poll_seconds=poll_seconds) as (settings, sandboxes, stack):
+    """The embedded local stack (`reforhandling demo`'s, with Dealbuilder's webhook receiver as on `up` when
+    `webhook`, the Prefect server's database at `server_database_url` if given); `hubspot_limit` None lifts the
+    sandbox's rate limit (a benchmark of machine time is not one of riding out 429s)."""
+    stack_of = embedded_stack(
+        Settings(), name, poll_seconds=poll_seconds, webhook=webhook, server_database_url=server_database_url
+    )
+    with stack_of as (settings, sandboxes, stack):
         hubspot = sandboxes.hubspot
         hubspot.rate_limit = hubspot_limit or 1_000_000
         hubspot.limiter = RollingWindowLimiter(hubspot.rate_limit, hubspot.rate_window)

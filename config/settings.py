@@ -44,13 +44,21 @@ class HubSpotSettings(HttpSystemSettings):
     # Pipelines, enumeration options and owners, cached in the case store for every process and run phase; a label
     # missing from the cache is fetched once more before it fails, so a new stage or owner needs no wait.
     cache_ttl_seconds: float = 3600.0
-    # Every HubSpot request takes a slot of this Prefect global concurrency limit, used as a rate limit, so all
-    # workers together stay within the portal's budget (`requests_per_10s`: 100 on Starter, 190 on Pro/Enterprise).
-    # The limit holds `rate_limit_burst` slots and frees (requests_per_10s - burst) / 10 per second: at most
-    # requests_per_10s requests in any 10 seconds. An empty name: no shared limit (each process on its own).
+    # Every HubSpot request first takes one from a rate budget shared by every process, so all of them together
+    # stay within the portal's budget (`requests_per_10s`: 100 on Starter, 190 on Pro/Enterprise). The budget holds
+    # `rate_limit_burst` requests and frees (requests_per_10s - burst) / 10 per second: at most requests_per_10s
+    # requests in any 10 seconds. An empty name: no shared budget (each process on its own).
     rate_limit_name: str = "hubspot-requests"
     requests_per_10s: int = Field(default=100, ge=2)
     rate_limit_burst: int = Field(default=10, ge=1)
+    # Where the budget is kept. "file": a token bucket in `<data_dir>/<rate_limit_name>.budget`, shared by every
+    # process on this host (a lock and a 16-byte write per request). "prefect": the Prefect global concurrency limit
+    # `rate_limit_name`, shared by every worker on every machine (a write to the Prefect server per request: on
+    # PostgreSQL; on the embedded SQLite server those writes lock out the runs' and people's own). None: "file" on
+    # the local profile, "prefect" in production.
+    rate_budget: Literal["file", "prefect"] | None = None
+    # A request that found no room in the budget for this long fails its step with a clear error, not wait for ever.
+    rate_limit_max_wait_seconds: float = Field(default=60.0, gt=0)
 
     @model_validator(mode="after")
     def _burst_within_budget(self) -> HubSpotSettings:
@@ -205,6 +213,8 @@ class PrefectSettings(BaseModel):
     api: str | None = None
     host: str = "127.0.0.1"
     port: int = 4200
+    # How often the signature poller runs, at most: each poll is a new process and the deployment runs one at a time,
+    # so below about 15 s polls come less often than this (5 s gave one every 12 s on 2 cores; README, Settings).
     poll_interval_seconds: int = 300
     # HTTP basic auth for the whole Prefect API and UI (PREFECT_SERVER_API_AUTH_STRING / PREFECT_API_AUTH_STRING).
     # Unset on the local stack: `up` makes one and keeps it under the data dir.
@@ -283,6 +293,19 @@ class Settings(BaseSettings):
         if self.licences.mode is not None:
             return self.licences.mode
         return "http" if self.profile == "local" else "manual"
+
+    @property
+    def hubspot_rate_budget(self) -> Literal["file", "prefect"] | None:
+        """Where the shared HubSpot budget is kept; None: no shared budget."""
+        if not self.hubspot.rate_limit_name:
+            return None
+        if self.hubspot.rate_budget is not None:
+            return self.hubspot.rate_budget
+        return "file" if self.profile == "local" else "prefect"
+
+    @property
+    def hubspot_budget_file(self) -> Path:
+        return self.data_dir / f"{self.hubspot.rate_limit_name}.budget"
 
     @property
     def effective_database_url(self) -> str:

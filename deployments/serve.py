@@ -12,9 +12,11 @@ from tasks.rate_budget import ensure_rate_limit
 
 
 def main() -> None:
-    prefect = get_settings().prefect
-    # Every HubSpot request of every run takes a slot of this limit: it must exist before the first run.
-    ensure_rate_limit(get_settings().hubspot)
+    settings = get_settings()
+    prefect = settings.prefect
+    if settings.hubspot_rate_budget == "prefect":
+        # Every HubSpot request of every run takes a slot of this limit: it must exist before the first run.
+        ensure_rate_limit(settings.hubspot)
     serve(
         *served(timedelta(seconds=prefect.poll_interval_seconds), cron=prefect.reconcile_cron),
         limit=4,

@@ -168,7 +168,7 @@ def start(
         signer_name=signer_name,
     )
     runtime = build_runtime(settings)
-    # Preflight's HubSpot reads take slots of the shared rate limit on this stack's Prefect server.
+    # Preflight's HubSpot reads take from the shared rate budget (on the Prefect server when it is kept there).
     with temporary_settings(client_settings(settings)):
         _refuse_problems(preflight(request, runtime=runtime))
     try:

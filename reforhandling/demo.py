@@ -93,11 +93,17 @@ def run_demo(settings: Settings, *, poll_seconds: int) -> int:
 
 @contextmanager
 def embedded_stack(
-    settings: Settings, name: str, *, poll_seconds: int, webhook: bool = False
+    settings: Settings,
+    name: str,
+    *,
+    poll_seconds: int,
+    webhook: bool = False,
+    server_database_url: str | None = None,
 ) -> Iterator[tuple[Settings, SandboxStack, PrefectStack]]:
-    """A fresh stack under `data/<name>/<time>`: the sandboxes, a Prefect server with its password, and the serve
-    process for the deployments; with `webhook`, the receiver of Dealbuilder's events too, registered with the
-    Dealbuilder sandbox; stopped on exit (the sandboxes stay readable inside the block)."""
+    """A fresh stack under `data/<name>/<time>`: the sandboxes, a Prefect server with its password (its database on
+    SQLite, or at `server_database_url`), and the serve process for the deployments; with `webhook`, the receiver of
+    Dealbuilder's events too, registered with the Dealbuilder sandbox; stopped on exit (the sandboxes stay readable
+    inside the block)."""
     from prefect.settings import temporary_settings
 
     root = settings.data_dir / name / datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -114,7 +120,9 @@ def embedded_stack(
         # This process's Prefect client talks to this server (Prefect reads its settings on import).
         auth, _ = auth_string(settings, create=True)
         os.environ.update(prefect_env(settings, root / "prefect", auth=auth))
-        stack = PrefectStack(settings, root / "prefect", root / "logs", auth=auth)
+        stack = PrefectStack(
+            settings, root / "prefect", root / "logs", auth=auth, server_database_url=server_database_url
+        )
         receiver = None
         try:
             began = time.monotonic()

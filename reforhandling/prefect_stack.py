@@ -92,9 +92,8 @@ class PrefectStack:
             [
                 sys.executable,
                 "-m",
-                "prefect",
-                "server",
-                "start",
+                # `prefect server start`, with SQLite's writers waiting their turn rather than refused (see there).
+                "reforhandling.prefect_server",
                 "--host",
                 self.settings.prefect.host,
                 "--port",

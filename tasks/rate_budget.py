@@ -1,10 +1,11 @@
 """HubSpot's request budget as a Prefect global concurrency limit used as a rate limit: every process and machine
-that talks to the same Prefect server takes its slots from one limit."""
+that talks to the same Prefect server takes its slots from one limit (`hubspot.rate_budget = "prefect"`)."""
 
 from __future__ import annotations
 
 import time
 
+from adapters.rate_budget import exhausted
 from config.settings import HubSpotSettings
 
 # Each request occupies this many slots, and the limit is scaled to match: Prefect frees floor(decay x seconds since
@@ -39,20 +40,23 @@ class RateLimitMissing(RuntimeError):
 
 
 class PrefectRateBudget:
-    """The RateBudget port on the Prefect global concurrency limit named in the settings."""
+    """The RateBudget port on the Prefect global concurrency limit named in the settings: one write to the Prefect
+    server per request, shared by every worker on every machine (production, with the server on PostgreSQL)."""
 
     def __init__(self, settings: HubSpotSettings) -> None:
         self._settings = settings
         self._ensured = False
 
     def take(self) -> None:
-        """Wait for one request's slots; a limit nobody has created yet is created here rather than skipped.
+        """Wait for one request's slots; a limit nobody has created yet is created here rather than skipped;
+        RateBudgetExhausted after `rate_limit_max_wait_seconds` without them.
 
         One increment call per request: Prefect's own `rate_limit()` queues each through a background service that
         took about 2 s per call inside a task run (measured), where this takes about 10 ms."""
         import httpx
         from prefect.client.orchestration import get_client
 
+        began = time.monotonic()
         name = self._settings.rate_limit_name
         with get_client(sync_client=True) as client:
             while True:
@@ -64,7 +68,11 @@ class PrefectRateBudget:
                     if error.response.status_code != httpx.codes.LOCKED:
                         raise
                     # The bucket is empty: the server says when enough slots will have decayed.
-                    time.sleep(float(error.response.headers.get("Retry-After", "1")))
+                    wait = float(error.response.headers.get("Retry-After", "1"))
+                    waited = time.monotonic() - began
+                    if waited + wait > self._settings.rate_limit_max_wait_seconds:
+                        raise exhausted("hubspot", name, waited) from None
+                    time.sleep(wait)
                     continue
                 if response.json():
                     return

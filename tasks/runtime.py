@@ -38,14 +38,25 @@ class Runtime:
 
     @cached_property
     def hubspot_budget(self) -> RateBudget:
-        """The Prefect global concurrency limit every HubSpot request takes a slot of; none without a name."""
-        if not self.settings.hubspot.rate_limit_name:
-            from adapters.rate_budget import Unlimited
+        """The rate budget every HubSpot request takes one from (`hubspot.rate_budget`); none without a name."""
+        hubspot = self.settings.hubspot
+        where = self.settings.hubspot_rate_budget
+        if where == "file":
+            from adapters.rate_budget import FileRateBudget
 
-            return Unlimited()
-        from tasks.rate_budget import PrefectRateBudget
+            return FileRateBudget(
+                self.settings.hubspot_budget_file,
+                burst=hubspot.rate_limit_burst,
+                per_second=hubspot.slot_decay_per_second,
+                max_wait=hubspot.rate_limit_max_wait_seconds,
+            )
+        if where == "prefect":
+            from tasks.rate_budget import PrefectRateBudget
 
-        return PrefectRateBudget(self.settings.hubspot)
+            return PrefectRateBudget(hubspot)
+        from adapters.rate_budget import Unlimited
+
+        return Unlimited()
 
     @cached_property
     def contracts(self) -> ContractService:

@@ -32,6 +32,18 @@ def test_the_floor_flow_imports_with_its_deployment_name() -> None:
     assert importlib.import_module("bench.floor").DEPLOYMENT == "floor/floor"
 
 
+@pytest.mark.parametrize(
+    ("task_runs", "new"),
+    [([11, 18, 27], [11, 7, 9]), ([8, 16, 24], [8, 8, 8]), ([5, 3], [5, 0])],
+)
+def test_the_floor_runs_as_many_task_runs_per_phase_as_ours_when_each_phase_replays_the_earlier_ones(
+    task_runs: list[int], new: list[int]
+) -> None:
+    from bench.floor import new_tasks_per_phase
+
+    assert new_tasks_per_phase(task_runs) == new
+
+
 def test_a_waited_for_childs_cpu_time_counts_for_its_parent() -> None:
     before = children_cpu_seconds(os.getpid())
     burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"

@@ -60,8 +60,8 @@ def settings_for(sandboxes: SandboxStack, tmp_path: Path, database_url: str | No
         Settings(
             data_dir=tmp_path,
             database_url=database_url,
-            # Like the sandbox's rate limit above: the shared limit has tests of its own (tests/adapters/hubspot/
-            # test_rate_budget.py); here its extra writes only slow a SQLite Prefect server down.
+            # Like the sandbox's rate limit above: the shared budget has tests of its own (tests/adapters/hubspot/
+            # test_rate_budget.py); here it would only pace the tests.
             hubspot=HubSpotSettings(**fast, rate_limit_name=""),
             dealbuilder=DealbuilderSettings(**fast),
             licences=LicenceSettings(**fast),
