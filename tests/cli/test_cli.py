@@ -228,7 +228,7 @@ def test_case_says_so_for_an_unknown_key(env: Path) -> None:
     assert "no case with key 'RF-0-0-nope'" in result.output
 
 
-def test_escapes_and_line_breaks_from_a_resume_input_cannot_clear_the_screen_or_forge_a_line_in_case(
+def test_escapes_and_line_breaks_from_outside_cannot_clear_the_screen_or_forge_a_line_in_case_or_cases(
     env: Path,
 ) -> None:
     store, waiting, _ = stored_cases(env)
@@ -242,8 +242,12 @@ def test_escapes_and_line_breaks_from_a_resume_input_cannot_clear_the_screen_or_
         details={"approved": False, "approver": "Mallory", "comment": f"nei{forged}\u202e"},
     )
 
-    text = runner.invoke(app, ["case", waiting]).output
+    store.update(waiting, company_name=f"Fjordkraft{esc}[2J{esc}]0;pwned\x07 AS\r\n")
 
+    text = runner.invoke(app, ["case", waiting]).output
+    board = runner.invoke(app, ["cases"]).output
+
+    assert esc not in board and "\r" not in board and "Fjordkraft AS" in board
     assert esc not in text and "\r" not in text and "\u202e" not in text
     lines = [" ".join(line.split()) for line in text.splitlines()]
     assert not [line for line in lines if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d Ola approval-9", line)]
