@@ -5,6 +5,7 @@ asks goes out only once the run is suspended."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -29,12 +30,17 @@ def paused_at(driver: CaseDriver, run_id: str, key: str) -> datetime:
 def resume_raw(driver: CaseDriver, case: Case, run_input: dict[str, Any]) -> None:
     """Resume as a hand-written API call does: Python's JSON writes NaN and Infinity, which Prefect's client won't."""
     body = json.dumps({"run_input": run_input})
-    answer = httpx.post(
-        f"{PREFECT_API_URL.value()}/flow_runs/{case.flow_run_id}/resume",
-        content=body,
-        headers={"content-type": "application/json"},
-        timeout=30,
-    )
+    # A SQLite server answers now and then 503 "database is locked"; Prefect's own client retries that too.
+    for attempt in range(6):
+        answer = httpx.post(
+            f"{PREFECT_API_URL.value()}/flow_runs/{case.flow_run_id}/resume",
+            content=body,
+            headers={"content-type": "application/json"},
+            timeout=30,
+        )
+        if answer.status_code != 503:
+            break
+        time.sleep(0.5 * 2**attempt)
     assert answer.json()["status"] == "ACCEPT", answer.text
     driver.run(driver.case(case.case_key))
 
