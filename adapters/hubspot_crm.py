@@ -32,9 +32,10 @@ from adapters.portal_cache import MemoryPortalCache
 from adapters.ports import PortalCache, RateBudget
 from adapters.rate_budget import Unlimited
 from config.settings import HubSpotSettings, RoutineSettings
-from models.crm import Company, Contact, Deal, DealDraft, Ticket, one_line
+from models.crm import Company, Contact, Deal, DealDraft, Ticket
 from models.field_history import FieldChange, ReadBack, WriteOutcome
 from models.links import DEAL, TICKET, hubspot_record_url
+from models.text import one_line
 
 logger = logging.getLogger(__name__)
 

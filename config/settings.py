@@ -164,6 +164,8 @@ class DealbuilderSettings(HttpSystemSettings):
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8785
     webhook_public_url: str | None = None
+    # A delivery's body must arrive whole within this many seconds (a slow sender holds a connection, not us).
+    webhook_body_timeout: float = 10.0
     read_timeout: float = 15.0
     # Dealbuilder's raw statuses -> our neutral states; anything else is logged and treated as waiting.
     status_map: dict[str, str] = Field(

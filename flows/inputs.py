@@ -10,12 +10,22 @@ from prefect.input import RunInput
 from pydantic import Field, WithJsonSchema, field_validator
 
 from models.contract import ContractState
+from models.text import clean_text
 
 
 def _plain(kind: str, title: str, description: str) -> WithJsonSchema:
     """One plain input in the Resume dialog (a number box, a text box), not a choice between types: the field may
     be left empty, and the UI then leaves it out."""
     return WithJsonSchema({"type": kind, "title": title, "description": description})
+
+
+def _line(value: str) -> str:
+    # Whatever a person (or anyone with the API's password) typed is cleaned before the run records or shows it.
+    return clean_text(value)
+
+
+def _lines(value: str | None) -> str | None:
+    return None if value is None else clean_text(value, keep_lines=True)
 
 
 def _no_default(schema: dict[str, Any]) -> None:
@@ -39,11 +49,23 @@ class ContractApproval(RunInput):
         default=None, json_schema_extra=_no_default
     )
 
+    _approver = field_validator("approver")(_line)
+    _comment = field_validator("comment")(_lines)
+
     @field_validator("price_per_licence", mode="before")
     @classmethod
     def _price_as_typed(cls, value: object) -> object:
         # The form sends a JSON number; its shortest repr is what the person typed (449.55, not 449.5500000001).
         return Decimal(repr(value)) if isinstance(value, float) else value
+
+    def unreadable(self) -> list[str]:
+        """The corrections sent that are not numbers: the form's schema refuses an empty (null) one, so a null that
+        got here was a NaN or an infinity, which the Prefect server stores as null."""
+        return [
+            name
+            for name in ("licences", "price_per_licence")
+            if name in self.model_fields_set and getattr(self, name) is None
+        ]
 
 
 class SignatureOutcome(RunInput):
@@ -55,6 +77,8 @@ class SignatureOutcome(RunInput):
     # Who says so; a claim only: the run reads the contract itself before acting.
     reported_by: str = "poll-signatures"
 
+    _texts = field_validator("raw_status", "reported_by")(_line)
+
 
 class ContractFollowUp(RunInput):
     """After a decline or expiry: extend the deadline and resend, or cancel the contract and close the case."""
@@ -63,9 +87,14 @@ class ContractFollowUp(RunInput):
     decided_by: str
     comment: str | None = None
 
+    _decided_by = field_validator("decided_by")(_line)
+    _comment = field_validator("comment")(_lines)
+
 
 class LicencesAdjusted(RunInput):
     """Confirm that the licence count is set in Avonova Digital (manual routine)."""
 
     licences_set: int
     confirmed_by: str
+
+    _confirmed_by = field_validator("confirmed_by")(_line)

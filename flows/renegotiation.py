@@ -6,9 +6,12 @@ suspend come back from their persisted results (keyed by case key and step), so 
 from __future__ import annotations
 
 from datetime import date
+from typing import TypeVar
 
 from prefect import flow, get_run_logger, runtime
+from prefect.exceptions import Pause
 from prefect.flow_runs import suspend_flow_run
+from prefect.input import RunInput
 
 from config.settings import RoutineSettings
 from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome
@@ -21,13 +24,14 @@ from models.approval import (
     licence_confirmation_description,
     may_decide,
 )
+from models.approvers import spelled_as_listed
 from models.case import CLOSED_STATES, CaseState
 from models.change import ChangeSummary, completion_plan
 from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Deal, EnrichedTicket
 from models.messages import csc_handover_message, sales_registration_message
 from models.notes import cancellation_note, invoice_note, rejection_note
-from models.notices import Notice
+from models.notices import Due, Notice
 from models.renegotiation import Terms, nothing_changes, request_limits
 from models.rules import Route
 from models.signature import verified_outcome
@@ -58,7 +62,7 @@ from tasks.deal import create_deal, move_deal, set_deal_licences, set_delivery_s
 from tasks.enrichment import enrich_ticket
 from tasks.licences import adjust_licences
 from tasks.mail import send_mail
-from tasks.notifying import notify
+from tasks.notifying import notify_suspended
 from tasks.runtime import get_runtime, local_date, routine_settings
 from tasks.ticket import assign_ticket, move_ticket, set_downward_adjustment, write_ticket_note
 
@@ -106,12 +110,18 @@ def _publish(case_key: str, step: str, deal_url: str, contract_url: str) -> None
         get_run_logger().warning("case %s: summary artifact for %s not published: %s", case_key, step, state.message)
 
 
-def _tell(case_key: str, notice: Notice, step: str, detail: str = "") -> None:
-    """Notify whom the step waits for; a mail that cannot be sent must not stop the case (the form is open anyway,
-    and the poller's reminders follow)."""
-    state = notify(case_key, notice, step, detail, return_state=True)
-    if state.is_failed():
-        get_run_logger().warning("case %s: %s:%s could not be sent: %s", case_key, notice, step, state.message)
+Form = TypeVar("Form", bound=RunInput)
+
+
+def _suspend(case_key: str, form: type[Form], key: str, due: Due, detail: str = "") -> Form:
+    """Suspend at `key` for the form's input. Once the run is suspended, and only then, the person it waits for is
+    told (once per `due`: a refused answer asks again without another mail), so a link followed at once finds the
+    Resume button. A replay returns the stored input and tells no one."""
+    try:
+        return suspend_flow_run(wait_for_input=form, key=key)
+    except Pause:
+        notify_suspended(case_key, due, detail)
+        raise
 
 
 def _approved(
@@ -121,16 +131,19 @@ def _approved(
     routine = routine_settings()
     problems: list[str] = []
     attempt = 1
+    # One approval-needed mail per draft: the first ask of it names the notice; refusals ask again quietly.
+    round_step = "approval-1"
     while True:
         step = f"approval-{attempt}"
         # What this form showed, from its own snapshot: on a replay the case already holds later corrections.
         shown = snapshot_terms(case_key, attempt)
         preview = preview_contract(case_key, attempt, contract_id)
         mark_case(case_key, step, CaseState.AWAITING_APPROVAL)
-        _tell(case_key, Notice.APPROVAL_NEEDED, step)
         facts = _approval_facts(case_key, shown, attempt, enriched, deal, basis, preview, problems)
         form = ContractApproval.with_initial_data(description=approval_description(facts))
-        decision = suspend_flow_run(wait_for_input=form, key=step)
+        answer = _suspend(case_key, form, step, Due(Notice.APPROVAL_NEEDED, round_step))
+        # Recorded and acted on as the approvers list spells the person (a Kelvin sign typed for a K is a K).
+        decision = answer.model_copy(update={"approver": spelled_as_listed(answer.approver, routine.approvers)})
         record_decision(case_key, step, decision.approver, decision.model_dump(mode="json"))
         licences = decision.licences or shown.licences
         price = decision.price_per_licence or shown.price_per_licence
@@ -143,6 +156,7 @@ def _approved(
             comment=decision.comment,
             limits=request_limits(routine),
             approvers=routine.approvers,
+            unreadable=answer.unreadable(),
         )
         if correcting:
             # A correction back to the current agreement undoes the request: refused as `start` refuses it.
@@ -154,6 +168,7 @@ def _approved(
         if correcting:
             correct_draft(case_key, attempt - 1, contract_id, licences, price, today)
             set_deal_licences(case_key, attempt - 1, deal.id, licences)
+            round_step = f"approval-{attempt}"
             continue
         if decision.approved:
             return True
@@ -225,9 +240,8 @@ def _signed(
             return now.signed_on or today, start
         step = f"decision-{signing_round}"
         mark_case(case_key, step, CaseState.AWAITING_DECISION, {"outcome": str(outcome)})
-        _tell(case_key, Notice.DECISION_NEEDED, step, str(outcome))
         description = follow_up_description(case_key, enriched.company.name, outcome, now.raw_status)
-        follow_up = _decision(case_key, step, description, routine)
+        follow_up = _decision(case_key, step, description, routine, str(outcome))
         # The customer may have signed while the form waited (an expiry is our own deadline rule).
         now = read_contract(case_key, step, contract_id)
         if now.state == ContractState.SIGNED:
@@ -267,13 +281,14 @@ def _signature(case_key: str, contract_id: str, key: str) -> tuple[ContractState
         wait += 1
 
 
-def _decision(case_key: str, step: str, description: str, routine: RoutineSettings) -> ContractFollowUp:
+def _decision(case_key: str, step: str, description: str, routine: RoutineSettings, outcome: str) -> ContractFollowUp:
     """Ask a person whether to extend and resend or cancel, until someone on the approvers list answers."""
     attempt = 1
     while True:
         key = step if attempt == 1 else f"{step}-{attempt}"
         form = ContractFollowUp.with_initial_data(description=description)
-        follow_up = suspend_flow_run(wait_for_input=form, key=key)
+        answer = _suspend(case_key, form, key, Due(Notice.DECISION_NEEDED, step), outcome)
+        follow_up = answer.model_copy(update={"decided_by": spelled_as_listed(answer.decided_by, routine.approvers)})
         record_decision(case_key, key, follow_up.decided_by, follow_up.model_dump(mode="json"))
         if follow_up.decided_by.strip() and may_decide(follow_up.decided_by, routine.approvers):
             return follow_up
@@ -365,14 +380,15 @@ def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
     while True:
         step = f"licences-{attempt}"
         mark_case(case_key, step, CaseState.AWAITING_LICENCE_CONFIRMATION)
-        _tell(case_key, Notice.LICENCE_CONFIRMATION, step)
         form = LicencesAdjusted.with_initial_data(
             description=licence_confirmation_description(customer_id, licences, retry=attempt > 1)
         )
-        confirmation = suspend_flow_run(wait_for_input=form, key=step)
+        answer = _suspend(case_key, form, step, Due(Notice.LICENCE_CONFIRMATION, "licences-1"))
+        approvers = routine_settings().approvers
+        confirmation = answer.model_copy(update={"confirmed_by": spelled_as_listed(answer.confirmed_by, approvers)})
         record_decision(case_key, step, confirmation.confirmed_by, confirmation.model_dump(mode="json"))
         by = confirmation.confirmed_by
-        if confirmation.licences_set == licences and by.strip() and may_decide(by, routine_settings().approvers):
+        if confirmation.licences_set == licences and by.strip() and may_decide(by, approvers):
             mark_case(case_key, "licences-confirmed", CaseState.LICENCES_ADJUSTED, {"by": by})
             return
         problem = f"{by!r} confirmed {confirmation.licences_set} licences; {licences}, by someone on the approvers list"

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict
 
+from models.approvers import as_listed
 from models.contract import ContractLine
 from models.markdown import md_text
 from models.messages import format_date, format_nok
@@ -98,8 +99,10 @@ def approval_problems(
     comment: str | None = None,
     limits: RequestLimits | None = None,
     approvers: Sequence[str] = (),
+    unreadable: Sequence[str] = (),
 ) -> list[str]:
-    """Why a submitted decision cannot be used as it is (empty when it can); the same bounds as a request's."""
+    """Why a submitted decision cannot be used as it is (empty when it can); the same bounds as a request's.
+    `unreadable` names the corrections that came as no number at all (NaN or an infinity)."""
     limits = limits or RequestLimits()
     problems = []
     if rejecting and not (comment or "").strip():
@@ -115,6 +118,9 @@ def approval_problems(
             f"Godkjent av: {md_text(approver)} står ikke på listen over godkjennere; "
             "be en godkjenner om å avgjøre saken"
         )
+    problems += [
+        f"{_FIELD_TITLES[name]}: fikk ikke et tall (NaN eller uendelig); {_FIELD_ASKS[name]}" for name in unreadable
+    ]
     if licences is not None and (problem := licence_problem(licences, limits)):
         problems.append(f"Antall lisenser: fikk {licences}; {problem}")
     if price_per_licence is not None and (problem := price_problem(price_per_licence, limits)):
@@ -122,12 +128,17 @@ def approval_problems(
     return problems
 
 
+_FIELD_TITLES = {"licences": "Antall lisenser", "price_per_licence": "Pris per lisens"}
+_FIELD_ASKS = {
+    "licences": "skriv det nye antallet lisenser, eller la feltet stå tomt",
+    "price_per_licence": "skriv den nye prisen i kroner, f.eks. 449.50, eller la feltet stå tomt",
+}
+
+
 def may_decide(person: str, approvers: Sequence[str]) -> bool:
-    """True when `person` is on the approvers list (e-mails or names, without case); an empty list allows anyone."""
-    if not approvers:
-        return True
-    wanted = person.strip().casefold()
-    return any(wanted == allowed.strip().casefold() for allowed in approvers)
+    """True when `person` is on the approvers list (e-mails or names, compared as `as_listed` does); an empty list
+    allows anyone."""
+    return as_listed(person, approvers) is not None
 
 
 def follow_up_description(case_key: str, company_name: str, outcome: str, raw_status: str) -> str:

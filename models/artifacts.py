@@ -9,9 +9,9 @@ from urllib.parse import quote
 
 from models.board import case_age, flow_run_url, format_age, waits_for
 from models.case import CLOSED_STATES, Case
-from models.crm import one_line
 from models.markdown import md_text
 from models.messages import format_date, format_nok
+from models.text import one_line
 
 # The key of the table artifact every poll replaces: one board of every open case.
 BOARD_KEY = "reforhandling-cases"

@@ -7,14 +7,6 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 
-def one_line(value: object) -> str:
-    """A name or value from another system as one line: line breaks and control characters become one space, so
-    no later step (an e-mail subject, a form, a table) fails or is split by them."""
-    if value is None:
-        return ""
-    return " ".join("".join(ch if ch.isprintable() else " " for ch in str(value)).split())
-
-
 class Ticket(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -10,9 +10,9 @@ from html import escape
 
 from models.case import Case
 from models.change import ChangeSummary, yearly_value
-from models.crm import one_line
 from models.mail import MailMessage
 from models.notices import Notice
+from models.text import one_line
 
 
 def format_nok(amount: Decimal) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from models.change import ChangeSummary, CompletionPlan
 from models.messages import format_date, format_nok, where_to_look
 from models.rules import Direction, Route, RoutingBasis
+from models.text import clean_text
 
 BASIS_TEXT = {
     RoutingBasis.REDUCTION: "antall lisenser som fjernes",
@@ -44,14 +45,21 @@ def invoice_note(summary: ChangeSummary, plan: CompletionPlan) -> str:
 
 def rejection_note(*, case_key: str, approver: str, comment: str | None) -> str:
     """Say on the ticket that the draft was rejected and the case closed."""
-    reason = f" Begrunnelse: {comment.strip()}" if comment and comment.strip() else ""
-    return f"Reforhandling avvist av {approver or 'ukjent'} (sak {case_key}); kontraktutkastet er kansellert.{reason}"
+    return (
+        f"Reforhandling avvist av {clean_text(approver) or 'ukjent'} (sak {case_key}); kontraktutkastet er "
+        f"kansellert.{_reason(comment)}"
+    )
 
 
 def cancellation_note(*, case_key: str, decided_by: str, outcome: str, comment: str | None) -> str:
     """Say on the ticket that an unsigned contract was cancelled after it was declined or expired."""
-    reason = f" Begrunnelse: {comment.strip()}" if comment and comment.strip() else ""
     return (
-        f"Kontrakten ble ikke signert ({outcome}) og er kansellert av {decided_by or 'ukjent'} "
-        f"(sak {case_key}).{reason}"
+        f"Kontrakten ble ikke signert ({clean_text(outcome)}) og er kansellert av {clean_text(decided_by) or 'ukjent'} "
+        f"(sak {case_key}).{_reason(comment)}"
     )
+
+
+def _reason(comment: str | None) -> str:
+    # A person's words, as they wrote them (lines too), without anything a screen or a note would obey.
+    reason = clean_text(comment, keep_lines=True)
+    return f" Begrunnelse: {reason}" if reason else ""

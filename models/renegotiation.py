@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from config.settings import RoutineSettings
 from models.agreement import Agreement
+from models.text import one_line
 
 # Our own errors carry this type and the context keys field/got/hint, so describe_errors can rebuild them.
 ERROR_TYPE = "renegotiation_request"
@@ -128,7 +129,7 @@ class RenegotiationRequest(BaseModel):
         if not isinstance(value, str):
             raise _fail("signer_name", value, "give the signer's first and last name")
         # A name is one line: a line break or control character would end up in e-mail headers and forms.
-        name = " ".join("".join(ch if ch.isprintable() else " " for ch in value).split())
+        name = one_line(value)
         if not name:
             return None
         if len(name) > 200:

@@ -119,19 +119,25 @@ class TimelineLine:
 
 
 def timeline(events: Iterable[CaseEvent], *, places: Places) -> list[TimelineLine]:
-    """The case's event log in readable words, oldest first."""
+    """The case's event log in readable words, oldest first; an answer that was then refused says so."""
     local = ZoneInfo(places.timezone)
-    return [
-        TimelineLine(_local(event.at, local), event.actor, describe_event(event.kind, _details(event.details)))
-        for event in events
-    ]
+    events = list(events)
+    refused = {event.kind.removeprefix("refused:") for event in events if event.kind.startswith("refused:")}
+    lines = []
+    for event in events:
+        was_refused = event.kind.startswith("decision:") and event.kind.removeprefix("decision:") in refused
+        what = describe_event(event.kind, _details(event.details), refused=was_refused)
+        lines.append(TimelineLine(_local(event.at, local), event.actor, what))
+    return lines
 
 
-def describe_event(kind: str, details: dict[str, Any]) -> str:
-    """One event in words: known kinds say what happened; any other kind shows its details as they are."""
+def describe_event(kind: str, details: dict[str, Any], *, refused: bool = False) -> str:
+    """One event in words: known kinds say what happened; any other kind shows its details as they are. `refused`:
+    a decision the run then refused (its `refused:<step>` event says why)."""
     family, _, step = kind.partition(":")
     if family == "decision" and step:
-        return _decision(step, details)
+        said = _decision(step, details)
+        return f"{step}: refused answer: {said.removeprefix(step).lstrip(': ')}" if refused else said
     if family == "state" and step:
         return _state(step, details)
     if family == "refused" and step:

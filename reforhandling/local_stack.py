@@ -7,6 +7,7 @@ import os
 import time
 from uuid import UUID
 
+from config.private_files import PRIVATE_UMASK, make_private
 from config.settings import Settings
 from models.artifacts import BOARD_KEY
 from models.case import CLOSED_STATES
@@ -24,6 +25,9 @@ EXAMPLE_LICENCES = 55
 
 def run_up(settings: Settings) -> None:
     data = settings.data_dir
+    # Before anything is written: an older data dir is tightened, and what the stack creates is private from birth.
+    make_private(data)
+    os.umask(PRIVATE_UMASK)
     auth, made = auth_string(settings, create=True)
     os.environ.update(prefect_env(settings, data / "prefect", auth=auth))
     try:

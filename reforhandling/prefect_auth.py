@@ -6,6 +6,7 @@ import base64
 import secrets
 from typing import Any
 
+from config.private_files import DIR_MODE, private_file
 from config.settings import Settings
 
 AUTH_FILE = "prefect-auth"
@@ -24,10 +25,9 @@ def auth_string(settings: Settings, *, create: bool = False) -> tuple[str | None
         return path.read_text().strip(), False
     if not create:
         return None, False
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
     made = f"reforhandling:{secrets.token_urlsafe(18)}"
-    path.touch(mode=0o600)
-    path.write_text(made + "\n")
+    private_file(path).write_text(made + "\n")
     return made, True
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 
+from config.private_files import PRIVATE_UMASK, private_dir, private_file
 from config.settings import PROJECT_ROOT, Settings
 from reforhandling.prefect_auth import basic_auth_header
 
@@ -143,8 +144,9 @@ class PrefectStack:
         self.processes.clear()
 
     def _spawn(self, name: str, command: list[str]) -> None:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        with (self.log_dir / f"{name}.log").open("ab") as log:
+        # Logs name cases, companies and figures: private to the user, as the data dir is.
+        private_dir(self.log_dir)
+        with private_file(self.log_dir / f"{name}.log").open("ab") as log:
             self.processes[name] = subprocess.Popen(
                 command,
                 cwd=PROJECT_ROOT,
@@ -152,6 +154,7 @@ class PrefectStack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                umask=PRIVATE_UMASK,
             )
 
     def check_alive(self) -> None:

@@ -4,6 +4,8 @@ run at once, through the poller's own resume (tasks/resuming.py); the poller sta
 An event is a claim, like any resume: the receiver checks the shared key, reads the contract from Dealbuilder and
 resumes only on what Dealbuilder says. Answers are chosen for a provider that retries anything but 2xx:
 
+- 413 a body larger than MAX_BODY (refused while it streams in, chunked too, without reading the rest), 408 a body
+  not received whole within `dealbuilder.webhook_body_timeout`;
 - 400 not a JSON object, 422 a field missing or of the wrong type (a retry would not fix them; they are logged);
 - 401 no key, 403 a wrong key (compared in constant time, never logged);
 - 200 `ignored` for what needs no retry: an event type we do not act on, a document no case is waiting for (the
@@ -38,6 +40,7 @@ from config.clock import local_today
 from config.settings import Settings
 from models.case import Case, CaseState
 from models.signature import signature_outcome
+from reforhandling.bounded_body import BodyTooLarge, BodyTooSlow, read_bounded
 from reforhandling.prefect_auth import client_settings
 from sandbox.server import SandboxServer, wait_for_stop_signal
 from tasks.resuming import resume_signature_wait
@@ -87,12 +90,14 @@ class DealbuilderWebhook:
         await self._app(scope, receive, send)
 
     async def _receive(self, request: Request) -> Response:
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
+        timeout = self.runtime.settings.dealbuilder.webhook_body_timeout
+        try:
+            body = await read_bounded(request, limit=MAX_BODY, timeout=timeout)
+        except BodyTooLarge:
+            # Answered before the rest is read; uvicorn then closes the connection instead of reading it on.
             return Answer(413, "refused", "body too large").response()
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return Answer(413, "refused", "body too large").response()
+        except BodyTooSlow:
+            return Answer(408, "refused", f"body not received within {timeout:g} s").response()
         return (await run_in_threadpool(self.handle, body)).response()
 
     def handle(self, body: bytes) -> Answer:

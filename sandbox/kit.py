@@ -149,6 +149,13 @@ class RollingWindowLimiter:
             return True, self.limit - len(self._hits)
 
 
+# The control routes (`/_sandbox/...`: reset, faults, sign, clock) change a sandbox only with this header. A page
+# open in the operator's browser can post a form or a plain fetch to 127.0.0.1 from any site, but cannot add a
+# custom header without a CORS preflight, which no sandbox grants.
+CONTROL_HEADER = "X-Sandbox-Control"
+CONTROL_HEADERS = {CONTROL_HEADER: "1"}
+
+
 class SandboxApp:
     """Base of every HTTP sandbox: subclasses register routes in `setup_routes` and keep state in `self.state`.
 
@@ -224,6 +231,9 @@ class SandboxApp:
     def _run(self, handler: Handler, request: Request) -> Response:
         try:
             if request.url.path.startswith("/_sandbox/"):
+                if request.method != "GET" and request.headers.get(CONTROL_HEADER) != "1":
+                    message = f"a control request needs the header {CONTROL_HEADER}: 1 (no cross-site requests)"
+                    return JSONResponse({"message": message}, 403)
                 return handler(request, **request.path_params)
             early = self.before_route(request)
             if early is not None:

@@ -11,6 +11,8 @@ from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import create_engine
 
+from config.private_files import DIR_MODE, private_file
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -46,7 +48,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for the URL, creating the SQLite folder when missing; the schema is `upgrade_to_head`'s."""
     if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.removeprefix("sqlite:///"))
+        path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+        # Customers' names and figures: private to its user (SQLite gives the -wal and -shm files the same mode).
+        private_file(path)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

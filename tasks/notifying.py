@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date, datetime, timedelta
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from adapters.errors import is_retryable
 from config.settings import Settings
 from models.board import flow_run_url, format_age
 from models.case import Case, CaseState
 from models.links import DEAL, TICKET, hubspot_record_url
 from models.messages import NoticeLinks, notice_message
-from models.notices import Due, Notice, ReminderPolicy, recipient, reminders_due
-from tasks.policy import case_step_key, retry_on_transient
+from models.notices import Due, ReminderPolicy, recipient, reminders_due
+from tasks.policy import RETRY_DELAYS
 from tasks.runtime import get_runtime
 
 
@@ -56,17 +58,24 @@ def notify_once(case_key: str, due: Due, *, actor: str, detail: str = "", flow_r
     return True
 
 
-@task(
-    name="notify",
-    retries=3,
-    retry_delay_seconds=[2, 10, 30],
-    retry_condition_fn=retry_on_transient,
-    cache_key_fn=case_step_key("notice", "step"),
-    persist_result=True,
-)
-def notify(case_key: str, notice: Notice, step: str, detail: str = "") -> bool:
-    """Tell the person the step waits for, once (a replay after a resume comes back from the cached result)."""
-    return notify_once(case_key, Due(notice, step), actor="flow", detail=detail)
+def notify_suspended(case_key: str, due: Due, detail: str = "") -> bool:
+    """Tell the person a wait that has just begun waits for, once per claim; True when this call sent it.
+
+    Called by a flow once its run is suspended (see `flows/renegotiation.py: _suspend`), so the link in the mail
+    finds the Resume button. Not a task: Prefect runs no task in a suspended run. A transient failure is tried
+    again after the tasks' retry delays; a notice that still cannot be sent is logged and must not fail the run
+    (its form is open anyway, and the poller's reminders follow)."""
+    logger = logging.getLogger(__name__)
+    for delay in [*RETRY_DELAYS, None]:
+        try:
+            return notify_once(case_key, due, actor="flow", detail=detail)
+        except Exception as error:
+            if delay is None or not is_retryable(error):
+                logger.warning("case %s: %s could not be sent: %s", case_key, due.name, error)
+                return False
+            logger.info("case %s: %s not sent (%s); trying again in %s s", case_key, due.name, error, delay)
+            time.sleep(delay)
+    return False
 
 
 # Every state in which a case waits for a person or the customer is watched by the poller.

@@ -217,3 +217,16 @@ def test_the_header_and_links_name_every_external_id_and_leave_out_empty_facts()
         "Deal in HubSpot": "https://app-eu1.hubspot.com/contacts/1234567/record/0-3/901",
         "Ticket in HubSpot": "https://app-eu1.hubspot.com/contacts/1234567/record/0-5/5001",
     }
+
+
+def test_an_answer_the_run_refused_is_not_shown_as_approved() -> None:
+    at = datetime(2026, 12, 4, 12, 0)
+    events = [
+        CaseEvent(case_key="K", at=at, actor="Mallory", kind="decision:approval-1", details='{"approved": true}'),
+        CaseEvent(case_key="K", at=at, actor="Mallory", kind="refused:approval-1", details='{"problems": ["no"]}'),
+        CaseEvent(case_key="K", at=at, actor="Ola", kind="decision:approval-2", details='{"approved": true}'),
+    ]
+
+    whats = [line.what for line in timeline(events, places=PLACES)]
+
+    assert whats == ["approval-1: refused answer: approved", "refused at approval-1: no", "approval-2 approved"]

@@ -226,3 +226,32 @@ def test_case_says_so_for_an_unknown_key(env: Path) -> None:
 
     assert result.exit_code == 1
     assert "no case with key 'RF-0-0-nope'" in result.output
+
+
+def test_escapes_and_line_breaks_from_outside_cannot_clear_the_screen_or_forge_a_line_in_case_or_cases(
+    env: Path,
+) -> None:
+    store, waiting, _ = stored_cases(env)
+    esc = "\x1b"
+    forged = f"\r\n2026-12-06 12:00 Ola {esc}[32mapproval-9 approved by Ola{esc}[0m"
+    # Written straight to the store, as an older version or another tool might have: the CLI cleans what it shows.
+    store.add_event(
+        waiting,
+        actor=f"Mallory{esc}[2J{esc}[H",
+        kind="decision:approval-3",
+        details={"approved": False, "approver": "Mallory", "comment": f"nei{forged}\u202e"},
+    )
+
+    store.update(waiting, company_name=f"Fjordkraft{esc}[2J{esc}]0;pwned\x07 AS\r\n")
+
+    text = runner.invoke(app, ["case", waiting]).output
+    board = runner.invoke(app, ["cases"]).output
+
+    assert esc not in board and "\r" not in board and "Fjordkraft AS" in board
+    assert esc not in text and "\r" not in text and "\u202e" not in text
+    lines = [" ".join(line.split()) for line in text.splitlines()]
+    assert not [line for line in lines if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d Ola approval-9", line)]
+    assert any(
+        line.endswith("Mallory approval-3 rejected: nei 2026-12-06 12:00 Ola approval-9 approved by Ola")
+        for line in lines
+    ), text

@@ -8,9 +8,11 @@ import os
 import re
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -62,6 +64,10 @@ def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_i
         api = f"http://127.0.0.1:{ports['prefect']}/api"
         # The API is protected: a call without the password printed once (and kept in the data dir) is refused.
         assert httpx.get(f"{api}/flow_runs/{run_id.group(1)}", timeout=10).status_code == 401
+        wrong = basic_auth_header("reforhandling:not-the-password")
+        assert httpx.get(f"{api}/flow_runs/{run_id.group(1)}", timeout=10, headers=wrong).status_code == 401
+        # Every port the stack listens on is bound to the loopback address only.
+        assert listening_addresses(ports.values()) == {port: {"127.0.0.1"} for port in ports.values()}
         password = re.search(r"Prefect password:\s+(\S+)", printed)
         assert password and (tmp_path / "prefect-auth").read_text().strip() == password.group(1)
         assert printed.count(password.group(1)) == 1
@@ -84,6 +90,30 @@ def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_i
     assert "Stopping" in log.read_text()
     assert all(port_is_free(port) for port in ports.values()), ports
     assert processes_of(tmp_path) == [], "processes left behind by `up`"
+    # The data dir is private to its user: the case store, logs, the password, the Prefect server's database.
+    private = {str(path.relative_to(tmp_path)): stat.S_IMODE(path.stat().st_mode) for path in tmp_path.rglob("*")}
+    assert {"cases.db", "logs/server.log", "prefect-auth", "prefect/prefect.db"} <= set(private), sorted(private)
+    assert private == {name: 0o700 if (tmp_path / name).is_dir() else 0o600 for name in private}
+
+
+def listening_addresses(ports: Iterable[int]) -> dict[int, set[str]]:
+    """The local addresses listening on `ports`, from the kernel's socket tables (IPv4 and IPv6)."""
+    wanted = set(ports)
+    found: dict[int, set[str]] = {}
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, port = local.split(":")
+            if state == "0A" and int(port, 16) in wanted:  # 0A: LISTEN
+                found.setdefault(int(port, 16), set()).add(_address(address))
+    return found
+
+
+def _address(hexed: str) -> str:
+    if len(hexed) == 8:
+        return socket.inet_ntop(socket.AF_INET, bytes.fromhex(hexed)[::-1])
+    words = b"".join(bytes.fromhex(hexed[i : i + 8])[::-1] for i in range(0, 32, 8))
+    return socket.inet_ntop(socket.AF_INET6, words)
 
 
 def processes_of(data_dir: Path) -> list[str]:

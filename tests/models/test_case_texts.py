@@ -181,3 +181,13 @@ def test_the_rejection_note_names_the_approver_and_the_reason() -> None:
     assert rejection_note(case_key="RF-1", approver="Ingrid", comment=" Feil pris ") == (
         "Reforhandling avvist av Ingrid (sak RF-1); kontraktutkastet er kansellert. Begrunnelse: Feil pris"
     )
+
+
+def test_the_rejection_note_keeps_the_reasons_lines_and_drops_escapes_controls_and_bidi_overrides() -> None:
+    note = rejection_note(
+        case_key="RF-1", approver="Ingrid\x1b[2J\r\n", comment="Feil pris\r\n\x1b[31mRing\u202e kunden"
+    )
+
+    assert note == (
+        "Reforhandling avvist av Ingrid (sak RF-1); kontraktutkastet er kansellert. Begrunnelse: Feil pris\nRing kunden"
+    )

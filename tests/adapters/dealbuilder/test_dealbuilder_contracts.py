@@ -17,7 +17,7 @@ from adapters.errors import AuthenticationError, ConfigurationError, TransientEr
 from config.settings import DealbuilderSettings
 from models.contract import ContractState
 from sandbox.dealbuilder import DealbuilderSandbox
-from sandbox.kit import FaultRule, SandboxServer
+from sandbox.kit import CONTROL_HEADERS, FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS
 from tests.adapters.dealbuilder.conftest import ROUTINE, current_agreement, make_draft
 
@@ -260,7 +260,7 @@ def test_a_contract_signed_in_the_sandbox_reads_as_signed_with_its_date(
 ) -> None:
     contract_id = _sent(contracts, app)
 
-    httpx.post(f"{server.url}/_sandbox/documents/{contract_id}/sign").raise_for_status()
+    httpx.post(f"{server.url}/_sandbox/documents/{contract_id}/sign", headers=CONTROL_HEADERS).raise_for_status()
     contract = contracts.read_status(contract_id=contract_id)
 
     assert (contract.state, contract.raw_status, contract.signed_on) == (ContractState.SIGNED, "Signed", app.today)
@@ -307,7 +307,7 @@ def test_a_contract_declined_in_the_sandbox_reads_as_declined(
 ) -> None:
     contract_id = _sent(contracts, app)
 
-    httpx.post(f"{server.url}/_sandbox/documents/{contract_id}/decline").raise_for_status()
+    httpx.post(f"{server.url}/_sandbox/documents/{contract_id}/decline", headers=CONTROL_HEADERS).raise_for_status()
 
     assert contracts.read_status(contract_id=contract_id).state == ContractState.DECLINED
 
@@ -371,7 +371,9 @@ def test_a_sent_contract_expires_once_the_sandbox_clock_passes_its_deadline(
     contract_id = _sent(contracts, app)
     deadline = app.today + timedelta(days=7)
 
-    httpx.post(f"{server.url}/_sandbox/clock", json={"today": deadline.isoformat()}).raise_for_status()
+    httpx.post(
+        f"{server.url}/_sandbox/clock", json={"today": deadline.isoformat()}, headers=CONTROL_HEADERS
+    ).raise_for_status()
     assert contracts.read_status(contract_id=contract_id).state == ContractState.SENT
 
     app.set_today(deadline + timedelta(days=1))

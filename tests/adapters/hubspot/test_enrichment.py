@@ -39,13 +39,13 @@ def test_read_company_returns_org_number_and_address_with_norwegian_letters(crm:
     )
 
 
-def test_a_line_break_or_control_character_in_a_name_from_hubspot_becomes_one_space(
+def test_line_breaks_controls_terminal_escapes_and_bidi_overrides_in_a_name_from_hubspot_are_stripped(
     crm: HubSpotCrm, portal: Portal
 ) -> None:
     patched = httpx.patch(
         f"{portal.server.url}/crm/v3/objects/companies/9002",
         headers={"Authorization": "Bearer sandbox-token"},
-        json={"properties": {"name": "Ærlig\r\nØkonomi\u0007 AS"}},
+        json={"properties": {"name": "\u200fÆrlig\r\nØkonomi\u0007 \x1b[2J\x1b[H\u202eAS\u202c"}},
         timeout=10,
     )
     assert patched.status_code == 200, patched.text

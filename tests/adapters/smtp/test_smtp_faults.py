@@ -16,7 +16,7 @@ from adapters.errors import TransientError, ValidationRejected
 from adapters.smtp_mailer import SmtpMailer
 from config.settings import MailSettings
 from models.mail import MailMessage
-from sandbox.kit import FaultRule
+from sandbox.kit import CONTROL_HEADERS, FaultRule
 from sandbox.smtp import SmtpSandbox
 
 MESSAGE = MailMessage(
@@ -152,7 +152,7 @@ def test_an_answer_to_the_message_that_never_comes_is_sent_again_with_the_same_m
 
 def test_the_smtp_sandbox_takes_faults_over_http_and_lists_them(smtp: SmtpSandbox) -> None:
     rules = {"rules": [{"kind": "error", "status": 452, "route": "^DATA", "count": 1}]}
-    httpx.post(f"{smtp.http_url}/_sandbox/faults", json=rules).raise_for_status()
+    httpx.post(f"{smtp.http_url}/_sandbox/faults", json=rules, headers=CONTROL_HEADERS).raise_for_status()
 
     _mailer(smtp).send(message=MESSAGE)
 

@@ -17,6 +17,7 @@ from config.settings import MailSettings
 from models.change import ChangeSummary
 from models.mail import MailMessage
 from models.messages import csc_handover_message, sales_registration_message
+from sandbox.kit import CONTROL_HEADERS
 from sandbox.smtp import SmtpSandbox
 
 SUMMARY = ChangeSummary(
@@ -92,7 +93,7 @@ def test_received_messages_are_listed_over_http(mailer: SmtpMailer, smtp: SmtpSa
         "<case-5002.csc-handover@reforhandling>",
     ]
     assert [m["subject"] for m in to_csc] == [listed[1]["subject"]]
-    httpx.post(f"{smtp.http_url}/_sandbox/reset").raise_for_status()
+    httpx.post(f"{smtp.http_url}/_sandbox/reset", headers=CONTROL_HEADERS).raise_for_status()
     assert smtp.messages == []
 
 

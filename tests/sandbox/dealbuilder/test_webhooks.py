@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from sandbox.dealbuilder import DealbuilderSandbox
-from sandbox.kit import SandboxServer
+from sandbox.kit import CONTROL_HEADERS, SandboxServer
 
 
 class FlakyReceiver:
@@ -115,7 +115,7 @@ def test_registering_the_same_url_again_keeps_one_webhook_and_the_key_is_never_l
     assert listed[api.L_ITEMS] == [{api.WH_ID: first, api.WH_URL: url, api.WH_EVENTS: list(api.OUTCOME_EVENTS)}]
     document_id = sent_document(app)
     # A view is not among the registered events.
-    assert httpx.post(f"{server.url}/_sandbox/documents/{document_id}/view").status_code == 200
+    assert httpx.post(f"{server.url}/_sandbox/documents/{document_id}/view", headers=CONTROL_HEADERS).status_code == 200
     app.sign(document_id)
     assert app.webhooks.wait_idle(10)
     assert [body[api.EV_TYPE] for body in receiver.bodies] == [api.EVENT_SIGNED]

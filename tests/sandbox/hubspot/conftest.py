@@ -12,7 +12,7 @@ import pytest
 from hubspot import HubSpot
 
 from sandbox.hubspot import HubSpotSandbox
-from sandbox.kit import SandboxServer
+from sandbox.kit import CONTROL_HEADERS, SandboxServer
 
 TOKEN = "sandbox-token"
 
@@ -25,7 +25,7 @@ class Running:
     client: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=5))
 
     def http(self, method: str, path: str, *, token: str | None = TOKEN, body: Any = None) -> httpx.Response:
-        headers = {"Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **CONTROL_HEADERS}
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
         content = json.dumps(body) if body is not None else None
