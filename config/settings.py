@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -146,6 +147,16 @@ class DealbuilderSettings(HttpSystemSettings):
     webhook_port: int = 8785
     webhook_public_url: str | None = None
     read_timeout: float = 15.0
+
+    @property
+    def receiver_url(self) -> str:
+        """Where the receiver is reached (the public URL's origin, else its own address); it also serves the links
+        that open the newest version of an artifact."""
+        if self.webhook_public_url:
+            public = urlsplit(self.webhook_public_url)
+            return f"{public.scheme}://{public.netloc}"
+        return f"http://{self.webhook_host}:{self.webhook_port}"
+
     # Dealbuilder's raw statuses -> our neutral states; anything else is logged and treated as waiting.
     status_map: dict[str, str] = Field(
         default_factory=lambda: {

@@ -276,11 +276,18 @@ def cancel(
 
 
 @app.command()
-def up() -> None:
+def up(
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", help="Start the local world over: sandboxes seeded anew, no cases, no runs (keeps the password)."
+        ),
+    ] = False,
+) -> None:
     """Run the whole local stack (Prefect server + UI, sandboxes, deployments) with one example case."""
     from reforhandling.local_stack import run_up
 
-    run_up(_settings())
+    run_up(_settings(), fresh=fresh)
 
 
 @app.command()

@@ -257,3 +257,17 @@ def test_case_says_so_for_an_unknown_key(env: Path) -> None:
 
     assert result.exit_code == 1
     assert "no case with key 'RF-0-0-nope'" in result.output
+
+
+def test_up_fresh_removes_the_local_world_but_keeps_the_password(tmp_path: Path) -> None:
+    from reforhandling.local_stack import reset_local_world
+
+    for folder in ("sandboxes", "prefect", "logs", "mine"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "state.db").write_text("x")
+    for name in ("cases.db", "prefect-auth"):
+        (tmp_path / name).write_text("x")
+
+    reset_local_world(Settings(data_dir=tmp_path))
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mine", "prefect-auth"]
