@@ -12,7 +12,7 @@ from prefect.flow_runs import suspend_flow_run
 
 from config.clock import local_today
 from config.settings import RoutineSettings
-from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome
+from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome, form_for
 from models.agreement import AgreementBasis
 from models.approval import (
     ApprovalFacts,
@@ -128,7 +128,9 @@ def _approved(
         mark_case(case_key, step, CaseState.AWAITING_APPROVAL)
         _tell(case_key, Notice.APPROVAL_NEEDED, step)
         facts = _approval_facts(case_key, shown, attempt, enriched, deal, basis, preview, problems)
-        form = ContractApproval.with_initial_data(description=approval_description(facts))
+        form = form_for(
+            ContractApproval, description=approval_description(facts), person="approver", approvers=routine.approvers
+        )
         decision = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, decision.approver, decision.model_dump(mode="json"))
         licences = decision.licences or shown.licences
@@ -265,7 +267,7 @@ def _decision(case_key: str, step: str, description: str, routine: RoutineSettin
     attempt = 1
     while True:
         key = step if attempt == 1 else f"{step}-{attempt}"
-        form = ContractFollowUp.with_initial_data(description=description)
+        form = form_for(ContractFollowUp, description=description, person="decided_by", approvers=routine.approvers)
         follow_up = suspend_flow_run(wait_for_input=form, key=key)
         record_decision(case_key, key, follow_up.decided_by, follow_up.model_dump(mode="json"))
         if follow_up.decided_by.strip() and may_decide(follow_up.decided_by, routine.approvers):
@@ -343,8 +345,11 @@ def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
         step = f"licences-{attempt}"
         mark_case(case_key, step, CaseState.AWAITING_LICENCE_CONFIRMATION)
         _tell(case_key, Notice.LICENCE_CONFIRMATION, step)
-        form = LicencesAdjusted.with_initial_data(
-            description=licence_confirmation_description(customer_id, licences, retry=attempt > 1)
+        form = form_for(
+            LicencesAdjusted,
+            description=licence_confirmation_description(customer_id, licences, retry=attempt > 1),
+            person="confirmed_by",
+            approvers=routine_settings().approvers,
         )
         confirmation = suspend_flow_run(wait_for_input=form, key=step)
         record_decision(case_key, step, confirmation.confirmed_by, confirmation.model_dump(mode="json"))
