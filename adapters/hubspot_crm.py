@@ -423,5 +423,5 @@ class HubSpotCrm:
             id=str(record.id),
             name=values.get("dealname") or "",
             case_key=values.get(self._routine.case_key_property) or "",
-            url=hubspot_record_url(self._settings.app_url, self._settings.portal_id, DEAL, str(record.id)),
+            url=hubspot_record_url(self._settings.records_url, self._settings.portal_id, DEAL, str(record.id)),
         )

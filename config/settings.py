@@ -37,7 +37,9 @@ class HubSpotSettings(HttpSystemSettings):
     base_url: str = "http://127.0.0.1:8781"
     token: SecretStr = SecretStr("sandbox-token")
     portal_id: str = "1234567"
-    app_url: str = "https://app-eu1.hubspot.com"
+    # HubSpot's app, where people open a record (e.g. https://app-eu1.hubspot.com); unset: the HubSpot sandbox's own
+    # record pages (the local stack). Production must set it.
+    app_url: str | None = None
     max_attempts: int = 5
     # Pipelines, enumeration options and owners, cached in the case store for every process and run phase; a label
     # missing from the cache is fetched once more before it fails, so a new stage or owner needs no wait.
@@ -55,6 +57,11 @@ class HubSpotSettings(HttpSystemSettings):
         if self.rate_limit_burst >= self.requests_per_10s:
             raise ValueError("hubspot.rate_limit_burst must be less than hubspot.requests_per_10s")
         return self
+
+    @property
+    def records_url(self) -> str:
+        """Where links to a record point: HubSpot's app, or the sandbox's pages of the same shape."""
+        return self.app_url or f"{self.base_url.rstrip('/')}/_sandbox"
 
     @property
     def slot_decay_per_second(self) -> float:
@@ -256,6 +263,8 @@ class Settings(BaseSettings):
         ]
         if self.notifications.escalation_recipient.endswith(".example"):
             problems.append("REFORHANDLING_NOTIFICATIONS__ESCALATION_RECIPIENT is still an example address")
+        if not self.hubspot.app_url:
+            problems.append("REFORHANDLING_HUBSPOT__APP_URL must be HubSpot's app (e.g. https://app-eu1.hubspot.com)")
         if not self.routine.approvers or any(person.endswith(".example") for person in self.routine.approvers):
             # An empty list lets anyone decide; the local defaults are the sandbox's agents.
             problems.append("REFORHANDLING_ROUTINE__APPROVERS must list the real approvers (a JSON list)")

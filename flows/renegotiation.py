@@ -197,6 +197,7 @@ def _approval_facts(
         sold_signed_on=basis.sold.signed_on,
         sold_is_fallback=basis.sold_is_fallback,
         problems=tuple(problems),
+        periods_per_year=routine.price_periods_per_year,
     )
 
 

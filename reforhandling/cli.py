@@ -135,7 +135,7 @@ def _places(settings: Settings) -> Places:
 
     return Places(
         prefect_ui_url=settings.prefect.ui_url,
-        hubspot_app_url=settings.hubspot.app_url,
+        hubspot_app_url=settings.hubspot.records_url,
         hubspot_portal_id=settings.hubspot.portal_id,
         timezone=settings.routine.timezone,
     )

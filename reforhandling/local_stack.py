@@ -70,7 +70,7 @@ def run_up(settings: Settings, *, fresh: bool = False) -> None:
             print(f"Board of open cases: {latest_artifact_url(settings.dealbuilder.receiver_url, BOARD_KEY)}")
             print(f"Signing pages:       {sandboxes.urls['dealbuilder']}/sign/  (after approval)")
             print(f"Dealbuilder webhook: {hook_url}  (registered: a signature resumes its case at once)")
-            print(f"E-mails received:    {sandboxes.urls['smtp_messages']}")
+            print(f"E-mails received:    {sandboxes.urls['inbox']}")
             print(f"HubSpot requests:    {sandboxes.urls['hubspot']}/_sandbox/requests")
             print(
                 f"Reconciliation:      deployment `reconcile`, cron {settings.prefect.reconcile_cron!r} "

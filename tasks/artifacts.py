@@ -25,7 +25,7 @@ def publish_case_summary(case_key: str, step: str, deal_url: str, contract_url: 
     hubspot = settings.hubspot
     links = {
         "Deal i HubSpot": deal_url,
-        "Saken i HubSpot": hubspot_record_url(hubspot.app_url, hubspot.portal_id, TICKET, case.ticket_id),
+        "Saken i HubSpot": hubspot_record_url(hubspot.records_url, hubspot.portal_id, TICKET, case.ticket_id),
         "Kontrakten i Dealbuilder": contract_url,
         "Kjøringen i Prefect": flow_run_url(settings.prefect.ui_url, case.flow_run_id) if case.flow_run_id else "",
     }

@@ -232,8 +232,8 @@ def test_case_prints_the_header_links_and_a_timeline_in_words_without_obeying_ma
         "Contract: C-17",
         "Flow run: run-1",
         "Run in Prefect: http://127.0.0.1:4200/runs/flow-run/run-1",
-        "Deal in HubSpot: https://app-eu1.hubspot.com/contacts/1234567/record/0-3/901",
-        "Ticket in HubSpot: https://app-eu1.hubspot.com/contacts/1234567/record/0-5/5001",
+        "Deal in HubSpot: http://127.0.0.1:8781/_sandbox/contacts/1234567/record/0-3/901",
+        "Ticket in HubSpot: http://127.0.0.1:8781/_sandbox/contacts/1234567/record/0-5/5001",
     ):
         assert expected in lines, (expected, text)
     # Who and what, after the local time each line starts with.
