@@ -84,23 +84,21 @@ def renegotiate_agreement(case_key: str) -> CaseState:
     basis = read_agreement(case_key, enriched.company)
     deal = create_deal(case_key, enriched, today)
     contract = draft_contract(case_key, enriched, deal, basis.current, today)
-    _publish(case_key, "drafted", deal.url, contract.preview_url)
+    # Every later state change refreshes the summary (mark_case); the draft is its first version.
+    _publish(case_key, "drafted")
     if not _approved(case_key, enriched, deal, basis, contract.id, today):
-        _publish(case_key, "rejected", deal.url, contract.preview_url)
         return CaseState.REJECTED
     signed = _signed(case_key, enriched, deal, contract.id, today, routine)
     if signed is None:
-        _publish(case_key, "cancelled", deal.url, contract.preview_url)
         return CaseState.CANCELLED
     signed_on, start = signed
     _complete(case_key, enriched, deal, basis, signed_on, start, routine)
-    _publish(case_key, "completed", deal.url, contract.preview_url)
     return CaseState.COMPLETED
 
 
-def _publish(case_key: str, step: str, deal_url: str, contract_url: str) -> None:
+def _publish(case_key: str, step: str) -> None:
     """The case's summary on its run; like a notice, it informs and must not stop the case."""
-    state = publish_case_summary(case_key, step, deal_url, contract_url, return_state=True)
+    state = publish_case_summary(case_key, step, return_state=True)
     if state.is_failed():
         get_run_logger().warning("case %s: summary artifact for %s not published: %s", case_key, step, state.message)
 

@@ -122,6 +122,10 @@ def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_
     case = driver.case(case.case_key)
     assert (case.state, case.attention_from) == (CaseState.NEEDS_ATTENTION, CaseState.SIGNED)
     assert case.reason and "licence" in case.reason.lower()
+    # The run shows why it failed and where to retry it.
+    failed = str(driver.summaries(case)[0].data)
+    assert "tilstand **NEEDS\\_ATTENTION**" in failed and "> **Trenger oppfølging:**" in failed
+    assert f"trykk **Retry** på [kjøringen i Prefect]({driver.runtime.settings.prefect.ui_url}" in failed
     requests_before = len(sandboxes.hubspot.requests())
 
     sandboxes.licences.faults.set([])
