@@ -185,7 +185,8 @@ def wait_for_pause(client: SyncPrefectClient, case: Case, key: str) -> None:
         state = client.read_flow_run(UUID(str(case.flow_run_id))).state
         return bool(state and state.is_paused() and state.state_details.pause_key == key)
 
-    wait_for(f"the run to pause at {key}", paused)
+    # A fresh run's first phase takes 20-40 s here, and minutes on a machine busy with other test runs.
+    wait_for(f"the run to pause at {key}", paused, timeout=240)
 
 
 def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_the_case_completes(
