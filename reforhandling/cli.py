@@ -138,6 +138,7 @@ def _places(settings: Settings) -> Places:
         hubspot_app_url=settings.hubspot.records_url,
         hubspot_portal_id=settings.hubspot.portal_id,
         timezone=settings.routine.timezone,
+        receiver_url=settings.dealbuilder.receiver_url,
     )
 
 

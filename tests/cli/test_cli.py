@@ -232,6 +232,7 @@ def test_case_prints_the_header_links_and_a_timeline_in_words_without_obeying_ma
         "Contract: C-17",
         "Flow run: run-1",
         "Run in Prefect: http://127.0.0.1:4200/runs/flow-run/run-1",
+        f"Summary in Prefect: http://127.0.0.1:8785/artifacts/case-{waiting.lower()}",
         "Deal in HubSpot: http://127.0.0.1:8781/_sandbox/contacts/1234567/record/0-3/901",
         "Ticket in HubSpot: http://127.0.0.1:8781/_sandbox/contacts/1234567/record/0-5/5001",
     ):
