@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's two entry points on a fresh machine (Python 3.11 + pip): `./run.sh up` and `./run.sh test`.
+# The project's two entry points on a fresh machine (Python 3.11 + pip): `./run.sh up` and `./run.sh test`; any other
+# command goes to the CLI (`./run.sh cases` is `.venv/bin/reforhandling cases`).
 # Each creates .venv and installs the project with its pinned dependencies when pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -30,7 +31,7 @@ need_debian_packages() {
 
 case "${1:-}" in
   up)
-    exec "$venv/bin/reforhandling" up
+    exec "$venv/bin/reforhandling" "$@"
     ;;
   test)
     need_debian_packages
@@ -43,8 +44,11 @@ case "${1:-}" in
     "$venv/bin/pytest" -q --postgres
     "$venv/bin/reforhandling" demo
     ;;
-  *)
-    echo "usage: ./run.sh up | ./run.sh test" >&2
+  "")
+    echo "usage: ./run.sh up [--fresh] | ./run.sh test | ./run.sh <reforhandling command> (e.g. cases, start --help)" >&2
     exit 2
+    ;;
+  *)
+    exec "$venv/bin/reforhandling" "$@"
     ;;
 esac

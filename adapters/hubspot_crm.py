@@ -142,7 +142,7 @@ class HubSpotCrm:
                 owner_id=values.get("hubspot_owner_id") or None,
                 company_ids=_associated(record, "companies"),
                 contact_ids=_associated(record, "contacts"),
-                url=hubspot_record_url(self._settings.app_url, self._settings.portal_id, TICKET, str(record.id)),
+                url=hubspot_record_url(self._settings.records_url, self._settings.portal_id, TICKET, str(record.id)),
             )
 
     def read_company(self, *, company_id: str) -> Company:
@@ -519,5 +519,5 @@ class HubSpotCrm:
             id=str(record.id),
             name=values.get("dealname") or "",
             case_key=values.get(self._routine.case_key_property) or "",
-            url=hubspot_record_url(self._settings.app_url, self._settings.portal_id, DEAL, str(record.id)),
+            url=hubspot_record_url(self._settings.records_url, self._settings.portal_id, DEAL, str(record.id)),
         )

@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,7 +40,9 @@ class HubSpotSettings(HttpSystemSettings):
     base_url: str = "http://127.0.0.1:8781"
     token: SecretStr = SecretStr("sandbox-token")
     portal_id: str = "1234567"
-    app_url: str = "https://app-eu1.hubspot.com"
+    # HubSpot's app, where people open a record (e.g. https://app-eu1.hubspot.com); unset: the HubSpot sandbox's own
+    # record pages (the local stack). Production must set it.
+    app_url: str | None = None
     max_attempts: int = 5
     # Pipelines, enumeration options and owners, cached in the case store for every process and run phase; a label
     # missing from the cache is fetched once more before it fails, so a new stage or owner needs no wait.
@@ -65,6 +68,11 @@ class HubSpotSettings(HttpSystemSettings):
         if self.rate_limit_burst >= self.requests_per_10s:
             raise ValueError("hubspot.rate_limit_burst must be less than hubspot.requests_per_10s")
         return self
+
+    @property
+    def records_url(self) -> str:
+        """Where links to a record point: HubSpot's app, or the sandbox's pages of the same shape."""
+        return self.app_url or f"{self.base_url.rstrip('/')}/_sandbox"
 
     @property
     def slot_decay_per_second(self) -> float:
@@ -167,6 +175,16 @@ class DealbuilderSettings(HttpSystemSettings):
     # A delivery's body must arrive whole within this many seconds (a slow sender holds a connection, not us).
     webhook_body_timeout: float = 10.0
     read_timeout: float = 15.0
+
+    @property
+    def receiver_url(self) -> str:
+        """Where the receiver is reached (the public URL's origin, else its own address); it also serves the links
+        that open the newest version of an artifact."""
+        if self.webhook_public_url:
+            public = urlsplit(self.webhook_public_url)
+            return f"{public.scheme}://{public.netloc}"
+        return f"http://{self.webhook_host}:{self.webhook_port}"
+
     # Dealbuilder's raw statuses -> our neutral states; anything else is logged and treated as waiting.
     status_map: dict[str, str] = Field(
         default_factory=lambda: {
@@ -268,6 +286,8 @@ class Settings(BaseSettings):
         ]
         if self.notifications.escalation_recipient.endswith(".example"):
             problems.append("REFORHANDLING_NOTIFICATIONS__ESCALATION_RECIPIENT is still an example address")
+        if not self.hubspot.app_url:
+            problems.append("REFORHANDLING_HUBSPOT__APP_URL must be HubSpot's app (e.g. https://app-eu1.hubspot.com)")
         if not self.routine.approvers or any(person.endswith(".example") for person in self.routine.approvers):
             # An empty list lets anyone decide; the local defaults are the sandbox's agents.
             problems.append("REFORHANDLING_ROUTINE__APPROVERS must list the real approvers (a JSON list)")

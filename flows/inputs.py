@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from prefect.input import RunInput
-from pydantic import Field, WithJsonSchema, field_validator
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
 from models.contract import ContractState
 from models.text import clean_text
@@ -33,17 +34,29 @@ def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
+def _also_required(*names: str) -> Callable[[dict[str, Any]], None]:
+    """Mark fields with a default as required in the form's schema: the UI then shows them without "(Optional)",
+    and the default still fills them in."""
+
+    def finish(schema: dict[str, Any]) -> None:
+        schema["required"] = [*names, *(name for name in schema.get("required", []) if name not in names)]
+
+    return finish
+
+
 class ContractApproval(RunInput):
     """Approve the draft, correct licences or price (asked again), or reject it (the case closes)."""
 
+    model_config = ConfigDict(json_schema_extra=_also_required("approved"))
+
     approved: bool = Field(default=False, title="Godkjent", description="Slå på for å sende kontrakten til kunden.")
-    approver: str = Field(title="Godkjent av", description="Navnet ditt eller e-postadressen din.")
+    approver: str = Field(title="Godkjent av", description="Deg selv: bare de på listen over godkjennere kan avgjøre.")
     licences: Annotated[
         int | None, _plain("integer", "Antall lisenser", "Bare for å rette utkastet: nytt antall lisenser.")
     ] = Field(default=None, json_schema_extra=_no_default)
     price_per_licence: Annotated[
         Decimal | None,
-        _plain("number", "Pris per lisens", "Bare for å rette utkastet: ny pris per lisens i kroner, f.eks. 449.50."),
+        _plain("number", "Pris per lisens", "Bare for å rette utkastet: ny pris per lisens i kroner."),
     ] = Field(default=None, json_schema_extra=_no_default)
     comment: Annotated[str | None, _plain("string", "Kommentar", "Grunnen, når du avviser.")] = Field(
         default=None, json_schema_extra=_no_default
@@ -98,3 +111,27 @@ class LicencesAdjusted(RunInput):
     confirmed_by: str
 
     _confirmed_by = field_validator("confirmed_by")(_line)
+
+
+Form = TypeVar("Form", bound=RunInput)
+
+
+def form_for(form: type[Form], *, description: str, person: str, approvers: Sequence[str]) -> type[Form]:
+    """The form with its description, whose `person` field offers only the approvers (a choice list the Prefect
+    server checks: any other name is refused before the run resumes); an empty list leaves it a free text."""
+    asked = form.with_initial_data(description=description)
+    if not approvers:
+        return asked
+    extra = form.model_config.get("json_schema_extra")
+    choices = list(dict.fromkeys(approvers))
+
+    def finish(schema: dict[str, Any]) -> None:
+        if callable(extra):
+            extra(schema)  # type: ignore[call-arg]
+        schema["properties"][person]["enum"] = choices
+
+    class Asked(asked):  # type: ignore[valid-type, misc]
+        model_config = ConfigDict(json_schema_extra=finish)
+
+    Asked.__name__ = Asked.__qualname__ = form.__name__
+    return Asked

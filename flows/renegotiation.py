@@ -14,7 +14,7 @@ from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
 from config.settings import RoutineSettings
-from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome
+from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome, form_for
 from models.agreement import AgreementBasis
 from models.approval import (
     ApprovalFacts,
@@ -88,24 +88,22 @@ def renegotiate_agreement(case_key: str) -> CaseState:
     basis = read_agreement(case_key, enriched.company)
     deal = create_deal(case_key, enriched, today)
     contract = draft_contract(case_key, enriched, deal, basis.current, today)
-    _publish(case_key, "drafted", deal.url, contract.preview_url)
+    # Every later state change refreshes the summary (mark_case); the draft is its first version.
+    _publish(case_key, "drafted")
     if not _approved(case_key, enriched, deal, basis, contract.id, today):
-        _publish(case_key, "rejected", deal.url, contract.preview_url)
         return CaseState.REJECTED
     signed = _signed(case_key, enriched, deal, contract.id, today, routine)
     if signed is None:
-        _publish(case_key, "cancelled", deal.url, contract.preview_url)
         return CaseState.CANCELLED
     signed_on, start = signed
     if not _complete(case_key, enriched, deal, basis, contract, signed_on, start, routine):
         return CaseState.NEEDS_ATTENTION
-    _publish(case_key, "completed", deal.url, contract.preview_url)
     return CaseState.COMPLETED
 
 
-def _publish(case_key: str, step: str, deal_url: str, contract_url: str) -> None:
+def _publish(case_key: str, step: str) -> None:
     """The case's summary on its run; like a notice, it informs and must not stop the case."""
-    state = publish_case_summary(case_key, step, deal_url, contract_url, return_state=True)
+    state = publish_case_summary(case_key, step, return_state=True)
     if state.is_failed():
         get_run_logger().warning("case %s: summary artifact for %s not published: %s", case_key, step, state.message)
 
@@ -140,7 +138,9 @@ def _approved(
         preview = preview_contract(case_key, attempt, contract_id)
         mark_case(case_key, step, CaseState.AWAITING_APPROVAL)
         facts = _approval_facts(case_key, shown, attempt, enriched, deal, basis, preview, problems)
-        form = ContractApproval.with_initial_data(description=approval_description(facts))
+        form = form_for(
+            ContractApproval, description=approval_description(facts), person="approver", approvers=routine.approvers
+        )
         answer = _suspend(case_key, form, step, Due(Notice.APPROVAL_NEEDED, round_step))
         # Recorded and acted on as the approvers list spells the person (a Kelvin sign typed for a K is a K).
         decision = answer.model_copy(update={"approver": spelled_as_listed(answer.approver, routine.approvers)})
@@ -215,6 +215,7 @@ def _approval_facts(
         sold_signed_on=basis.sold.signed_on,
         sold_is_fallback=basis.sold_is_fallback,
         problems=tuple(problems),
+        periods_per_year=routine.price_periods_per_year,
     )
 
 
@@ -286,7 +287,7 @@ def _decision(case_key: str, step: str, description: str, routine: RoutineSettin
     attempt = 1
     while True:
         key = step if attempt == 1 else f"{step}-{attempt}"
-        form = ContractFollowUp.with_initial_data(description=description)
+        form = form_for(ContractFollowUp, description=description, person="decided_by", approvers=routine.approvers)
         answer = _suspend(case_key, form, key, Due(Notice.DECISION_NEEDED, step), outcome)
         follow_up = answer.model_copy(update={"decided_by": spelled_as_listed(answer.decided_by, routine.approvers)})
         record_decision(case_key, key, follow_up.decided_by, follow_up.model_dump(mode="json"))
@@ -380,8 +381,11 @@ def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
     while True:
         step = f"licences-{attempt}"
         mark_case(case_key, step, CaseState.AWAITING_LICENCE_CONFIRMATION)
-        form = LicencesAdjusted.with_initial_data(
-            description=licence_confirmation_description(customer_id, licences, retry=attempt > 1)
+        form = form_for(
+            LicencesAdjusted,
+            description=licence_confirmation_description(customer_id, licences, retry=attempt > 1),
+            person="confirmed_by",
+            approvers=routine_settings().approvers,
         )
         answer = _suspend(case_key, form, step, Due(Notice.LICENCE_CONFIRMATION, "licences-1"))
         approvers = routine_settings().approvers

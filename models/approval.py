@@ -9,6 +9,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict
 
 from models.approvers import as_listed
+from models.change import yearly_value
 from models.contract import ContractLine
 from models.markdown import md_text
 from models.messages import format_date, format_nok
@@ -39,6 +40,7 @@ class ApprovalFacts(BaseModel):
     sold_is_fallback: bool = False
     deal_url: str = ""
     problems: tuple[str, ...] = ()
+    periods_per_year: int = 1  # routine.price_periods_per_year, for the yearly value
 
 
 NO_PHONE = "**mangler mobilnummer: kontrakten sendes bare på e-post**"
@@ -53,7 +55,8 @@ def _discount(percent: Decimal) -> str:
 
 
 def approval_description(facts: ApprovalFacts) -> str:
-    """The Markdown shown above the Resume form: the draft as Dealbuilder holds it, before and after."""
+    """The Markdown shown above the Resume form: the key figures first, in a few short lines (the dialog shows only
+    the top of it without scrolling), then who signs, the draft's lines as Dealbuilder holds them, and the links."""
     problems = "".join(f"> **Ikke godkjent:** {problem}\n" for problem in facts.problems)
     lines = "\n".join(
         f"| {md_text(line.name)} | {line.quantity} | {format_nok(line.unit_price)} "
@@ -67,24 +70,27 @@ def approval_description(facts: ApprovalFacts) -> str:
         if facts.sold_is_fallback
         else f"Solgt avtale signert **{format_date(facts.sold_signed_on)}** (36-månedersregelen regnes herfra)."
     )
+    periods = facts.periods_per_year
+    yearly_before = yearly_value(facts.licences_before, facts.price_before, periods)
+    yearly_after = yearly_value(facts.licences_after, facts.price_after, periods)
+    # Two trailing spaces: a line break inside one paragraph, so the key figures take four short lines.
     return (
         f"## Godkjenn reforhandling: {md_text(facts.company_name)}\n\n"
-        f"{problems}"
+        f"{problems}\n"
+        f"**Lisenser:** {facts.licences_before} → **{facts.licences_after}**  \n"
+        f"**Pris per lisens:** {format_nok(facts.price_before)} → **{format_nok(facts.price_after)}** "
+        "(det kunden betaler)  \n"
+        f"**Oppstart:** **{_day(facts.start_date)}**, signeringsfrist **{_day(facts.signing_deadline)}** "
+        "(fornyes til 7 dager fra sending)  \n"
+        f"**Årsverdi:** {format_nok(yearly_before)} → **{format_nok(yearly_after)}**\n\n"
         f"Sak **{facts.case_key}**, godkjenning nr. {facts.attempt}. Org.nr. {md_text(facts.org_number)}. "
         f"Signerer: **{md_text(facts.signer_name)}** ({md_text(facts.signer_email)}, "
-        f"{md_text(facts.signer_phone) if facts.signer_phone else NO_PHONE}).\n\n"
-        "| | Før | Etter |\n|---|---|---|\n"
-        f"| Lisenser | {facts.licences_before} | **{facts.licences_after}** |\n"
-        f"| Pris per lisens (det kunden betaler) | {format_nok(facts.price_before)} "
-        f"| **{format_nok(facts.price_after)}** |\n\n"
-        f"Oppstartsdato **{_day(facts.start_date)}**, signeringsfrist **{_day(facts.signing_deadline)}** "
-        "(fornyes til 7 dager fra sending). "
-        f"{sold}\n\n"
+        f"{md_text(facts.signer_phone) if facts.signer_phone else NO_PHONE}). {sold}\n\n"
         "Linjene i utkastet, slik Dealbuilder har dem:\n\n"
         "| Linje | Antall | Pris | Rabatt | Kunden betaler |\n|---|---|---|---|---|\n"
         f"{lines}\n\n"
         f"[Se hele kontrakten]({facts.preview_url}){deal}\n\n"
-        "Slå på **Godkjent** og skriv navnet ditt i **Godkjent av** for å sende kontrakten på e-post og SMS. "
+        "Slå på **Godkjent** og velg deg selv i **Godkjent av** for å sende kontrakten på e-post og SMS. "
         "Endre **Antall lisenser** eller **Pris per lisens** for å rette utkastet (du blir spurt igjen); "
         "la **Godkjent** være av og skriv hvorfor i **Kommentar** for å avvise (utkastet kanselleres og saken lukkes)."
     )

@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from models.artifacts import case_artifact_key
 from models.board import case_age, flow_run_url, format_age, waits_for
 from models.case import CLOSED_STATES, Case, CaseEvent, CaseState
-from models.links import DEAL, TICKET, hubspot_record_url
+from models.links import DEAL, TICKET, hubspot_record_url, latest_artifact_url
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Places:
     hubspot_app_url: str
     hubspot_portal_id: str
     timezone: str = "Europe/Oslo"
+    receiver_url: str = ""  # where the links to an artifact's newest version are served (none: no such link)
 
 
 class UnknownState(ValueError):
@@ -101,10 +103,14 @@ def case_header(case: Case, *, now: datetime, places: Places) -> list[tuple[str,
 
 
 def case_links(case: Case, *, places: Places) -> list[tuple[str, str]]:
-    """The run in the Prefect UI (its Resume or Retry), the deal and the ticket in HubSpot."""
+    """The run in the Prefect UI (its Resume or Retry) and the newest version of its summary, the deal and the ticket
+    in HubSpot."""
     links = []
     if case.flow_run_id:
         links.append(("Run in Prefect", flow_run_url(places.prefect_ui_url, case.flow_run_id)))
+        if places.receiver_url:
+            summary = latest_artifact_url(places.receiver_url, case_artifact_key(case.case_key))
+            links.append(("Summary in Prefect", summary))
     if case.deal_id:
         links.append(("Deal in HubSpot", _hubspot(places, DEAL, case.deal_id)))
     links.append(("Ticket in HubSpot", _hubspot(places, TICKET, case.ticket_id)))

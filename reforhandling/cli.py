@@ -77,10 +77,16 @@ def cases(
     state: Annotated[
         list[str] | None, typer.Option(help="Only cases in this state (repeatable), e.g. AWAITING_APPROVAL.")
     ] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column, one line per case, however wide.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Every field of every case as JSON, for scripts.")] = False,
+    width: Annotated[
+        int | None,
+        typer.Option(envvar="COLUMNS", hidden=True, help="The terminal's width (COLUMNS); columns that do not fit go."),
+    ] = None,
 ) -> None:
     """List the cases: state, age, whom each waits for, licences and price before -> after, and the run link."""
     from reforhandling.case_views import UnknownState, case_row, chosen_states
-    from reforhandling.cli_views import print_cases
+    from reforhandling.cli_views import cases_json, print_cases
     from store.case_store import CaseStore
 
     settings = _settings()
@@ -90,11 +96,15 @@ def cases(
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from error
     found = CaseStore(settings.effective_database_url).cases(states)
+    now, places = datetime.now(UTC), _places(settings)
+    rows = [case_row(case, now=now, places=places) for case in found]
+    if as_json:
+        typer.echo(cases_json(rows))
+        return
     if not found and states is None:
         typer.echo("No cases yet. Start one with `reforhandling start` (or `reforhandling up` for the example).")
         return
-    now, places = datetime.now(UTC), _places(settings)
-    print_cases([case_row(case, now=now, places=places) for case in found])
+    print_cases(rows, width=width, wide=wide)
 
 
 @app.command()
@@ -125,9 +135,10 @@ def _places(settings: Settings) -> Places:
 
     return Places(
         prefect_ui_url=settings.prefect.ui_url,
-        hubspot_app_url=settings.hubspot.app_url,
+        hubspot_app_url=settings.hubspot.records_url,
         hubspot_portal_id=settings.hubspot.portal_id,
         timezone=settings.routine.timezone,
+        receiver_url=settings.dealbuilder.receiver_url,
     )
 
 
@@ -266,11 +277,18 @@ def cancel(
 
 
 @app.command()
-def up() -> None:
+def up(
+    fresh: Annotated[
+        bool,
+        typer.Option(
+            "--fresh", help="Start the local world over: sandboxes seeded anew, no cases, no runs (keeps the password)."
+        ),
+    ] = False,
+) -> None:
     """Run the whole local stack (Prefect server + UI, sandboxes, deployments) with one example case."""
     from reforhandling.local_stack import run_up
 
-    run_up(_settings())
+    run_up(_settings(), fresh=fresh)
 
 
 @app.command()

@@ -277,7 +277,7 @@ def _check_mailbox(sandboxes: SandboxStack, cases: list[DemoCase]) -> None:
 
 
 def _check_artifacts(store: CaseStore, cases: list[DemoCase]) -> None:
-    """Each case's summary is on its run: one version when drafted, one when completed."""
+    """Each case's summary is on its run: a version when drafted and at each state change, one of them completed."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 
@@ -293,7 +293,7 @@ def _check_artifacts(store: CaseStore, cases: list[DemoCase]) -> None:
                 )
             )
             completed = [a for a in artifacts if f"tilstand **{CaseState.COMPLETED}**" in str(a.data)]
-            if (len(artifacts), len(completed)) != (2, 1):
+            if len(artifacts) < 2 or len(completed) != 1:
                 case.problems.append(f"summary artifacts on the run: {len(artifacts)} ({len(completed)} completed)")
 
 

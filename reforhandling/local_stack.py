@@ -4,13 +4,18 @@ example case waiting for approval; Ctrl-C stops everything it started."""
 from __future__ import annotations
 
 import os
+import shutil
 import time
+from datetime import UTC, datetime
 from uuid import UUID
 
+from config.clock import local_today
 from config.private_files import PRIVATE_UMASK, make_private
 from config.settings import Settings
-from models.artifacts import BOARD_KEY
-from models.case import CLOSED_STATES
+from models.artifacts import BOARD_KEY, case_artifact_key
+from models.board import flow_run_url
+from models.case import Case, CaseState
+from models.links import latest_artifact_url
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import AUTH_FILE, auth_string
 from reforhandling.prefect_stack import PrefectStack, prefect_env
@@ -23,8 +28,15 @@ EXAMPLE_TICKET = "5001"
 EXAMPLE_LICENCES = 55
 
 
-def run_up(settings: Settings) -> None:
+# What `up --fresh` removes from the data dir: the local world (sandboxes, Prefect, logs, the case store), not the
+# Prefect password, so a browser that is logged in stays logged in.
+LOCAL_WORLD = ("sandboxes", "prefect", "logs", "cases.db")
+
+
+def run_up(settings: Settings, *, fresh: bool = False) -> None:
     data = settings.data_dir
+    if fresh:
+        reset_local_world(settings)
     # Before anything is written: an older data dir is tightened, and what the stack creates is private from birth.
     make_private(data)
     os.umask(PRIVATE_UMASK)
@@ -49,17 +61,20 @@ def run_up(settings: Settings) -> None:
             stack.wait_for_deployment(settings.prefect.flow_deployment)
             # A signature resumes its case at once; the poller stays as the backstop.
             receiver, hook_url = _webhook(settings)
-            run_id = _example_case(settings)
+            example = _example_case(settings)
+            _publish_board(settings)
             print()
             print(f"Prefect UI:          {settings.prefect.ui_url}  (log in at /login with the Prefect password)")
             if made and auth:
                 # Shown this once; it stays in the data dir for `reforhandling start`, `cancel` and the next `up`.
                 print(f"Prefect password:    {auth}  (kept in {data / AUTH_FILE})")
-            print(f"Example case:        {settings.prefect.ui_url}/runs/flow-run/{run_id}  (Resume = approve)")
-            print(f"Board of open cases: {settings.prefect.ui_url}/artifacts/key/{BOARD_KEY}  (every poll)")
+            elif auth:
+                print(f"Prefect password:    kept in {data / AUTH_FILE}")
+            print(_example_line(settings, example))
+            print(f"Board of open cases: {latest_artifact_url(settings.dealbuilder.receiver_url, BOARD_KEY)}")
             print(f"Signing pages:       {sandboxes.urls['dealbuilder']}/sign/  (after approval)")
             print(f"Dealbuilder webhook: {hook_url}  (registered: a signature resumes its case at once)")
-            print(f"E-mails received:    {sandboxes.urls['smtp_messages']}")
+            print(f"E-mails received:    {sandboxes.urls['inbox']}")
             print(f"HubSpot requests:    {sandboxes.urls['hubspot']}/_sandbox/requests")
             print(
                 f"Reconciliation:      deployment `reconcile`, cron {settings.prefect.reconcile_cron!r} "
@@ -88,16 +103,58 @@ def _webhook(settings: Settings) -> tuple[SandboxServer, str]:
         ) from error
 
 
-def _example_case(settings: Settings) -> str:
-    """Start the example case, or find the one an earlier `up` started and that is still open."""
+def reset_local_world(settings: Settings) -> None:
+    """Remove what `up` keeps between runs, so the sandboxes are seeded anew and there are no cases."""
+    if settings.database_url is not None:
+        raise SystemExit(
+            "`up --fresh` resets only a case store in the data dir; REFORHANDLING_DATABASE_URL points elsewhere."
+        )
+    removed = []
+    for name in LOCAL_WORLD:
+        path = settings.data_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        else:
+            continue
+        removed.append(name)
+    print(f"Fresh start: removed {', '.join(removed) or 'nothing'} from {settings.data_dir}")
+
+
+def _example_line(settings: Settings, case: Case) -> str:
+    """The example case: its run link and, when it no longer waits for approval, its state and how to start over."""
+    link = flow_run_url(settings.prefect.ui_url, case.flow_run_id or "")
+    if case.state is CaseState.AWAITING_APPROVAL:
+        return f"Example case:        {link}  ({case.case_key}; Resume = approve)"
+    summary = latest_artifact_url(settings.dealbuilder.receiver_url, case_artifact_key(case.case_key))
+    return (
+        f"Example case:        {link}  ({case.case_key} is {case.state}; summary {summary}; "
+        f"`reforhandling up --fresh` starts the local world over)"
+    )
+
+
+def _publish_board(settings: Settings) -> None:
+    """The board of open cases, there at once; the poller refreshes it from now on."""
+    from tasks.artifacts import publish_case_board
+    from tasks.runtime import build_runtime, use_runtime
+
+    now = datetime.now(UTC)
+    with use_runtime(build_runtime(settings)):
+        publish_case_board(now, local_today(settings.routine.timezone, now))
+
+
+def _example_case(settings: Settings) -> Case:
+    """Start the example case, or find the one an earlier `up` started (in whatever state), so a second `up` shows it
+    instead of failing a new one for a customer who has the example's licences already."""
     from prefect.client.orchestration import get_client
 
     from reforhandling.starting import start_case
 
     store = CaseStore(settings.effective_database_url)
-    for case in store.cases():
-        if case.ticket_id == EXAMPLE_TICKET and case.state not in CLOSED_STATES and case.flow_run_id:
-            return case.flow_run_id
+    earlier = [case for case in store.cases() if case.ticket_id == EXAMPLE_TICKET and case.flow_run_id]
+    if earlier:
+        return max(earlier, key=lambda case: case.created_at)
     customer = customer_by_ticket(EXAMPLE_TICKET)
     request = RenegotiationRequest(
         ticket_id=EXAMPLE_TICKET,
@@ -115,4 +172,4 @@ def _example_case(settings: Settings) -> str:
             if state is not None and (state.is_paused() or state.is_final()):
                 break
             time.sleep(1)
-    return case.flow_run_id
+    return store.get(case.case_key)

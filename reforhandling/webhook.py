@@ -1,5 +1,7 @@
 """The receiver of Dealbuilder's document events: a signed, declined, expired or revoked contract resumes its waiting
-run at once, through the poller's own resume (tasks/resuming.py); the poller stays as the backstop.
+run at once, through the poller's own resume (tasks/resuming.py); the poller stays as the backstop. It also serves
+people's links to the newest version of an artifact (`GET /artifacts/<key>` redirects to it in the Prefect UI, whose
+own page of a key lists every version).
 
 An event is a claim, like any resume: the receiver checks the shared key, reads the contract from Dealbuilder and
 resumes only on what Dealbuilder says. Answers are chosen for a provider that retries anything but 2xx:
@@ -22,6 +24,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +33,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -39,6 +42,7 @@ from adapters.dealbuilder_contracts import DealbuilderContracts
 from config.clock import local_today
 from config.settings import Settings
 from models.case import Case, CaseState
+from models.links import ARTIFACTS_PATH
 from models.signature import signature_outcome
 from reforhandling.bounded_body import BodyTooLarge, BodyTooSlow, read_bounded
 from reforhandling.prefect_auth import client_settings
@@ -49,6 +53,8 @@ from tasks.runtime import Runtime, build_runtime, resolve_secret, with_resolved_
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/dealbuilder"
+# Prefect's artifact keys: lowercase letters, digits and dashes.
+ARTIFACT_KEY = re.compile(r"[a-z0-9-]{1,200}")
 ACTOR = "dealbuilder-webhook"
 EVENT_KIND = "webhook"
 # Dealbuilder's events are a few hundred bytes; anything much larger is not one.
@@ -84,7 +90,12 @@ class DealbuilderWebhook:
             key = resolve_secret(runtime.settings.dealbuilder.webhook_key).get_secret_value()
         self._key = key.encode()
         self._today = today or (lambda: local_today(runtime.settings.routine.timezone))
-        self._app = Starlette(routes=[Route(WEBHOOK_PATH, self._receive, methods=["POST"])])
+        self._app = Starlette(
+            routes=[
+                Route(WEBHOOK_PATH, self._receive, methods=["POST"]),
+                Route(f"{ARTIFACTS_PATH}/{{key}}", self._latest_artifact, methods=["GET"]),
+            ]
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
@@ -99,6 +110,27 @@ class DealbuilderWebhook:
         except BodyTooSlow:
             return Answer(408, "refused", f"body not received within {timeout:g} s").response()
         return (await run_in_threadpool(self.handle, body)).response()
+
+    async def _latest_artifact(self, request: Request) -> Response:
+        key = request.path_params["key"]
+        if not ARTIFACT_KEY.fullmatch(key):
+            return PlainTextResponse("not an artifact key", 404)
+        latest = await run_in_threadpool(self.latest_artifact_id, key)
+        if latest is None:
+            return PlainTextResponse(f"no artifact {key!r} yet", 404)
+        ui_url = self.runtime.settings.prefect.ui_url
+        return RedirectResponse(f"{ui_url}/artifacts/artifact/{latest}", 307, headers={"Cache-Control": "no-store"})
+
+    def latest_artifact_id(self, key: str) -> str | None:
+        """The id of the newest version of the artifact `key`, or None when it has none."""
+        from prefect.client.orchestration import get_client
+        from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+        from prefect.settings import temporary_settings
+
+        only = ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[key]))
+        with temporary_settings(self._prefect_settings), get_client(sync_client=True) as client:
+            found = client.read_latest_artifacts(artifact_filter=only, limit=1)
+        return str(found[0].latest_id) if found else None
 
     def handle(self, body: bytes) -> Answer:
         """Check one event and resume the run it ends the wait of, if any."""

@@ -1,5 +1,6 @@
 """The SMTP sandbox: a real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives and lists it over
-HTTP at `GET /messages`, with the HTTP sandboxes' fault injection (`POST /_sandbox/faults`).
+HTTP at `GET /messages` (for people: the page `GET /inbox`), with the HTTP sandboxes' fault injection
+(`POST /_sandbox/faults`).
 
 Faults apply at two stages, matched as "CONNECT <peer>" and "DATA <recipients>": at CONNECT, `drop_*` closes the
 connection at once (refused), `error` greets with its status (421, 554), `slow` delays the greeting; at DATA,
@@ -21,8 +22,9 @@ from typing import Any
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
+from sandbox.inbox import INBOX_PATH, INBOX_POLICY, inbox_page
 from sandbox.kit import FaultRule, JSONResponse, SandboxApp, utc_now_iso
 from sandbox.server import SandboxServer
 
@@ -76,6 +78,12 @@ class SmtpListing(SandboxApp):
 
     def setup_routes(self) -> None:
         self.route("GET", "/messages")(self._list)
+        self.route("GET", INBOX_PATH)(self._inbox)
+
+    def _inbox(self, request: Request) -> Response:
+        with self.lock:
+            found = list(self.state["messages"])
+        return HTMLResponse(inbox_page(found), headers={"Content-Security-Policy": INBOX_POLICY})
 
     def _list(self, request: Request) -> Response:
         with self.lock:

@@ -78,6 +78,7 @@ class SandboxStack:
             "licences": self.servers["licences"].url,
             "smtp": f"smtp://{self.smtp.host}:{self.smtp.port}",
             "smtp_messages": f"{self.smtp.http_url}/messages",
+            "inbox": f"{self.smtp.http_url}/inbox",
         }
 
     def configure(self, settings: Settings) -> Settings:

@@ -3,16 +3,21 @@ a failed run for ops and put a retried one back where it failed."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
+from uuid import UUID
 
-from prefect import Flow, task
+from prefect import Flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State
 
+from config.clock import local_today
+from models.board import waits_for
 from models.case import CLOSED_STATES, Case, CaseState
 from models.notices import Due, Notice
 from models.renegotiation import Terms
+from tasks.artifacts import write_case_summary
 from tasks.notifying import notify_once
 from tasks.policy import case_step_key
 from tasks.runtime import get_runtime
@@ -56,11 +61,25 @@ def snapshot_terms(case_key: str, attempt: int) -> Terms:
 
 @task(name="mark-case", cache_key_fn=case_step_key("step"), persist_result=True)
 def mark_case(case_key: str, step: str, state: CaseState, details: dict[str, Any] | None = None) -> Case:
-    """Move the case to a waiting or closing state (once per step); `details` go to the event, and `route` also
-    onto the case."""
+    """Move the case to a waiting or closing state (once per step) and refresh its summary artifact; `details` go to
+    the event, and `route` also onto the case."""
     details = {"step": step, **(details or {})}
     fields = {"route": details["route"]} if "route" in details else {}
-    return get_runtime().store.transition(case_key, state, actor="flow", details=details, **fields)
+    rt = get_runtime()
+    case = rt.store.transition(case_key, state, actor="flow", details=details, **fields)
+    # The run page's log says whom it waits for now (its summary artifact too).
+    waiting = waits_for(case, local_today(rt.settings.routine.timezone))
+    get_run_logger().info("case %s is %s; waits for %s", case_key, state, waiting)
+    _summarise(case, step)
+    return case
+
+
+def _summarise(case: Case, step: str, flow_run_id: UUID | None = None) -> None:
+    """Refresh the case's summary artifact (what it waits for now); like a notice, it informs and stops nothing."""
+    try:
+        write_case_summary(case, step, flow_run_id=flow_run_id)
+    except Exception:
+        logging.getLogger(__name__).exception("case %s: summary artifact for %s not published", case.case_key, step)
 
 
 @task(name="record-decision", cache_key_fn=case_step_key("step"), persist_result=True)
@@ -131,10 +150,12 @@ def _tell_ops_of(case_key: str, reason: str, flow_run_id: str) -> None:
 
 def mark_needs_attention(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
     """Flow failure and crash hook: flag the case for ops with the reason, so `reforhandling cases` shows it, and
-    mail ops the reason and the run's Retry link."""
+    mail ops the reason and the run's Retry link, and put both in the case's summary artifact on the run."""
     reason = (state.message or state.name or "failed")[:900]
     if _flag(flow_run, f"{reason}. Fix the cause, then Retry the run in the Prefect UI."):
         _tell_ops(flow_run, reason)
+        with contextlib.suppress(Exception):  # _summarise logs its own failure; reading the case may fail too
+            _summarise(get_runtime().store.get(str(flow_run.parameters.get("case_key", ""))), "failed", flow_run.id)
 
 
 def mark_run_cancelled(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:

@@ -92,7 +92,8 @@ def draft_contract(case_key: str, enriched: EnrichedTicket, deal: Deal, agreemen
         actor="flow",
         contract_id=contract.id,
         signing_deadline=draft.signing_deadline,
-        details={"contract_id": contract.id},
+        # The summary artifact links the preview and shows the draft's start date.
+        details={"contract_id": contract.id, "preview_url": contract.preview_url, "start_date": str(draft.start_date)},
     )
     get_run_logger().info("case %s: contract %s drafted", case_key, contract.id)
     return contract.without_links()

@@ -22,8 +22,8 @@ from tasks.runtime import get_runtime
 
 def notice_links(settings: Settings, case: Case, flow_run_id: str) -> NoticeLinks:
     hubspot = settings.hubspot
-    deal = hubspot_record_url(hubspot.app_url, hubspot.portal_id, DEAL, case.deal_id) if case.deal_id else ""
-    ticket = hubspot_record_url(hubspot.app_url, hubspot.portal_id, TICKET, case.ticket_id)
+    deal = hubspot_record_url(hubspot.records_url, hubspot.portal_id, DEAL, case.deal_id) if case.deal_id else ""
+    ticket = hubspot_record_url(hubspot.records_url, hubspot.portal_id, TICKET, case.ticket_id)
     return NoticeLinks(run_url=flow_run_url(settings.prefect.ui_url, flow_run_id), deal_url=deal, ticket_url=ticket)
 
 

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
 from config.settings import RoutineSettings
 from sandbox.hubspot.associations import TYPES, check_type, default_type
 from sandbox.hubspot.errors import HubSpotError, bad_request, injected, not_found, rate_limited, unauthorized
+from sandbox.hubspot.pages import RECORD_PATH, record_page
 from sandbox.hubspot.schema import OBJECT_TYPE_IDS, object_type_name
 from sandbox.hubspot.search import search
 from sandbox.hubspot.seed import initial_state
@@ -105,6 +106,11 @@ class HubSpotSandbox(SandboxApp):
     def server_error(self, request: Request, status: int) -> Response:
         return injected(status)
 
+    def _record_page(self, request: Request, portal_id: str, type_id: str, object_id: str) -> Response:
+        with self.lock:
+            status, html = record_page(self.state, portal_id=portal_id, type_id=type_id, object_id=object_id)
+        return HTMLResponse(html, status)
+
     # --- accessors for tests and the demo ----------------------------------------------------------------
     def objects(self, object_type: str) -> list[dict[str, Any]]:
         """Stored, unarchived records of a type (id, properties, createdAt, updatedAt), oldest first."""
@@ -126,6 +132,8 @@ class HubSpotSandbox(SandboxApp):
 
     # --- routes -------------------------------------------------------------------------------------------
     def setup_routes(self) -> None:
+        # For people, beside the API: a record's page, where the routine's HubSpot links point on the local stack.
+        self.route("GET", RECORD_PATH)(self._record_page)
         on = self._on
         on("POST", OBJ + "/batch/read", self._batch_read)
         on("POST", OBJ + "/batch/update", self._batch_update)

@@ -173,6 +173,37 @@ def test_cases_shows_age_waits_for_and_the_run_link_and_filters_open_ones(env: P
     assert "\x1b[" not in every.output  # piped: no colour codes
 
 
+def test_cases_in_80_columns_keeps_key_and_state_whole_so_a_key_can_be_copied_into_case(env: Path) -> None:
+    _, waiting, rejected = stored_cases(env)
+
+    narrow = runner.invoke(app, ["cases"], env={"COLUMNS": "80"})
+    scripted = runner.invoke(app, ["cases", "--json"], env={"COLUMNS": "80"})
+
+    assert narrow.exit_code == scripted.exit_code == 0, narrow.output
+    lines = narrow.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, narrow.output
+    assert lines[0].split()[:2] == ["case", "state"]
+    # A person copies the first word of a row into `reforhandling case`.
+    copied = [line.split()[0] for line in lines if line.split()[1:2] == ["AWAITING_APPROVAL"]]
+    assert copied == [waiting], narrow.output
+    assert re.search(rf"^{re.escape(rejected)}\s+REJECTED\s", narrow.output, re.MULTILINE), narrow.output
+    shown = runner.invoke(app, ["case", copied[0]])
+    assert shown.exit_code == 0 and "State: AWAITING_APPROVAL" in " ".join(shown.output.split()), shown.output
+    # Scripts read every field, not the table.
+    rows = {row["key"]: row for row in json.loads(scripted.output)}
+    assert rows[waiting]["run"] == "http://127.0.0.1:4200/runs/flow-run/run-1"
+    assert (rows[waiting]["licences"], rows[rejected]["state"]) == ("40 -> 55", "REJECTED")
+
+
+def test_cases_wide_keeps_every_column_on_one_line_whatever_the_width(env: Path) -> None:
+    _, waiting, _ = stored_cases(env)
+
+    wide = runner.invoke(app, ["cases", "--wide"], env={"COLUMNS": "80"})
+
+    [row] = [line for line in wide.output.splitlines() if waiting in line]
+    assert "40 -> 55" in row and row.endswith("http://127.0.0.1:4200/runs/flow-run/run-1"), wide.output
+
+
 def test_cases_refuses_an_unknown_state_naming_the_valid_ones(env: Path) -> None:
     stored_cases(env)
 
@@ -201,8 +232,9 @@ def test_case_prints_the_header_links_and_a_timeline_in_words_without_obeying_ma
         "Contract: C-17",
         "Flow run: run-1",
         "Run in Prefect: http://127.0.0.1:4200/runs/flow-run/run-1",
-        "Deal in HubSpot: https://app-eu1.hubspot.com/contacts/1234567/record/0-3/901",
-        "Ticket in HubSpot: https://app-eu1.hubspot.com/contacts/1234567/record/0-5/5001",
+        f"Summary in Prefect: http://127.0.0.1:8785/artifacts/case-{waiting.lower()}",
+        "Deal in HubSpot: http://127.0.0.1:8781/_sandbox/contacts/1234567/record/0-3/901",
+        "Ticket in HubSpot: http://127.0.0.1:8781/_sandbox/contacts/1234567/record/0-5/5001",
     ):
         assert expected in lines, (expected, text)
     # Who and what, after the local time each line starts with.
@@ -255,3 +287,17 @@ def test_escapes_and_line_breaks_from_outside_cannot_clear_the_screen_or_forge_a
         line.endswith("Mallory approval-3 rejected: nei 2026-12-06 12:00 Ola approval-9 approved by Ola")
         for line in lines
     ), text
+
+
+def test_up_fresh_removes_the_local_world_but_keeps_the_password(tmp_path: Path) -> None:
+    from reforhandling.local_stack import reset_local_world
+
+    for folder in ("sandboxes", "prefect", "logs", "mine"):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "state.db").write_text("x")
+    for name in ("cases.db", "prefect-auth"):
+        (tmp_path / name).write_text("x")
+
+    reset_local_world(Settings(data_dir=tmp_path))
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["mine", "prefect-auth"]

@@ -1,5 +1,7 @@
 """A person's part, in a real browser: approve in the Prefect UI's Resume dialog, sign on the Dealbuilder sandbox's
-page; the served deployments and the scheduled poller do the rest (the embedded stack of `reforhandling up`)."""
+page; the served deployments and the scheduled poller do the rest (the embedded stack of `reforhandling up`). Also
+what a person opens beside it: the board and summary links, the mail sandbox's inbox, the HubSpot sandbox's record
+pages. (A second `up` on the same data dir is covered by tests/e2e/test_up.py, which runs `up` itself.)"""
 
 from __future__ import annotations
 
@@ -15,10 +17,12 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, Route, sync_playwright
 from prefect.client.orchestration import SyncPrefectClient, get_client
+from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
 from prefect.settings import temporary_settings
 
 from adapters import dealbuilder_api as api
 from config.settings import PROJECT_ROOT, Settings
+from models.artifacts import BOARD_KEY, case_artifact_key
 from models.case import Case, CaseState
 from models.messages import notice_kind
 from models.notices import Notice
@@ -26,11 +30,13 @@ from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
 from reforhandling.prefect_stack import PrefectStack
 from reforhandling.starting import run_url, start_case
+from reforhandling.webhook import DealbuilderWebhook
 from sandbox import records
-from sandbox.kit import free_port
+from sandbox.kit import SandboxServer, free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
+from tasks.runtime import build_runtime
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; ./run.sh test installs it
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -50,6 +56,7 @@ class Stack:
     sandboxes: SandboxStack
     store: CaseStore
     auth: str
+    receiver: str  # the webhook receiver's URL, which also serves the links to an artifact's newest version
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +75,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             prefect.start_serve()
             prefect.wait_for_deployment(settings.prefect.flow_deployment)
             prefect.wait_for_deployment(settings.prefect.poller_deployment)
-            with temporary_settings(client_settings(settings)):
-                yield Stack(settings, sandboxes, CaseStore(settings.effective_database_url), auth or "")
+            receiver = DealbuilderWebhook(build_runtime(settings), client_settings(settings))
+            with temporary_settings(client_settings(settings)), SandboxServer(receiver) as links:
+                yield Stack(settings, sandboxes, CaseStore(settings.effective_database_url), auth or "", links.url)
         finally:
             prefect.stop()
 
@@ -143,10 +151,22 @@ def submit_in_resume_dialog(page: Page, url: str, fill: Callable[[Locator], None
     raise AssertionError("the Resume dialog failed three times")
 
 
+def open_approver_list(page: Page, dialog: Locator) -> None:
+    """Open Godkjent av's list: the form offers only routine.approvers."""
+    dialog.locator("button.p-select-button__control").first.focus()
+    page.keyboard.press("ArrowDown")
+    page.get_by_placeholder("Search").wait_for()
+
+
+def choose_approver(page: Page, dialog: Locator, approver: str) -> None:
+    open_approver_list(page, dialog)
+    page.get_by_role("option", name=approver, exact=True).click()
+
+
 def approve_in_resume_dialog(page: Page, url: str, approver: str) -> None:
     def approve(dialog: Locator) -> None:
         dialog.get_by_role("switch").first.click()
-        dialog.locator("textarea").first.fill(approver)
+        choose_approver(page, dialog, approver)
 
     submit_in_resume_dialog(page, url, approve)
 
@@ -165,7 +185,8 @@ def wait_for_pause(client: SyncPrefectClient, case: Case, key: str) -> None:
         state = client.read_flow_run(UUID(str(case.flow_run_id))).state
         return bool(state and state.is_paused() and state.state_details.pause_key == key)
 
-    wait_for(f"the run to pause at {key}", paused)
+    # A fresh run's first phase takes 20-40 s here, and minutes on a machine busy with other test runs.
+    wait_for(f"the run to pause at {key}", paused, timeout=240)
 
 
 def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_the_case_completes(
@@ -183,6 +204,15 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
     assert case.flow_run_id
 
     log_in(page, f"{stack.settings.prefect.ui_url}/login", stack.auth)
+    # The board's link opens its newest version, the table, at once (Prefect's page of the key lists versions).
+    waiting = {"case": case.case_key, "state": "AWAITING_APPROVAL"}
+    wait_for("the poller's board with the case", lambda: any(waiting.items() <= row.items() for row in board(stack)))
+    page.goto(f"{stack.receiver}/artifacts/{BOARD_KEY}")
+    table = page.get_by_role("table").first
+    table.get_by_text(case.case_key).wait_for()
+    headers = [header.strip() for header in table.locator("th").all_inner_texts()]
+    assert headers[:2] == ["case", "state"] and headers[-1] == "link", headers
+    page.screenshot(path=shots / "0-board.png")
     approve_in_resume_dialog(page, run_url(stack.settings, case.flow_run_id), "Ola Kundeservice")
 
     wait_for("the contract to be sent", lambda: stack.store.get(case.case_key).state is CaseState.AWAITING_SIGNATURE)
@@ -203,12 +233,43 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
     [decision] = stack.store.events(case.case_key, kind="decision:approval-1")
     assert (decision.actor, json.loads(decision.details)["approved"]) == ("Ola Kundeservice", True)
 
+    # The mail sandbox's inbox is a page: subject, recipient and the HTML part, shown in a frame that runs nothing.
+    page.goto(stack.sandboxes.urls["inbox"])
+    page.get_by_role("heading", name=mail["subject"]).wait_for()
+    page.get_by_text(stack.settings.routine.sales_registration_recipient).first.wait_for()
+    frame = page.frame_locator("iframe").first
+    frame.get_by_text("Registrer salget på").wait_for()
+    # Tall enough for both messages: headless Chromium does not paint frames below the viewport in a screenshot.
+    page.set_viewport_size({"width": 1400, "height": 2200})
+    page.screenshot(path=shots / "0-inbox.png")
+    # On the local stack the e-mails' HubSpot links open the sandbox's page of the record: the ticket and its notes.
+    [ticket_link] = re.findall(r"https?://\S+/record/0-5/5001", notice["text"])
+    page.goto(ticket_link)
+    page.get_by_role("heading", name="Notat").wait_for()
+    page.get_by_text("Fjordkraft Bygg AS").first.wait_for()
+    page.screenshot(path=shots / "0-hubspot-ticket.png", full_page=True)
+    # The case's summary, through the same kind of link, says it is completed and the contract's start date.
+    page.goto(f"{stack.receiver}/artifacts/{case_artifact_key(case.case_key)}")
+    page.get_by_text("tilstand COMPLETED").wait_for()
+    page.screenshot(path=shots / "0-case-summary.png")
+
+
+def board(stack: Stack) -> list[dict[str, str]]:
+    """The rows of the board's newest version (none before the first poll)."""
+    with get_client(sync_client=True) as client:
+        found = client.read_latest_artifacts(
+            artifact_filter=ArtifactCollectionFilter(key=ArtifactCollectionFilterKey(any_=[BOARD_KEY])), limit=1
+        )
+    data = found[0].data if found else "[]"
+    rows = json.loads(data) if isinstance(data, str) else data
+    return list(rows or [])
+
 
 INJECTED = "![x](http://evil.example/x.png) [klikk](javascript:alert(1)) **fet** <img src=http://evil.example/y.png>"
 
 
-def test_a_company_name_with_markdown_and_html_renders_as_text_in_a_norwegian_resume_dialog(
-    stack: Stack, page: Page
+def test_a_company_name_with_markdown_and_html_renders_as_text_in_a_norwegian_resume_dialog_that_refuses_strangers(
+    stack: Stack, page: Page, shots: Path
 ) -> None:
     customer = customer_by_ticket("5002")
     settings = stack.settings
@@ -241,10 +302,29 @@ def test_a_company_name_with_markdown_and_html_renders_as_text_in_a_norwegian_re
     assert dialog.locator("img").count() == 0
     assert dialog.locator("a[href^='javascript']").count() == 0
     assert [url for url in page.outside_requests if "evil.example" in url] == []  # type: ignore[attr-defined]
-    # The form speaks Norwegian, and the price is one plain number box, not a float/str/None choice.
-    for label in ("Godkjent (Optional)", "Godkjent av", "Antall lisenser (Optional)", "Pris per lisens (Optional)"):
-        assert label in text
+    # The form speaks Norwegian; the required fields are not "(Optional)", the corrections are; the price is one
+    # plain number box, not a float/str/None choice.
+    labels = dialog.locator(".schema-form-property__label").all_inner_texts()
+    assert labels[:2] == ["Godkjent", "Godkjent av"] and "Antall lisenser (Optional)" in labels, labels
     assert "float" not in text.split() and 'Property is type "None"' not in text
+    # The key figures come first, in a few short lines, before the lines' table; amounts in one style.
+    assert re.search(r"Lisenser:\s+60\s+→\s+61\s+Pris per lisens:\s+420,00 kr\s+→\s+420,00 kr", text), text
+    assert text.index("Årsverdi:") < text.index("Linjene i utkastet") and "449.50" not in text
+    page.screenshot(path=shots / "1-approval-form.png")
+
+    # Someone not on the approvers list finds no name of theirs to choose; left empty, the form refuses itself.
+    open_approver_list(page, dialog)
+    page.get_by_placeholder("Search").fill("Mallory")
+    assert page.get_by_role("option").count() == 0
+    page.keyboard.press("Escape")
+    dialog.get_by_role("switch").first.click()
+    dialog.get_by_role("button", name="Submit").click()
+    dialog.get_by_text("'approver' is a required property").wait_for()
+    page.screenshot(path=shots / "1-approval-refused.png")
+    assert page.get_by_text("Flow run resumed").count() == 0
+    with get_client(sync_client=True) as client:
+        state = client.read_flow_run(UUID(case.flow_run_id)).state
+    assert state and state.is_paused() and state.state_details.pause_key == "approval-1"
 
 
 def test_a_correction_in_the_resume_dialog_asks_again_with_the_new_figures_and_a_rejection_closes_the_case(
@@ -264,7 +344,7 @@ def test_a_correction_in_the_resume_dialog_asks_again_with_the_new_figures_and_a
     log_in(page, f"{stack.settings.prefect.ui_url}/login", stack.auth)
 
     def correct(dialog: Locator) -> None:
-        dialog.locator("textarea").first.fill("Ola Kundeservice")
+        choose_approver(page, dialog, "Ola Kundeservice")
         dialog.get_by_role("spinbutton").first.fill("95")
         page.screenshot(path=shots / "1-approval-1-correction.png")
 
@@ -277,14 +357,14 @@ def test_a_correction_in_the_resume_dialog_asks_again_with_the_new_figures_and_a
     def reject(dialog: Locator) -> None:
         dialog.get_by_text("godkjenning nr. 2").wait_for()
         shown.append(dialog.inner_text())
-        dialog.locator("textarea").first.fill("Ola Kundeservice")
-        dialog.locator("textarea").last.fill("Kunden vil vente til neste år")
+        choose_approver(page, dialog, "Ola Kundeservice")
+        dialog.locator("textarea").fill("Kunden vil vente til neste år")
         page.screenshot(path=shots / "2-approval-2-rejection.png")
 
     submit_in_resume_dialog(page, url, reject)
 
     # approval-2 shows the corrected draft: 100 licences before, 95 after.
-    assert re.search(r"Lisenser\s+100\s+95\b", shown[-1]), shown[-1]
+    assert re.search(r"Lisenser:\s+100\s+→\s+95\b", shown[-1]), shown[-1]
     wait_for("the case to close", lambda: stack.store.get(case.case_key).state is CaseState.REJECTED)
     page.goto(url)
     # The run page dims until its logs are in.

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, time
 from decimal import Decimal
 from uuid import UUID
 
 from adapters import dealbuilder_api as api
 from models.case import CaseState
+from models.markdown import md_text
 from models.messages import format_date
 from models.notices import Notice
 from sandbox import records
@@ -52,16 +54,19 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     assert case.deal_id and case.contract_id
     closed = crm.read_deal(deal_id=case.deal_id)
     assert (closed.stage, closed.ticket_ids) == ("Lukket vunnet", ("5001",))
-    # The replays after each resume sent no second notice, and the run shows the case: one summary when drafted,
-    # one when completed.
+    # The replays after each resume sent no second notice, and the run shows the case: one summary per state
+    # change, each saying whom the case waited for then.
     assert len(notices(sandboxes)) == 1
-    completed, drafted = driver.summaries(case)
-    assert "| Lisenser | 40 | 55 |" in str(drafted.data) and "ikke bestemt ennå" in str(drafted.data)
-    assert "| Pris per lisens | 450,00 kr | 475,50 kr |" in str(completed.data)
-    assert "rute: **invoice\\_service**" in str(completed.data) and "[Deal i HubSpot](https://" in str(completed.data)
-    assert "[Saken i HubSpot](https://" in str(completed.data) and "[Kontrakten i Dealbuilder](http" in str(
-        completed.data
-    )
+    summaries = [str(artifact.data) for artifact in reversed(driver.summaries(case))]
+    steps = [step.replace("\\", "") for summary in summaries for step in re.findall(r"etter steg ([^)]+)\)", summary)]
+    assert steps == ["drafted", "approval-1", "signature", "signed", "completed"]
+    drafted, approval, signature, completed = summaries[0], summaries[1], summaries[2], summaries[-1]
+    assert "| Lisenser | 40 | 55 |" in drafted and "ikke bestemt ennå" in drafted
+    assert "Venter på godkjenning eller avgjørelse fra **agent@avonova\\.example**" in approval
+    assert "Venter på at kunden signerer: **kari\\.nordmann@fjordkraftbygg\\.example**" in signature
+    assert "| Pris per lisens | 450,00 kr | 475,50 kr |" in completed
+    assert "rute: **invoice\\_service**" in completed and "[Deal i HubSpot](http" in completed
+    assert "[Saken i HubSpot](http" in completed and "[Kontrakten i Dealbuilder](http" in completed
     assert records.stage_label(sandboxes, "5001") == "Sendt kontrakt"
     assert sandboxes.licences.licences("912345610") == 55
     assert crm.read_company(company_id="9001").id == "9001"
@@ -80,6 +85,9 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     started = date.fromisoformat(deal["properties"]["delivery_start_date"])
     assert records.documents(sandboxes, case.case_key)[0][api.D_START_DATE] == started.isoformat()
     assert f"Oppstartsdato: {format_date(original_start)} → {format_date(started)}" in note
+    # The summary shows the start the contract says, from the draft on.
+    shown_start = md_text(format_date(started))
+    assert all(f"| Oppstartsdato |  | {shown_start} |" in summary for summary in summaries)
     [mail] = routine_mails(sandboxes)
     assert mail["to"] == ["salgsregistrering@avonova.example"]
     assert "Fjordkraft Bygg AS" in mail["subject"] and "(selger Selger Avonova)" in mail["subject"]
@@ -149,6 +157,8 @@ def test_a_corrected_draft_is_updated_and_approved_under_a_new_key(driver: CaseD
 
 
 def test_a_decision_without_an_approver_is_asked_again_and_sends_nothing(driver: CaseDriver) -> None:
+    # No approvers list: anyone may decide, the field is free text, and the run itself wants a name in it.
+    driver.runtime.settings.routine.approvers.clear()
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
 
     driver.resume(case, approved=True, approver=" ")

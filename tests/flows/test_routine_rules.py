@@ -54,7 +54,7 @@ def test_every_line_is_carried_over_and_price_before_is_what_the_customer_paid(d
     assert draft[api.D_SIGNATORIES][0][api.S_PHONE] == "+4796789012"
     assert draft[api.D_CUSTOMER][api.C_ORG_NUMBER] == HAVBRIS.org_number
     form = driver.form(case, "approval-1")
-    assert "| Pris per lisens (det kunden betaler) | 400,00 kr | **450,00 kr** |" in form
+    assert "**Pris per lisens:** 400,00 kr → **450,00 kr** (det kunden betaler)" in form
     assert "Avonova Assist kursmodul | 1 | 3 000,00 kr | 10 % | 2 700,00 kr |" in form
     assert (case.licences_before, case.price_before) == (30, Decimal("400.00"))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from uuid import UUID
 
 from prefect.settings import PREFECT_LOCAL_STORAGE_PATH
 
@@ -40,8 +41,32 @@ def test_a_forged_signed_resume_completes_nothing_is_recorded_and_the_case_keeps
     assert sandboxes.licences.licences(FJORDKRAFT_ORG) == 55
 
 
-def test_an_approval_from_someone_not_on_the_approvers_list_is_refused_and_asked_again(driver: CaseDriver) -> None:
+def test_the_form_offers_only_the_approvers_and_prefect_refuses_any_other_name_before_the_run_resumes(
+    driver: CaseDriver,
+) -> None:
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    assert case.flow_run_id
+
+    answer = driver.client.resume_flow_run(UUID(case.flow_run_id), run_input={"approved": True, "approver": "Mallory"})
+
+    assert answer.status.value != "ACCEPT" and "Mallory" in str(answer.details), answer.details
+    assert driver.pause_key(case) == "approval-1"
+    assert driver.runtime.store.events(case.case_key, kind="decision:approval-1") == []
+    schema = json.loads(driver.client.read_flow_run_input(UUID(case.flow_run_id), "suspended-approval-1-schema"))
+    assert schema["properties"]["approver"]["enum"] == driver.runtime.settings.routine.approvers
+    # Godkjent has a default (off) and is still required, so the UI does not call it "(Optional)".
+    assert schema["required"] == ["approved", "approver"]
+
+
+def taken_off_the_list(driver: CaseDriver, person: str) -> None:
+    """An approver removed from routine.approvers after the form offered them: the run itself refuses them."""
+    driver.runtime.settings.routine.approvers.remove(person)
+
+
+def test_an_approval_from_someone_not_on_the_approvers_list_is_refused_and_asked_again(driver: CaseDriver) -> None:
+    driver.runtime.settings.routine.approvers.append("Mallory")
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    taken_off_the_list(driver, "Mallory")
 
     driver.resume(case, approved=True, approver="Mallory")
 
@@ -58,6 +83,7 @@ def test_an_approval_from_someone_not_on_the_approvers_list_is_refused_and_asked
 def test_a_follow_up_decision_from_someone_not_on_the_approvers_list_is_refused_and_asked_again(
     driver: CaseDriver,
 ) -> None:
+    driver.runtime.settings.routine.approvers.append("Mallory")
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
     driver.resume(case, approved=True, approver="Ola")
     case = driver.case(case.case_key)
@@ -65,6 +91,7 @@ def test_a_follow_up_decision_from_someone_not_on_the_approvers_list_is_refused_
     driver.sandboxes.dealbuilder.decline(case.contract_id)
     assert driver.poll() == 1
     driver.run(case)
+    taken_off_the_list(driver, "Mallory")
 
     driver.resume(case, action="cancel", decided_by="Mallory", comment="bare prøver")
 

@@ -84,6 +84,7 @@ def test_with_the_manual_licence_routine_a_person_confirms_the_count_before_the_
     manual_driver: CaseDriver,
 ) -> None:
     driver = manual_driver
+    driver.runtime.settings.routine.approvers.append("Mallory")
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
     approve_and_sign(driver, case.case_key)
     case = driver.case(case.case_key)
@@ -93,7 +94,9 @@ def test_with_the_manual_licence_routine_a_person_confirms_the_count_before_the_
     case = driver.case(case.case_key)
     assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_LICENCE_CONFIRMATION, "licences-2")
 
-    # A claim from someone who may not decide is refused, however right its count.
+    # A claim from someone who may not decide (taken off the list after the form offered them) is refused, however
+    # right its count.
+    driver.runtime.settings.routine.approvers.remove("Mallory")
     driver.resume(case, licences_set=55, confirmed_by="Mallory")
     case = driver.case(case.case_key)
     assert (case.state, driver.pause_key(case)) == (CaseState.AWAITING_LICENCE_CONFIRMATION, "licences-3")
@@ -120,6 +123,10 @@ def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_
     case = driver.case(case.case_key)
     assert (case.state, case.attention_from) == (CaseState.NEEDS_ATTENTION, CaseState.SIGNED)
     assert case.reason and "licence" in case.reason.lower()
+    # The run shows why it failed and where to retry it.
+    failed = str(driver.summaries(case)[0].data)
+    assert "tilstand **NEEDS\\_ATTENTION**" in failed and "> **Trenger oppfølging:**" in failed
+    assert f"trykk **Retry** på [kjøringen i Prefect]({driver.runtime.settings.prefect.ui_url}" in failed
     requests_before = len(sandboxes.hubspot.requests())
 
     sandboxes.licences.faults.set([])

@@ -228,3 +228,21 @@ def test_the_poller_and_the_webhook_resuming_at_the_same_instant_get_one_resume_
     assert sorted(results.values()) == [False, True]
     [resumed] = driver.runtime.store.event_details(case_key, "resumed")
     assert results[resumed["reported_by"]] is True
+
+
+def test_the_receiver_links_to_the_newest_version_of_an_artifact(driver: CaseDriver, receiver: str) -> None:
+    from prefect.artifacts import create_table_artifact
+
+    key = f"board-{uuid.uuid4().hex[:8]}"
+    create_table_artifact(table=[{"case": "old"}], key=key)
+    newest = create_table_artifact(table=[{"case": "new"}], key=key)
+    base = receiver.removesuffix(WEBHOOK_PATH)
+
+    found = httpx.get(f"{base}/artifacts/{key}", timeout=30)
+    missing = httpx.get(f"{base}/artifacts/no-such-artifact", timeout=30)
+    odd = httpx.get(f"{base}/artifacts/Not_A..Key", timeout=30)
+
+    assert found.status_code == 307, found.text
+    ui_url = driver.runtime.settings.prefect.ui_url
+    assert found.headers["location"] == f"{ui_url}/artifacts/artifact/{newest}"
+    assert (missing.status_code, odd.status_code) == (404, 404)

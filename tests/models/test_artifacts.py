@@ -40,7 +40,7 @@ def test_the_summary_shows_the_change_and_links_and_escapes_names() -> None:
     )
     links = {"Deal i HubSpot": "https://hub.example/deal/1", "Kontrakten i Dealbuilder": "", "Run": "http://x/(a)"}
 
-    markdown = case_summary_markdown(case, links=links, step="completed")
+    markdown = case_summary_markdown(case, links=links, step="completed", today=TODAY)
 
     assert "| Lisenser | 40 | 55 |" in markdown
     assert "| Pris per lisens | 420,00 kr | 450,00 kr |" in markdown
@@ -61,6 +61,8 @@ def test_the_board_lists_open_cases_oldest_first_with_age_waits_for_and_link() -
 
     rows = board_rows(cases, now=NOW, today=TODAY, ui_url="http://127.0.0.1:4200/")
 
+    # The short columns first, the link last.
+    assert [list(row) for row in rows] == [["case", "state", "age", "waits for", "company", "link"]] * 2
     assert [(r["case"], r["state"], r["age"], r["waits for"], r["link"]) for r in rows] == [
         (
             "RF-1",
@@ -76,3 +78,35 @@ def test_the_board_lists_open_cases_oldest_first_with_age_waits_for_and_link() -
 def test_artifact_keys_are_lowercase_letters_digits_and_dashes() -> None:
     assert case_artifact_key("RF-5001-1-a1B2c3") == "case-rf-5001-1-a1b2c3"
     assert case_artifact_key("RF_5001 x") == "case-rf-5001-x"
+
+
+def test_the_board_shows_a_failed_cases_whole_reason() -> None:
+    reason = "nothing to renegotiate: the customer already has 55 licences at 450,00 kr. Fix the cause, then Retry."
+    failed = _case("RF-9", CaseState.NEEDS_ATTENTION, NOW, reason=reason)
+
+    [row] = board_rows([failed], now=NOW, today=TODAY, ui_url="http://ui")
+
+    assert row["waits for"] == f"ops ({reason})"
+
+
+def test_the_summary_says_whom_a_waiting_case_waits_for_and_its_real_start_date() -> None:
+    waiting = _case("RF-1", CaseState.AWAITING_SIGNATURE, NOW, signing_deadline=TODAY)
+    approving = _case("RF-2", CaseState.AWAITING_APPROVAL, NOW)
+
+    signing = case_summary_markdown(waiting, links={}, step="signature", today=TODAY, start_date=date(2026, 12, 6))
+    asking = case_summary_markdown(approving, links={}, step="approval-2", today=TODAY)
+
+    assert "Venter på at kunden signerer: **kari@kunde\\.example**." in signing
+    assert "| Oppstartsdato |  | 06\\.12\\.2026 |" in signing
+    assert "Venter på godkjenning eller avgjørelse fra **agent@avonova\\.example**" in asking
+
+
+def test_a_failed_cases_summary_gives_the_whole_reason_and_where_to_retry() -> None:
+    failed = _case("RF-9", CaseState.NEEDS_ATTENTION, NOW, reason="Dealbuilder svarte 500.\nFix the cause, then Retry.")
+
+    markdown = case_summary_markdown(
+        failed, links={"Kjøringen i Prefect": "http://ui/runs/flow-run/r-9"}, step="failed", today=TODAY
+    )
+
+    assert "> **Trenger oppfølging:** Dealbuilder svarte 500\\. Fix the cause, then Retry\\." in markdown
+    assert "trykk **Retry** på [kjøringen i Prefect](http://ui/runs/flow-run/r-9)" in markdown

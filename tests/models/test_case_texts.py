@@ -45,11 +45,14 @@ def test_the_approval_form_shows_before_and_after_lines_and_the_preview_link() -
     text = approval_description(facts())
 
     assert "## Godkjenn reforhandling: Blåbær Helse og Omsorg AS" in text
-    assert "| Lisenser | 100 | **70** |" in text
-    assert "| Pris per lisens (det kunden betaler) | 390,00 kr | **1 249,50 kr** |" in text
+    # The key figures first, one short line each.
+    assert "**Lisenser:** 100 → **70**  \n" in text
+    assert "**Pris per lisens:** 390,00 kr → **1 249,50 kr** (det kunden betaler)  \n" in text
+    assert "**Oppstart:** **01.12.2026**, signeringsfrist **04.12.2026**" in text
+    assert "**Årsverdi:** 39 000,00 kr → **87 465,00 kr**\n" in text
+    assert text.index("**Årsverdi:**") < text.index("| Linje |")
     assert "| digital oppstart | 1 | 2 500,00 kr | 100 % | 0,00 kr |" in text
     assert "| Kursmodul | 1 | 3 000,00 kr | 10 % | 2 700,00 kr |" in text
-    assert "signeringsfrist **04.12.2026**" in text
     assert "Solgt avtale signert **20.07.2024**" in text
     assert "(http://127.0.0.1:8782/preview/t1)" in text
     assert "Ikke godkjent" not in text
@@ -58,7 +61,7 @@ def test_the_approval_form_shows_before_and_after_lines_and_the_preview_link() -
 def test_the_approval_form_repeats_why_the_last_answer_was_not_used() -> None:
     text = approval_description(facts(attempt=2, problems=("Godkjent av er tom",)))
 
-    assert text.index("**Ikke godkjent:** Godkjent av er tom") < text.index("| Lisenser")
+    assert text.index("**Ikke godkjent:** Godkjent av er tom") < text.index("**Lisenser:**")
 
 
 def test_without_a_sold_agreement_the_form_says_the_36_month_rule_uses_the_oldest_one() -> None:

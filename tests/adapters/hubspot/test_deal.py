@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
+import httpx
 import pytest
 
 from adapters.errors import ConfigurationError
@@ -56,7 +58,8 @@ def test_a_new_deal_carries_every_routine_field_and_its_three_associations(crm: 
     assert portal.app.associations("deals", deal.id, "tickets") == ["5001"]
     assert portal.app.associations("tickets", "5001", "deals") == [deal.id]
     assert len(portal.app.requests("PUT")) == 0
-    assert deal.url == f"https://app-eu1.hubspot.com/contacts/1234567/record/0-3/{deal.id}"
+    # No app URL set: the link opens the sandbox's own page of the record (the local stack).
+    assert deal.url == f"{portal.server.url}/_sandbox/contacts/1234567/record/0-3/{deal.id}"
     assert (deal.name, deal.case_key) == ("Fjordkraft Bygg AS - REFORHANDLING", "case-5001")
 
 
@@ -162,3 +165,25 @@ def test_a_missing_won_stage_label_names_the_stages_that_exist(crm: HubSpotCrm, 
 
     with pytest.raises(ConfigurationError, match="'Lukket vunnet'"):
         crm.move_deal(deal_id=deal.id, stage_label="Vunnet")
+
+
+def test_on_the_local_stack_hubspot_links_open_readable_pages_of_the_deal_company_and_ticket_with_its_notes(
+    crm: HubSpotCrm, portal: Portal
+) -> None:
+    deal = crm.find_or_create_deal(deal=draft("case-5001"))
+    crm.add_ticket_note(ticket_id="5001", marker="[case-5001:test]", body="Til ordre <script>alert(1)</script>")
+
+    shown = httpx.get(deal.url, timeout=10)
+    company_link = re.search(r'href="([^"]+/record/0-2/9001)"', shown.text)
+    ticket = httpx.get(f"{portal.server.url}/_sandbox/contacts/1234567/record/0-5/5001", timeout=10)
+    missing = httpx.get(f"{portal.server.url}/_sandbox/contacts/1234567/record/0-3/404404", timeout=10)
+
+    assert shown.status_code == 200 and "<h1>Deal: Fjordkraft Bygg AS - REFORHANDLING</h1>" in shown.text
+    assert company_link, shown.text
+    company = httpx.get(f"{portal.server.url}{company_link.group(1)}", timeout=10)
+    assert "<h1>Selskap: Fjordkraft Bygg AS</h1>" in company.text
+    assert ticket.status_code == 200 and "Til ordre &lt;script&gt;alert(1)&lt;/script&gt;" in ticket.text
+    assert "<script>" not in ticket.text
+    assert missing.status_code == 404
+    # People's pages are not API calls: nothing in the request log, no rate-limit slot taken.
+    assert portal.app.requests("GET", r"^/_sandbox/") == []

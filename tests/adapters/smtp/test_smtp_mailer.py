@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 from collections.abc import Iterator
 from datetime import date
@@ -120,3 +121,30 @@ def test_a_server_that_is_not_there_is_a_transient_error() -> None:
         mailer.send(
             message=MailMessage(message_id="<x@y>", to=("a@b.example",), subject="s", text="t", html="<p>t</p>")
         )
+
+
+def test_the_inbox_page_shows_each_message_and_its_html_part_without_running_or_loading_anything(
+    mailer: SmtpMailer, smtp: SmtpSandbox
+) -> None:
+    hostile = MailMessage(
+        message_id="<case-1.test@reforhandling>",
+        to=("ops@avonova.example",),
+        subject="Sak <b>1</b>",
+        text="Linje 1\nLinje 2",
+        html='<p>Hei</p><script>alert(1)</script><img src="http://evil.example/x.png">',
+    )
+    mailer.send(message=sales_registration_message(SUMMARY, recipient=SALES))
+    mailer.send(message=hostile)
+
+    page = httpx.get(f"{smtp.http_url}/inbox", timeout=5)
+
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    # Nothing loads, nothing runs, not even inside the frames (they inherit the page's policy).
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    text = page.text
+    assert text.index("Sak &lt;b&gt;1&lt;/b&gt;") < text.index("Salgsregistrering: Ærlig Økonomi AS")  # newest first
+    assert "<dt>Til</dt><dd>ops@avonova.example</dd>" in text and "Linje 1\nLinje 2" in text
+    frames = re.findall(r'<iframe sandbox="([^"]*)" srcdoc="([^"]*)"', text)
+    assert len(frames) == 2 and all("allow-scripts" not in allowed for allowed, _ in frames)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in frames[0][1]
+    assert "<script" not in text and "<img" not in text
