@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -20,13 +21,15 @@ from prefect.states import AwaitingRetry
 
 from config.settings import PROJECT_ROOT
 from models.case import Case, CaseState
+from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_stack import settings_env
 from reforhandling.starting import start_case
 from sandbox import records
 from sandbox.kit import FaultKind, FaultRule, SandboxApp
 from sandbox.world import customer_by_ticket
-from tests.flows.conftest import CaseDriver
+from tests.conftest import stop_process
+from tests.flows.conftest import CaseDriver, notices
 
 HELD_SECONDS = 3.0
 
@@ -144,7 +147,37 @@ def _finish(driver: CaseDriver, case: Case) -> None:
         driver.run(driver.case(case.case_key))
 
 
-def _run_until_killed(driver: CaseDriver, case: Case, arrived: Callable[[], bool]) -> None:
+def test_a_run_stopped_by_sigterm_mid_write_is_rescheduled_by_the_next_poll_and_completes_without_a_person(
+    driver: CaseDriver,
+) -> None:
+    sandboxes = driver.sandboxes
+    route = r"^POST /crm/v3/objects/deals$"
+    case = _open(driver, "5001", 55)
+    sandboxes.hubspot.faults.set([FaultRule(kind="slow", route=route, delay=HELD_SECONDS, count=1)])
+    arrived = lambda: any(re.search(route, a) for a in sandboxes.hubspot.arrivals)  # noqa: E731
+    _run_until_killed(driver, case, arrived, signal.SIGTERM)
+    run_id = UUID(str(case.flow_run_id))
+    _wait_for(lambda: driver.client.read_flow_run(run_id).state.is_final(), "the stopped run to report")  # type: ignore[union-attr]
+    _wait_for(lambda: sandboxes.hubspot.requests(method="POST", path="^/crm/v3/objects/deals$") != [], "the deal")
+    sandboxes.hubspot.faults.set([])
+    # A stop, not a failure: nobody is asked to look at it, and the next poll puts the run back on the schedule.
+    assert driver.case(case.case_key).state is CaseState.ENRICHED
+    assert driver.poll() == 0
+    assert driver.client.read_flow_run(run_id).state.name == "AwaitingRetry"  # type: ignore[union-attr]
+
+    driver.run(driver.case(case.case_key))
+    _finish(driver, case)
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.COMPLETED, case.reason
+    assert len(records.deals(sandboxes, case.case_key)) == 1
+    kinds = [event.kind for event in driver.runtime.store.events(case.case_key)]
+    assert "state:NEEDS_ATTENTION" not in kinds and kinds.count("run-rescheduled") == 1, kinds
+    assert notices(sandboxes, Notice.NEEDS_ATTENTION) == []
+
+
+def _run_until_killed(
+    driver: CaseDriver, case: Case, arrived: Callable[[], bool], signum: signal.Signals = signal.SIGKILL
+) -> None:
     env = {
         **os.environ,
         **settings_env(driver.runtime.settings),
@@ -164,8 +197,7 @@ def _run_until_killed(driver: CaseDriver, case: Case, arrived: Callable[[], bool
         _wait_for(lambda: arrived() or worker.poll() is not None, "the request to arrive")
         assert worker.poll() is None, worker.stderr.read().decode()[-3000:] if worker.stderr else ""
     finally:
-        worker.kill()
-        worker.wait(timeout=30)
+        stop_process(worker, signum)
 
 
 def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
