@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -106,31 +103,3 @@ def prefect_cli(env: dict[str, str], *args: str) -> str:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
-
-
-# A process asked to stop gets this long before it is killed: a loaded machine can take minutes, and a test asserts
-# on what the stop left behind (runs' states, records), never on how soon it came.
-STOP_BOUND_SECONDS = 300.0
-
-
-def stop_process(
-    process: subprocess.Popen[bytes] | subprocess.Popen[str],
-    signum: signal.Signals = signal.SIGTERM,
-    *,
-    group: bool = False,
-    bound: float = STOP_BOUND_SECONDS,
-) -> int | None:
-    """Send `signum` (to the process's group with `group`) and wait for the process to end; past `bound` kill it
-    (and its group). Its exit status, or None when it had to be killed."""
-    with contextlib.suppress(ProcessLookupError):
-        if group:
-            os.killpg(process.pid, signum)
-        elif process.poll() is None:
-            process.send_signal(signum)
-    try:
-        return process.wait(timeout=bound)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL) if group else process.kill()
-        process.wait()
-        return None

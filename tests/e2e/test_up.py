@@ -18,6 +18,7 @@ import httpx
 from config.settings import PROJECT_ROOT
 from reforhandling.prefect_auth import basic_auth_header
 from sandbox.kit import free_port
+from tests.processes import stop_process
 
 
 def port_is_free(port: int) -> bool:
@@ -76,8 +77,7 @@ def test_up_starts_the_stack_with_an_example_case_at_approval_and_ctrl_c_stops_i
         ).json()
         assert [hook["url"] for hook in hooks["items"]] == [f"http://127.0.0.1:{ports['webhook']}/webhooks/dealbuilder"]
 
-        up.send_signal(signal.SIGINT)
-        assert up.wait(timeout=60) == 0, log.read_text()
+        assert stop_process(up, signal.SIGINT) == 0, log.read_text()
     finally:
         if up.poll() is None:
             up.kill()

@@ -28,8 +28,8 @@ from reforhandling.starting import start_case
 from sandbox import records
 from sandbox.kit import FaultKind, FaultRule, SandboxApp
 from sandbox.world import customer_by_ticket
-from tests.conftest import stop_process
 from tests.flows.conftest import CaseDriver, notices
+from tests.processes import stop_process
 
 HELD_SECONDS = 3.0
 
