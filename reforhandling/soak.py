@@ -40,17 +40,24 @@ class SoakReport:
     ops_retries: int = 0
     task_retries: int = 0
     duplicates: Counter[str] = field(default_factory=Counter)
+    # Who resumed the signed cases (the webhook receiver or the poller), and the webhook's delivery attempts.
+    resumed_by: Counter[str] = field(default_factory=Counter)
+    webhook_attempts: int = 0
+    webhook_refused: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
         faults = ", ".join(f"{kind} {count}" for kind, count in sorted(self.faults.items())) or "none"
         duplicates = ", ".join(f"{kind} {count}" for kind, count in sorted(self.duplicates.items())) or "0"
+        resumed = ", ".join(f"{count} by {actor}" for actor, count in sorted(self.resumed_by.items())) or "none"
         return [
             f"cases completed:   {self.completed} of {self.cases} in {self.seconds:.0f}s",
             f"faults injected:   {faults}; HubSpot 429s {self.rate_limited}",
             f"retries:           {self.task_retries} task retries, {self.ops_retries} ops retries",
             f"duplicates:        {duplicates}",
+            f"signatures:        resumed {resumed}; {self.webhook_attempts} webhook deliveries, "
+            f"{self.webhook_refused} not taken at once",
         ]
 
 
@@ -98,7 +105,8 @@ def run_soak(settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int
     )
     report = SoakReport(cases=cases)
     began = time.monotonic()
-    with embedded_stack(settings, "soak", poll_seconds=poll_seconds) as (settings, sandboxes, _):
+    # With the webhook receiver, as on `up`: a signature resumes its case at once, the poller is the backstop.
+    with embedded_stack(settings, "soak", poll_seconds=poll_seconds, webhook=True) as (settings, sandboxes, _):
         store = CaseStore(settings.effective_database_url)
         keys = start_cases(settings, sandboxes, store, cases)
         for name, rules in fault_rules().items():
@@ -202,8 +210,12 @@ def count_outcome(sandboxes: SandboxStack, store: CaseStore, keys: list[str], re
             if name == "hubspot" and entry["status"] == 429:
                 report.rate_limited += 1
     mails = Counter(str(message.get("message_id")) for message in sandboxes.smtp.messages)
+    attempts = sandboxes.dealbuilder.webhook_attempts()
+    report.webhook_attempts = len(attempts)
+    report.webhook_refused = sum(1 for attempt in attempts if not 200 <= attempt["status"] < 300)
     for key in keys:
         case = store.get(key)
+        report.resumed_by.update(event.actor for event in store.events(key, kind="resumed"))
         if case.state is CaseState.COMPLETED:
             report.completed += 1
         else:

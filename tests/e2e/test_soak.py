@@ -1,4 +1,5 @@
-"""The fault soak, CI-sized: cases through the deployed flow while every sandbox injects faults (issue 9)."""
+"""The fault soak, CI-sized: cases through the deployed flow, with the webhook receiver, while every sandbox injects
+faults (issues 9, 22)."""
 
 from __future__ import annotations
 
@@ -15,3 +16,5 @@ def test_cases_under_faults_on_every_system_all_complete_with_no_duplicate(tmp_p
     assert (report.completed, dict(report.duplicates)) == (3, {})
     injected = {kind.split()[0] for kind in report.faults}
     assert {"hubspot", "dealbuilder"} <= injected, report.faults
+    # The receiver ran, as on `up`: every signature was delivered to it (the poller is the backstop).
+    assert report.webhook_attempts >= 3, report.lines()
