@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import signal
 import subprocess
@@ -236,7 +237,6 @@ def run_point(point: Point, root: Path) -> Outcome:
 
         up.start(2)
         _until(lambda: prefect.run(run_id) is not None, "Prefect after the restart", up=up)
-        outcome.interrupted = _first_stop_state(prefect, run_id)
 
         def finished() -> bool:
             nonlocal signed
@@ -256,6 +256,7 @@ def run_point(point: Point, root: Path) -> Outcome:
             return False
 
         _until(finished, "the case to close", up=up)
+        outcome.interrupted = _stop_state(prefect, run_id)
         up.ctrl_c()
         case = store.get(key)
         outcome.state = str(case.state)
@@ -274,17 +275,17 @@ def run_point(point: Point, root: Path) -> Outcome:
     return outcome
 
 
-def _first_stop_state(prefect: Prefect, run_id: str) -> str:
-    """The run's state the stop left (before the restart rescheduled it)."""
+def _stop_state(prefect: Prefect, run_id: str) -> str:
+    """The state the stop left the run in: the one before its rescheduling (none: the stop caught no run)."""
     with contextlib.suppress(httpx.HTTPError, ValueError):
         states = httpx.get(
             f"{prefect.api}/flow_run_states/", params={"flow_run_id": run_id}, headers=prefect.headers, timeout=5
         ).json()
-        for state in reversed(states):
-            if state["name"] == "AwaitingRetry":
-                continue
-            if state["type"] in ("CRASHED", "CANCELLED", "RUNNING", "PENDING", "CANCELLING", "PAUSED", "FAILED"):
-                return f"{state['name']}: {(state.get('message') or '')[:60]}"
+        states.sort(key=lambda state: state["timestamp"])
+        for before, state in itertools.pairwise(states):
+            if "rescheduled after a stop" in (state.get("message") or ""):
+                return f"{before['name']}: {(before.get('message') or '')[:70]}"
+        return "not rescheduled"
     return "?"
 
 
