@@ -115,6 +115,8 @@ class Up:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                # As from a terminal: a shell's background job would hand `up` an ignored SIGINT.
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
             )
 
     def alive(self) -> bool:

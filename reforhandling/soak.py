@@ -92,8 +92,11 @@ def _app(sandboxes: SandboxStack, name: str) -> SandboxApp:
     return sandboxes.smtp.listing if name == "smtp" else cast(SandboxApp, getattr(sandboxes, name))
 
 
-def run_soak(settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int = 3) -> SoakReport:
-    """Run `cases` cases under faults and count what happened; the report's problems list what went wrong."""
+def run_soak(
+    settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int = 3, seconds_per_case: float = SECONDS_PER_CASE
+) -> SoakReport:
+    """Run `cases` cases under faults and count what happened; the report's problems list what went wrong (a case
+    still open after 60 s plus `seconds_per_case` per case among them)."""
     fast = {"read_timeout": READ_TIMEOUT, "settle_seconds": SLOW + 1.0, "backoff_seconds": 0.2}
     settings = settings.model_copy(
         update={
@@ -111,7 +114,7 @@ def run_soak(settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int
         keys = start_cases(settings, sandboxes, store, cases)
         for name, rules in fault_rules().items():
             _app(sandboxes, name).faults.set(rules, seed)
-        drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 60 + SECONDS_PER_CASE * cases)
+        drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 60 + seconds_per_case * cases)
         for name in SYSTEMS:
             _app(sandboxes, name).faults.set([])
         count_outcome(sandboxes, store, keys, report)
