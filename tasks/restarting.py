@@ -79,10 +79,13 @@ def reschedule_stopped_runs(
     for run in _runs(client, cases):
         case = cases[str(run.id)]
         state = run.state
-        left = orphans and state is not None and (state.is_pending() or state.is_running() or state.is_cancelling())
-        if not (stopped(state) or left):
+        if state is None:
             continue
-        assert state is not None
+        # A Cancelling run may still be in its runner's hands, unless no runner can be running it.
+        ended = stopped(state) and state.is_final()
+        left = orphans and (state.is_pending() or state.is_running() or state.is_cancelling())
+        if not (ended or left):
+            continue
         result: OrchestrationResult[Any] = client.set_flow_run_state(
             run.id, AwaitingRetry(message=f"rescheduled after a stop ({state.name})")
         )
