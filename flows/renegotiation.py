@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import date
 
 from prefect import flow, get_run_logger, runtime
-from prefect.flow_runs import suspend_flow_run
 
 from config.clock import local_today
 from config.settings import RoutineSettings
+from flows.asking import ask
 from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome
 from models.agreement import AgreementBasis
 from models.approval import (
@@ -129,7 +129,7 @@ def _approved(
         _tell(case_key, Notice.APPROVAL_NEEDED, step)
         facts = _approval_facts(case_key, shown, attempt, enriched, deal, basis, preview, problems)
         form = ContractApproval.with_initial_data(description=approval_description(facts))
-        decision = suspend_flow_run(wait_for_input=form, key=step)
+        decision = ask(form, step)
         record_decision(case_key, step, decision.approver, decision.model_dump(mode="json"))
         licences = decision.licences or shown.licences
         price = decision.price_per_licence or shown.price_per_licence
@@ -249,7 +249,7 @@ def _signature(case_key: str, contract_id: str, key: str) -> tuple[ContractState
     while True:
         step = key if wait == 1 else f"{key}-wait-{wait}"
         mark_case(case_key, step, CaseState.AWAITING_SIGNATURE)
-        claim = suspend_flow_run(wait_for_input=SignatureOutcome, key=step)
+        claim = ask(SignatureOutcome, step)
         record_decision(case_key, step, claim.reported_by, claim.model_dump(mode="json"))
         now = read_contract(case_key, step, contract_id)
         outcome = verified_outcome(claim.state, now)
@@ -266,7 +266,7 @@ def _decision(case_key: str, step: str, description: str, routine: RoutineSettin
     while True:
         key = step if attempt == 1 else f"{step}-{attempt}"
         form = ContractFollowUp.with_initial_data(description=description)
-        follow_up = suspend_flow_run(wait_for_input=form, key=key)
+        follow_up = ask(form, key)
         record_decision(case_key, key, follow_up.decided_by, follow_up.model_dump(mode="json"))
         if follow_up.decided_by.strip() and may_decide(follow_up.decided_by, routine.approvers):
             return follow_up
@@ -346,7 +346,7 @@ def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
         form = LicencesAdjusted.with_initial_data(
             description=licence_confirmation_description(customer_id, licences, retry=attempt > 1)
         )
-        confirmation = suspend_flow_run(wait_for_input=form, key=step)
+        confirmation = ask(form, step)
         record_decision(case_key, step, confirmation.confirmed_by, confirmation.model_dump(mode="json"))
         by = confirmation.confirmed_by
         if confirmation.licences_set == licences and by.strip() and may_decide(by, routine_settings().approvers):
