@@ -9,6 +9,7 @@ from prefect import serve
 from config.settings import get_settings
 from deployments.definitions import served
 from tasks.rate_budget import ensure_rate_limit
+from tasks.restarting import reschedule_left_runs
 
 
 def main() -> None:
@@ -17,6 +18,8 @@ def main() -> None:
     if settings.hubspot_rate_budget == "prefect":
         # Every HubSpot request of every run takes a slot of this limit: it must exist before the first run.
         ensure_rate_limit(settings.hubspot)
+    # The cases whose runs the last stop of the local stack interrupted go on first, without a person.
+    reschedule_left_runs()
     serve(
         *served(timedelta(seconds=prefect.poll_interval_seconds), cron=prefect.reconcile_cron),
         limit=4,

@@ -12,6 +12,7 @@ from models.signature import signature_outcome
 from tasks.artifacts import publish_case_board
 from tasks.notifying import send_reminders
 from tasks.polling import read_contract_statuses, read_waiting_cases, resume_case
+from tasks.restarting import reschedule_stopped
 from tasks.runtime import routine_settings
 
 
@@ -29,6 +30,8 @@ def poll_signatures(today: date | None = None, now: datetime | None = None) -> i
     whom the waiting cases wait for; refresh the `reforhandling-cases` table. `now`/`today` move the clock (tests)."""
     now = now or utc_now()
     today = today or local_today(routine_settings().timezone, now)
+    # A case whose run a stopped worker left behind goes on by itself, on whichever worker is up.
+    reschedule_stopped(return_state=True)
     waiting = read_waiting_cases()
     read = read_contract_statuses([case.contract_id for case in waiting], return_state=True)
     # A failed read must not silence the reminders or leave the board stale: without statuses nothing is resumed

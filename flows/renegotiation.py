@@ -10,10 +10,10 @@ from typing import TypeVar
 
 from prefect import flow, get_run_logger, runtime
 from prefect.exceptions import Pause
-from prefect.flow_runs import suspend_flow_run
 from prefect.input import RunInput
 
 from config.settings import RoutineSettings
+from flows.asking import ask
 from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome, form_for
 from models.agreement import AgreementBasis
 from models.approval import (
@@ -116,7 +116,7 @@ def _suspend(case_key: str, form: type[Form], key: str, due: Due, detail: str = 
     told (once per `due`: a refused answer asks again without another mail), so a link followed at once finds the
     Resume button. A replay returns the stored input and tells no one."""
     try:
-        return suspend_flow_run(wait_for_input=form, key=key)
+        return ask(form, key)
     except Pause:
         notify_suspended(case_key, due, detail)
         raise
@@ -271,7 +271,7 @@ def _signature(case_key: str, contract_id: str, key: str) -> tuple[ContractState
     while True:
         step = key if wait == 1 else f"{key}-wait-{wait}"
         mark_case(case_key, step, CaseState.AWAITING_SIGNATURE)
-        claim = suspend_flow_run(wait_for_input=SignatureOutcome, key=step)
+        claim = ask(SignatureOutcome, step)
         record_decision(case_key, step, claim.reported_by, claim.model_dump(mode="json"))
         now = read_contract(case_key, step, contract_id)
         outcome = verified_outcome(claim.state, now)

@@ -11,6 +11,7 @@ from prefect.states import Cancelling
 
 from models.case import CLOSED_STATES, Case, CaseState
 from models.contract import ContractState
+from tasks.case_tasks import OPS_CANCEL_PREFIX
 from tasks.runtime import Runtime
 
 # How long a running flow run gets to stop before we give up (the runner kills it on Cancelling).
@@ -31,7 +32,7 @@ def cancel_case(case_key: str, *, reason: str, runtime: Runtime, client: SyncPre
         raise CannotCancel("give a reason with --reason: it goes on the ticket and in the case log")
     _refuse_if_signed(case, runtime)
     if case.flow_run_id:
-        _stop_run(client, UUID(case.flow_run_id), f"cancelled by {actor}: {reason}")
+        _stop_run(client, UUID(case.flow_run_id), f"{OPS_CANCEL_PREFIX}{actor}: {reason}")
     # The run is stopped now, so nothing sends the contract behind our back; it may still have been signed.
     if case.contract_id and _refuse_if_signed(case, runtime, stopped=True) != ContractState.CANCELED:
         runtime.contracts.cancel(contract_id=case.contract_id)

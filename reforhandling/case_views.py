@@ -231,6 +231,8 @@ _DESCRIBERS: dict[str, Callable[[dict[str, Any]], str]] = {
     "opened": _opened,
     "resumed": _resumed,
     "run-attached": lambda details: f"flow run {details.get('flow_run_id', '?')} carries the case",
+    "run-interrupted": lambda details: f"flow run stopped with its runner or worker ({details.get('state', '?')})",
+    "run-rescheduled": lambda details: f"flow run rescheduled after a stop (it was {details.get('from', '?')})",
     "agreement": _agreement,
     "mail-sent": _mail_sent,
     "ticket-note": lambda details: f"note {details.get('note_id', '?')} on the ticket ({details.get('step', '?')})",

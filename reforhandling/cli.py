@@ -313,11 +313,14 @@ def demo(
 def soak(
     cases: Annotated[int, typer.Option(help="Number of cases to run under faults.")] = 50,
     seed: Annotated[int, typer.Option(help="Seed of the fault injection (the same seed, the same faults).")] = 1,
+    seconds_per_case: Annotated[
+        float, typer.Option(help="Time per case before open ones count as problems (more on a busy machine).")
+    ] = 20.0,
 ) -> None:
     """Run N cases end to end on a fresh embedded stack while every sandbox injects faults; count the outcome."""
     from reforhandling.soak import run_soak
 
-    report = run_soak(_settings(), cases=cases, seed=seed)
+    report = run_soak(_settings(), cases=cases, seed=seed, seconds_per_case=seconds_per_case)
     for line in report.lines() + report.problems:
         typer.echo(f"soak: {line}")
     raise typer.Exit(0 if report.completed == cases and not report.duplicates else 1)

@@ -40,17 +40,24 @@ class SoakReport:
     ops_retries: int = 0
     task_retries: int = 0
     duplicates: Counter[str] = field(default_factory=Counter)
+    # Who resumed the signed cases (the webhook receiver or the poller), and the webhook's delivery attempts.
+    resumed_by: Counter[str] = field(default_factory=Counter)
+    webhook_attempts: int = 0
+    webhook_refused: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
         faults = ", ".join(f"{kind} {count}" for kind, count in sorted(self.faults.items())) or "none"
         duplicates = ", ".join(f"{kind} {count}" for kind, count in sorted(self.duplicates.items())) or "0"
+        resumed = ", ".join(f"{count} by {actor}" for actor, count in sorted(self.resumed_by.items())) or "none"
         return [
             f"cases completed:   {self.completed} of {self.cases} in {self.seconds:.0f}s",
             f"faults injected:   {faults}; HubSpot 429s {self.rate_limited}",
             f"retries:           {self.task_retries} task retries, {self.ops_retries} ops retries",
             f"duplicates:        {duplicates}",
+            f"signatures:        resumed {resumed}; {self.webhook_attempts} webhook deliveries, "
+            f"{self.webhook_refused} not taken at once",
         ]
 
 
@@ -85,8 +92,11 @@ def _app(sandboxes: SandboxStack, name: str) -> SandboxApp:
     return sandboxes.smtp.listing if name == "smtp" else cast(SandboxApp, getattr(sandboxes, name))
 
 
-def run_soak(settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int = 3) -> SoakReport:
-    """Run `cases` cases under faults and count what happened; the report's problems list what went wrong."""
+def run_soak(
+    settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int = 3, seconds_per_case: float = SECONDS_PER_CASE
+) -> SoakReport:
+    """Run `cases` cases under faults and count what happened; the report's problems list what went wrong (a case
+    still open after 60 s plus `seconds_per_case` per case among them)."""
     fast = {"read_timeout": READ_TIMEOUT, "settle_seconds": SLOW + 1.0, "backoff_seconds": 0.2}
     settings = settings.model_copy(
         update={
@@ -98,12 +108,13 @@ def run_soak(settings: Settings, *, cases: int, seed: int = 1, poll_seconds: int
     )
     report = SoakReport(cases=cases)
     began = time.monotonic()
-    with embedded_stack(settings, "soak", poll_seconds=poll_seconds) as (settings, sandboxes, _):
+    # With the webhook receiver, as on `up`: a signature resumes its case at once, the poller is the backstop.
+    with embedded_stack(settings, "soak", poll_seconds=poll_seconds, webhook=True) as (settings, sandboxes, _):
         store = CaseStore(settings.effective_database_url)
         keys = start_cases(settings, sandboxes, store, cases)
         for name, rules in fault_rules().items():
             _app(sandboxes, name).faults.set(rules, seed)
-        drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 60 + SECONDS_PER_CASE * cases)
+        drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 60 + seconds_per_case * cases)
         for name in SYSTEMS:
             _app(sandboxes, name).faults.set([])
         count_outcome(sandboxes, store, keys, report)
@@ -202,8 +213,12 @@ def count_outcome(sandboxes: SandboxStack, store: CaseStore, keys: list[str], re
             if name == "hubspot" and entry["status"] == 429:
                 report.rate_limited += 1
     mails = Counter(str(message.get("message_id")) for message in sandboxes.smtp.messages)
+    attempts = sandboxes.dealbuilder.webhook_attempts()
+    report.webhook_attempts = len(attempts)
+    report.webhook_refused = sum(1 for attempt in attempts if not 200 <= attempt["status"] < 300)
     for key in keys:
         case = store.get(key)
+        report.resumed_by.update(event.actor for event in store.events(key, kind="resumed"))
         if case.state is CaseState.COMPLETED:
             report.completed += 1
         else:

@@ -20,7 +20,11 @@ from models.renegotiation import Terms
 from tasks.artifacts import write_case_summary
 from tasks.notifying import notify_once
 from tasks.policy import case_step_key
+from tasks.restarting import record_interruption, stopped
 from tasks.runtime import get_runtime
+
+# How `reforhandling cancel` words the state it cancels a run with: the case is being closed, not left to ops.
+OPS_CANCEL_PREFIX = "cancelled by "
 
 
 @task(name="load-case", cache_policy=NO_CACHE)
@@ -150,7 +154,10 @@ def _tell_ops_of(case_key: str, reason: str, flow_run_id: str) -> None:
 
 def mark_needs_attention(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
     """Flow failure and crash hook: flag the case for ops with the reason, so `reforhandling cases` shows it, and
-    mail ops the reason and the run's Retry link, and put both in the case's summary artifact on the run."""
+    mail ops the reason and the run's Retry link, and put both in the case's summary artifact on the run; a run ended
+    by a stop is only logged (it is rescheduled)."""
+    if _interrupted(flow_run, state):
+        return
     reason = (state.message or state.name or "failed")[:900]
     if _flag(flow_run, f"{reason}. Fix the cause, then Retry the run in the Prefect UI."):
         _tell_ops(flow_run, reason)
@@ -159,9 +166,27 @@ def mark_needs_attention(flow: Flow[..., Any], flow_run: FlowRun, state: State[A
 
 
 def mark_run_cancelled(flow: Flow[..., Any], flow_run: FlowRun, state: State[Any]) -> None:
-    """Flow cancellation hook: a run cancelled in Prefect leaves the case and its contract for a person to close."""
+    """Flow cancellation hook: a run cancelled in Prefect leaves the case and its contract for a person to close,
+    and ops are told; a runner shutting down is a stop (rescheduled), and `reforhandling cancel` closes the case
+    itself."""
+    if _interrupted(flow_run, state):
+        return
+    if flow_run.state is not None and (flow_run.state.message or "").startswith(OPS_CANCEL_PREFIX):
+        return
     case_key = str(flow_run.parameters.get("case_key", ""))
-    _flag(
-        flow_run,
-        f"the run was cancelled in Prefect; `reforhandling cancel {case_key}` revokes the contract and closes the case",
-    )
+    reason = f"the run was cancelled in Prefect; `reforhandling cancel {case_key}` revokes the contract and closes it"
+    if _flag(flow_run, reason):
+        _tell_ops(flow_run, reason)
+
+
+def _interrupted(flow_run: FlowRun, state: State[Any]) -> bool:
+    """Whether a stop of the runner or worker ended the run; if so, the case's log says so."""
+    if not stopped(state):
+        return False
+    case_key = str(flow_run.parameters.get("case_key", ""))
+    try:
+        record_interruption(case_key, str(flow_run.id), state, get_runtime().store)
+    except Exception:
+        # The run is rescheduled from its Prefect state alone; the log entry is the extra.
+        logging.getLogger(__name__).exception("case %s: the stop of run %s was not recorded", case_key, flow_run.id)
+    return True

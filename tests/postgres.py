@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.processes import stop_process
+
 
 def _bin(name: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
@@ -72,8 +74,7 @@ def postgres_server() -> Iterator[str]:
             time.sleep(0.2)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        stop_process(server)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

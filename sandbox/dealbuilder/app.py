@@ -65,11 +65,14 @@ class DealbuilderSandbox(SandboxApp):
         self._onboarding_line = defaults.onboarding_line
         self._onboarding_price = defaults.onboarding_price
         # Calls registered webhooks when a document changes status (set `webhooks.backoff` to retry sooner).
-        self.webhooks = WebhookSender()
+        self.webhooks = WebhookSender(on_settled=self._settled)
         # The Oslo wall time of the sandbox's day at which documents are sent, signed and declined (None: the time
         # now). Set it to just after midnight to see a signature stamped on the evening before in UTC.
         self.time_of_day: time | None = None
         super().__init__(state_file=state_file, faults=faults)
+        # Deliveries still owed when the sandbox last stopped go out now, as a provider's queue survives a restart.
+        for key, delivery in self.state.get("outbox", {}).items():
+            self.webhooks.send(delivery["url"], delivery["body"], key=key)
 
     # --- seeded world -------------------------------------------------------------------------------------
     def initial_state(self) -> dict[str, Any]:
@@ -81,6 +84,7 @@ class DealbuilderSandbox(SandboxApp):
             "documents": docs,
             "deliveries": [],
             "webhooks": [],
+            "outbox": {},
             "next_id": 2001,
         }
 
@@ -344,9 +348,23 @@ class DealbuilderSandbox(SandboxApp):
             api.EV_STATUS: document[api.D_STATUS],
             api.EV_OCCURRED: utc_now_iso(),
         }
+        outbox = self.state.setdefault("outbox", {})
+        owed = []
         for hook in self.state.get("webhooks", []):
             if event_type in hook[api.WH_EVENTS]:
-                self.webhooks.send(hook[api.WH_URL], event | {api.EV_KEY: hook[api.WH_KEY]})
+                key = f"{event[api.EV_ID]}/{hook[api.WH_ID]}"
+                outbox[key] = {"url": hook[api.WH_URL], "body": event | {api.EV_KEY: hook[api.WH_KEY]}}
+                owed.append(key)
+        # Written down before the first attempt, so a stop cannot lose it.
+        self.persist()
+        for key in owed:
+            self.webhooks.send(outbox[key]["url"], outbox[key]["body"], key=key)
+
+    def _settled(self, key: str) -> None:
+        """A delivery was taken or given up: it is no longer owed after a restart."""
+        with self.lock:
+            if self.state.get("outbox", {}).pop(key, None) is not None:
+                self.persist()
 
     def _revoke(self, request: Request, document_id: str) -> Response:
         return self._act(document_id, "revoke")

@@ -1,6 +1,7 @@
 """The Dealbuilder sandbox's webhook deliveries: each event is posted to every URL registered for it, from a
 background thread, and a failed attempt (no answer, or anything but 2xx) is tried again after a growing pause, a
-bounded number of times, as a provider does. Every attempt is recorded for tests and the demo."""
+bounded number of times, as a provider does. Every attempt is recorded for tests and the demo; the owner keeps a
+durable copy of each delivery under its key until `on_settled` says it was taken or given up."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import heapq
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,14 +29,22 @@ class _Delivery:
     body: dict[str, Any] = field(compare=False)
     attempt: int = field(compare=False, default=1)
     generation: int = field(compare=False, default=0)
+    key: str = field(compare=False, default="")
 
 
 class WebhookSender:
     """Posts events to webhook URLs with retries, in one daemon thread started on the first event."""
 
-    def __init__(self, *, backoff: tuple[float, ...] = DEFAULT_BACKOFF, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        *,
+        backoff: tuple[float, ...] = DEFAULT_BACKOFF,
+        timeout: float = 5.0,
+        on_settled: Callable[[str], None] | None = None,
+    ) -> None:
         self.backoff = backoff
         self.timeout = timeout
+        self.on_settled = on_settled
         self._attempts: list[dict[str, Any]] = []
         self._queue: list[_Delivery] = []
         self._order = itertools.count()
@@ -44,10 +54,11 @@ class WebhookSender:
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def send(self, url: str, body: dict[str, Any]) -> None:
-        """Queue the event for `url`; the first attempt is made at once."""
+    def send(self, url: str, body: dict[str, Any], *, key: str = "") -> None:
+        """Queue the event for `url`; the first attempt is made at once. `key` names the delivery to `on_settled`."""
         with self._wake:
-            delivery = _Delivery(time.monotonic(), next(self._order), url, body, generation=self._generation)
+            order = next(self._order)
+            delivery = _Delivery(time.monotonic(), order, url, body, generation=self._generation, key=key)
             heapq.heappush(self._queue, delivery)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="dealbuilder-webhooks", daemon=True)
@@ -103,6 +114,9 @@ class WebhookSender:
                         delivery.order = next(self._order)
                         heapq.heappush(self._queue, delivery)
                     self._wake.notify_all()
+                # Outside our lock: the owner takes its own lock to forget the delivery, and holds it when it sends.
+                if not retry and delivery.key and self.on_settled is not None:
+                    self.on_settled(delivery.key)
 
     def _next(self) -> _Delivery:
         with self._wake:

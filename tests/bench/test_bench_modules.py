@@ -18,6 +18,7 @@ SMALL = {
     "bench.latency": ["--cases", "1"],
     "bench.waiting": ["--waiting", "50", "--signed", "2"],
     "bench.burst": ["--cases", "5", "--limit", "100"],
+    "bench.kill_matrix": ["--points", "deal"],
 }
 
 

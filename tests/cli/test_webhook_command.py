@@ -16,6 +16,7 @@ from adapters import dealbuilder_api as api
 from config.settings import PROJECT_ROOT
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import SandboxServer, free_port
+from tests.processes import stop_process
 
 
 def test_webhook_listens_registers_its_public_url_refuses_a_wrong_key_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -50,8 +51,7 @@ def test_webhook_listens_registers_its_public_url_refuses_a_wrong_key_and_stops_
             forged = {api.EV_ID: "evt-1", api.EV_TYPE: api.EVENT_SIGNED, api.EV_DOCUMENT_ID: "DB-1", api.EV_KEY: "x"}
             answer = httpx.post(f"http://127.0.0.1:{port}/webhooks/dealbuilder", json=forged, timeout=10)
             assert answer.status_code == 403
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=30) == 0, log.read_text()
+            assert stop_process(process, signal.SIGINT) == 0, log.read_text()
         finally:
             if process.poll() is None:
                 process.kill()

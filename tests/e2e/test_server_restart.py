@@ -3,7 +3,6 @@ every case completes (issue 9). Suspended runs hold no process, so nothing but t
 
 from __future__ import annotations
 
-import os
 import signal
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ from models.case import CaseState
 from reforhandling.demo import embedded_stack
 from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
 from store.case_store import CaseStore
+from tests.processes import stop_process
 
 
 def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kill_and_restart(tmp_path: Path) -> None:
@@ -32,8 +32,7 @@ def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kil
 
         # No goodbye: the server dies as on a power cut, then comes back on the same SQLite file.
         server = stack.processes.pop("server")
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=30)
+        stop_process(server, signal.SIGKILL, group=True)
         stack.start_server()
 
         report = SoakReport(cases=2)

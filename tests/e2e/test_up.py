@@ -22,6 +22,7 @@ import httpx
 from config.settings import PROJECT_ROOT
 from reforhandling.prefect_auth import basic_auth_header
 from sandbox.kit import free_port
+from tests.processes import stop_process
 
 
 def port_is_free(port: int) -> bool:
@@ -73,8 +74,7 @@ def running_up(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.Pope
 
 def stop(up: subprocess.Popen[bytes], log: Path, ports: dict[str, int], data_dir: Path) -> None:
     """Ctrl-C, as a person stops it: nothing it started may be left behind."""
-    up.send_signal(signal.SIGINT)
-    assert up.wait(timeout=60) == 0, log.read_text()
+    assert stop_process(up, signal.SIGINT) == 0, log.read_text()
     assert "Stopping" in log.read_text()
     assert all(port_is_free(port) for port in ports.values()), ports
     assert processes_of(data_dir) == [], "processes left behind by `up`"

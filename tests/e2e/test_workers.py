@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -26,6 +27,7 @@ from sandbox.stack import SandboxStack
 from store.case_store import CaseStore
 from tests.conftest import prefect_cli
 from tests.postgres import create_database, postgres_server
+from tests.processes import stop_process
 
 CASES = 10
 POOL = "reforhandling-process"
@@ -109,9 +111,9 @@ def test_two_workers_share_ten_cases_deployed_from_prefect_yaml_and_each_complet
             drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 420, each_round=poll_now)
         count_outcome(sandboxes, store, keys, report)
     finally:
+        # A worker waits for its runs to finish before it stops: on a loaded machine that can take minutes.
         for worker in workers:
-            os.killpg(worker.pid, 15)
-            worker.wait(timeout=60)
+            stop_process(worker, signal.SIGTERM, group=True)
 
     assert report.problems == [] and report.completed == CASES, report.lines() + report.problems
     assert dict(report.duplicates) == {}

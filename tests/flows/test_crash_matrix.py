@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -28,6 +29,7 @@ from sandbox import records
 from sandbox.kit import FaultKind, FaultRule, SandboxApp
 from sandbox.world import customer_by_ticket
 from tests.flows.conftest import CaseDriver, notices
+from tests.processes import stop_process
 
 HELD_SECONDS = 3.0
 
@@ -145,7 +147,46 @@ def _finish(driver: CaseDriver, case: Case) -> None:
         driver.run(driver.case(case.case_key))
 
 
-def _run_until_killed(driver: CaseDriver, case: Case, arrived: Callable[[], bool]) -> None:
+def test_a_run_stopped_by_sigterm_while_sending_is_rescheduled_by_the_next_poll_and_nobody_is_asked_again(
+    driver: CaseDriver,
+) -> None:
+    sandboxes = driver.sandboxes
+    route = r"^POST /v1/Documents/[^/]+/send$"
+    case = _open(driver, "5001", 55)
+    driver.run(case)
+    _answer(driver, case, approved=True, approver="Ola")
+    sandboxes.dealbuilder.faults.set([FaultRule(kind="slow", route=route, delay=HELD_SECONDS, count=1)])
+    arrived = lambda: any(re.search(route, a) for a in sandboxes.dealbuilder.arrivals)  # noqa: E731
+    _run_until_killed(driver, case, arrived, signal.SIGTERM)
+    run_id = UUID(str(case.flow_run_id))
+    _wait_for(lambda: driver.client.read_flow_run(run_id).state.is_final(), "the stopped run to report")  # type: ignore[union-attr]
+    _wait_for(lambda: sandboxes.dealbuilder.requests(method="POST", path=route.removeprefix("^POST ")) != [], "send")
+    sandboxes.dealbuilder.faults.set([])
+    # A stop, not a failure: nobody is asked to look at it, and the next poll puts the run back on the schedule.
+    assert driver.case(case.case_key).state is CaseState.AWAITING_APPROVAL
+    assert driver.poll() == 0
+    assert driver.client.read_flow_run(run_id).state.name == "AwaitingRetry"  # type: ignore[union-attr]
+
+    # From the top, with the approval already given: on to the signature, not the approval form again.
+    driver.run(driver.case(case.case_key))
+    assert driver.pause_key(driver.case(case.case_key)) == "signature"
+    _sign_and_poll(driver, case)
+    driver.run(driver.case(case.case_key))
+    case = driver.case(case.case_key)
+    assert case.state == CaseState.COMPLETED, case.reason
+    [document] = records.documents(sandboxes, case.case_key)
+    assert sorted(d["channel"] for d in sandboxes.dealbuilder.deliveries(document["id"])) == ["email", "sms"]
+    assert len(records.deals(sandboxes, case.case_key)) == 1
+    kinds = [event.kind for event in driver.runtime.store.events(case.case_key)]
+    assert "state:NEEDS_ATTENTION" not in kinds and kinds.count("run-rescheduled") == 1, kinds
+    assert [kind for kind in kinds if kind.startswith("decision:approval")] == ["decision:approval-1"]
+    assert notices(sandboxes, Notice.NEEDS_ATTENTION) == []
+    assert len(notices(sandboxes, Notice.APPROVAL_NEEDED)) == 1
+
+
+def _run_until_killed(
+    driver: CaseDriver, case: Case, arrived: Callable[[], bool], signum: signal.Signals = signal.SIGKILL
+) -> None:
     env = {
         **os.environ,
         **settings_env(driver.runtime.settings),
@@ -165,8 +206,7 @@ def _run_until_killed(driver: CaseDriver, case: Case, arrived: Callable[[], bool
         _wait_for(lambda: arrived() or worker.poll() is not None, "the request to arrive")
         assert worker.poll() is None, worker.stderr.read().decode()[-3000:] if worker.stderr else ""
     finally:
-        worker.kill()
-        worker.wait(timeout=30)
+        stop_process(worker, signum)
 
 
 def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

@@ -23,6 +23,7 @@ from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import CUSTOMERS
 from tests.adapters.dealbuilder.conftest import current_agreement, make_draft
+from tests.processes import stop_process
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -120,6 +121,5 @@ def test_sandbox_all_starts_every_sandbox_and_prints_their_addresses(tmp_path: P
         assert f"127.0.0.1:{env['REFORHANDLING_MAIL__SANDBOX_HTTP_PORT']}/messages" in output
         assert httpx.get(f"http://127.0.0.1:{env['REFORHANDLING_MAIL__SANDBOX_HTTP_PORT']}/messages").status_code == 200
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_process(process)
     assert process.returncode == 0, process.stderr.read() if process.stderr else ""

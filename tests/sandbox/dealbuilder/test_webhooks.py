@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -139,3 +141,32 @@ def test_a_registration_without_a_url_known_events_or_a_key_is_refused(
 def test_registration_needs_the_api_key(server: SandboxServer) -> None:
     body = {api.WH_URL: "http://127.0.0.1:1/hook", api.WH_EVENTS: [api.EVENT_SIGNED], api.WH_KEY: "k"}
     assert httpx.post(f"{server.url}{api.WEBHOOKS}", json=body).status_code == 401
+
+
+def test_a_delivery_still_owed_when_the_sandbox_stops_goes_out_after_its_restart(
+    tmp_path: Path, receiver_for: Any
+) -> None:
+    state = tmp_path / "dealbuilder.db"
+    before = DealbuilderSandbox(state_file=state)
+    receiver, url = receiver_for(1)
+    body = {api.WH_URL: url, api.WH_EVENTS: list(api.OUTCOME_EVENTS), api.WH_KEY: "sandbox-webhook-key"}
+    with SandboxServer(before) as server:
+        registered = httpx.post(f"{server.url}{api.WEBHOOKS}", json=body, headers={api.API_KEY_HEADER: "sandbox-key"})
+        assert registered.status_code == 201
+        # The first attempt is refused; the retry is an hour away when the sandbox stops.
+        before.webhooks.backoff = (3600.0,)
+        document_id = sent_document(before)
+        before.sign(document_id)
+        deadline = time.monotonic() + 30
+        while not before.webhook_attempts(document_id):
+            assert time.monotonic() < deadline, "no first attempt"
+            time.sleep(0.05)
+    before.webhooks.clear()  # the stop: the old process and its queue are gone
+
+    after = DealbuilderSandbox(state_file=state)
+    assert after.webhooks.wait_idle(30)
+    assert [a["status"] for a in after.webhook_attempts(document_id)] == [200]
+    first, again = receiver.bodies
+    assert again == first and (first[api.EV_DOCUMENT_ID], first[api.EV_TYPE]) == (document_id, api.EVENT_SIGNED)
+    # Delivered, so owed no more: a third start sends nothing.
+    assert DealbuilderSandbox(state_file=state).webhooks.attempts() == []
