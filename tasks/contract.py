@@ -143,7 +143,7 @@ def refresh_draft(case_key: str, contract_id: str, today: date) -> None:
         return
     write_field(
         case_key,
-        "draft:refresh",
+        f"draft:refresh:{today.isoformat()}",  # a retry on a later day refreshes again: a new write, not a replay
         lambda since: rt.contracts.update_draft(
             contract_id=contract_id,
             licences=case.licences_after,

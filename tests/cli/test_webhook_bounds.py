@@ -30,11 +30,13 @@ class Counting:
     def __init__(self, app: DealbuilderWebhook) -> None:
         self.app = app
         self.read = 0
+        self.last = 0  # the size of the last body message taken
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def counted() -> Message:
             message = await receive()
-            self.read += len(message.get("body", b""))
+            self.last = len(message.get("body", b""))
+            self.read += self.last
             return message
 
         await self.app(scope, counted, send)
@@ -96,7 +98,8 @@ def test_a_chunked_body_past_the_limit_is_refused_before_it_ends_and_no_more_tha
 
     assert answer.startswith(b"HTTP/1.1 413"), answer
     assert sent < total / 10
-    assert counting.read <= MAX_BODY + CHUNK
+    # It stops at the message that passes the limit (the server hands over what the socket held, larger when busy).
+    assert counting.read - counting.last <= MAX_BODY < counting.read < 1024 * 1024
     print(f"413 after {sent / 1024:.0f} KiB sent, {counting.read / 1024:.0f} KiB read by the receiver")
 
 

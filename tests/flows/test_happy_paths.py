@@ -74,7 +74,7 @@ def test_an_increase_within_36_months_goes_through_every_system_once_and_is_regi
     [note] = records.notes(sandboxes, "5001")
     assert f"Reforhandling signert {format_date(sandboxes.dealbuilder.today)}" in note
     assert f"Deal i HubSpot: {closed.url}" in note
-    assert "Ticket i HubSpot: https://app-eu1.hubspot.com/contacts/1234567/record/0-5/5001" in note
+    assert re.search(r"Ticket i HubSpot: http\S+/contacts/1234567/record/0-5/5001\b", note), note
     assert f"Signert kontrakt i Dealbuilder: {case.contract_id} http" in note
     assert f"Sak: {case.case_key}" in note
     assert "Antall lisenser: 40 → 55" in note

@@ -46,6 +46,9 @@ def resume_raw(driver: CaseDriver, case: Case, run_input: dict[str, Any]) -> Non
 
 
 def test_a_price_that_is_no_number_is_refused_and_refusals_ask_again_without_another_mail(driver: CaseDriver) -> None:
+    forged = f"Mallory{ESC}[2J{ESC}[H\r\n2026-12-06 12:00 Ola {ESC}[32mapproval-9 approved{ESC}[0m"
+    # On the list when the form offered it (the server checks the form's choice list), off it when the run reads it.
+    driver.runtime.settings.routine.approvers.append(forged)
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
     run_id = case.flow_run_id
     assert run_id
@@ -56,7 +59,7 @@ def test_a_price_that_is_no_number_is_refused_and_refusals_ask_again_without_ano
     # The Prefect server stores NaN and infinities as null: without a check this was a plain approval at 450.
     resume_raw(driver, case, {"approved": True, "approver": "Ola", "price_per_licence": float("nan")})
     resume_raw(driver, case, {"approved": True, "approver": "Ola", "price_per_licence": float("-inf")})
-    forged = f"Mallory{ESC}[2J{ESC}[H\r\n2026-12-06 12:00 Ola {ESC}[32mapproval-9 approved{ESC}[0m"
+    driver.runtime.settings.routine.approvers.remove(forged)
     driver.resume(case, approved=True, approver=forged, comment=f"ok{ESC}]0;pwned\x07")
 
     case = driver.case(case.case_key)
@@ -76,7 +79,7 @@ def test_a_price_that_is_no_number_is_refused_and_refusals_ask_again_without_ano
     assert len(notices(driver.sandboxes, Notice.APPROVAL_NEEDED)) == 1
 
     # A correction is a new draft and a new round: asked by mail once more, after that suspend too.
-    driver.resume(case, approver="Ola", price_per_licence=440)
+    driver.resume(case, approved=False, approver="Ola", price_per_licence=440)
     assert driver.pause_key(driver.case(case.case_key)) == "approval-5"
     second = notices(driver.sandboxes, Notice.APPROVAL_NEEDED)[-1]
     assert datetime.fromisoformat(second["received_at"]) >= paused_at(driver, run_id, "approval-5")
@@ -90,9 +93,13 @@ def test_a_price_that_is_no_number_is_refused_and_refusals_ask_again_without_ano
 def test_an_approver_typed_with_a_kelvin_sign_is_recorded_as_the_approvers_list_spells_the_name(
     driver: CaseDriver,
 ) -> None:
+    typed = "Ola \u212aundeservice"
+    # Offered by the form when the list was written so; compared after NFKC when the run reads it.
+    driver.runtime.settings.routine.approvers.append(typed)
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    driver.runtime.settings.routine.approvers.remove(typed)
 
-    driver.resume(case, approved=True, approver="Ola \u212aundeservice")
+    driver.resume(case, approved=True, approver=typed)
 
     case = driver.case(case.case_key)
     assert case.state == CaseState.AWAITING_SIGNATURE
