@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from prefect.input import RunInput
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
+from flows.asking import Form
 from models.contract import ContractState
 from models.text import clean_text
 
@@ -111,9 +112,6 @@ class LicencesAdjusted(RunInput):
     confirmed_by: str
 
     _confirmed_by = field_validator("confirmed_by")(_line)
-
-
-Form = TypeVar("Form", bound=RunInput)
 
 
 def form_for(form: type[Form], *, description: str, person: str, approvers: Sequence[str]) -> type[Form]:

@@ -6,14 +6,12 @@ suspend come back from their persisted results (keyed by case key and step), so 
 from __future__ import annotations
 
 from datetime import date
-from typing import TypeVar
 
 from prefect import flow, get_run_logger, runtime
 from prefect.exceptions import Pause
-from prefect.input import RunInput
 
 from config.settings import RoutineSettings
-from flows.asking import ask
+from flows.asking import Form, ask
 from flows.inputs import ContractApproval, ContractFollowUp, LicencesAdjusted, SignatureOutcome, form_for
 from models.agreement import AgreementBasis
 from models.approval import (
@@ -106,9 +104,6 @@ def _publish(case_key: str, step: str) -> None:
     state = publish_case_summary(case_key, step, return_state=True)
     if state.is_failed():
         get_run_logger().warning("case %s: summary artifact for %s not published: %s", case_key, step, state.message)
-
-
-Form = TypeVar("Form", bound=RunInput)
 
 
 def _suspend(case_key: str, form: type[Form], key: str, due: Due, detail: str = "") -> Form:
@@ -381,14 +376,14 @@ def _set_licences(case_key: str, customer_id: str, licences: int) -> None:
     while True:
         step = f"licences-{attempt}"
         mark_case(case_key, step, CaseState.AWAITING_LICENCE_CONFIRMATION)
+        approvers = routine_settings().approvers
         form = form_for(
             LicencesAdjusted,
             description=licence_confirmation_description(customer_id, licences, retry=attempt > 1),
             person="confirmed_by",
-            approvers=routine_settings().approvers,
+            approvers=approvers,
         )
         answer = _suspend(case_key, form, step, Due(Notice.LICENCE_CONFIRMATION, "licences-1"))
-        approvers = routine_settings().approvers
         confirmation = answer.model_copy(update={"confirmed_by": spelled_as_listed(answer.confirmed_by, approvers)})
         record_decision(case_key, step, confirmation.confirmed_by, confirmation.model_dump(mode="json"))
         by = confirmation.confirmed_by

@@ -12,7 +12,6 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate
 
-from config.clock import local_today
 from models.artifacts import (
     BOARD_KEY,
     RUN_LINK,
@@ -25,7 +24,7 @@ from models.board import flow_run_url
 from models.case import CLOSED_STATES, Case, CaseState
 from models.links import DEAL, TICKET, hubspot_record_url
 from tasks.policy import case_step_key
-from tasks.runtime import get_runtime
+from tasks.runtime import get_runtime, local_date
 
 
 @task(name="publish-case-summary", cache_key_fn=case_step_key("step"), persist_result=True)
@@ -51,8 +50,7 @@ def write_case_summary(case: Case, step: str, *, flow_run_id: UUID | None = None
     }
     # The start the contract says: the deal's delivery start once sent, the draft's before.
     start = _day(delivery[-1].get("start")) if delivery else _day(drafted[-1].get("start_date")) if drafted else None
-    today = local_today(settings.routine.timezone)
-    markdown = case_summary_markdown(case, links=links, step=step, today=today, start_date=start)
+    markdown = case_summary_markdown(case, links=links, step=step, today=local_date(), start_date=start)
     description = f"Reforhandling {case.case_key}: what changes, whom it waits for, and the links"
     key = case_artifact_key(case.case_key)
     if flow_run_id is None:

@@ -12,7 +12,6 @@ from prefect import Flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import FlowRun, State
 
-from config.clock import local_today
 from models.board import waits_for
 from models.case import CLOSED_STATES, Case, CaseState
 from models.notices import Due, Notice
@@ -21,7 +20,7 @@ from tasks.artifacts import write_case_summary
 from tasks.notifying import notify_once
 from tasks.policy import case_step_key
 from tasks.restarting import record_interruption, stopped
-from tasks.runtime import get_runtime
+from tasks.runtime import get_runtime, local_date
 
 # How `reforhandling cancel` words the state it cancels a run with: the case is being closed, not left to ops.
 OPS_CANCEL_PREFIX = "cancelled by "
@@ -72,7 +71,7 @@ def mark_case(case_key: str, step: str, state: CaseState, details: dict[str, Any
     rt = get_runtime()
     case = rt.store.transition(case_key, state, actor="flow", details=details, **fields)
     # The run page's log says whom it waits for now (its summary artifact too).
-    waiting = waits_for(case, local_today(rt.settings.routine.timezone))
+    waiting = waits_for(case, local_date())
     get_run_logger().info("case %s is %s; waits for %s", case_key, state, waiting)
     _summarise(case, step)
     return case
