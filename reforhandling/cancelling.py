@@ -9,10 +9,10 @@ from uuid import UUID
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.states import Cancelling
 
+from bootstrap.runtime import Runtime
 from models.case import CLOSED_STATES, Case, CaseState
 from models.contract import ContractState
 from tasks.case_tasks import OPS_CANCEL_PREFIX
-from tasks.runtime import Runtime
 
 # How long a running flow run gets to stop before we give up (the runner kills it on Cancelling).
 STOP_TIMEOUT_SECONDS = 60.0

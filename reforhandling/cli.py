@@ -161,10 +161,10 @@ def start(
     from prefect.client.orchestration import get_client
     from prefect.settings import temporary_settings
 
+    from bootstrap.runtime import build_runtime
     from reforhandling.prefect_auth import client_settings
     from reforhandling.starting import preflight, run_url, start_case
     from store.case_store import OpenCaseExists
-    from tasks.runtime import build_runtime
 
     settings = _settings()
     request = _request(
@@ -212,10 +212,10 @@ def plan(
     ] = None,
 ) -> None:
     """Read what a case would read and print every write it would make; writes nothing."""
+    from bootstrap.runtime import build_runtime
     from config.clock import local_today
     from models.plan import plan_text, renegotiation_plan
     from reforhandling.starting import read_case_inputs
-    from tasks.runtime import build_runtime
 
     settings = _settings()
     request = _request(
@@ -260,10 +260,10 @@ def cancel(
     from prefect.client.orchestration import get_client
     from prefect.settings import temporary_settings
 
+    from bootstrap.runtime import build_runtime
     from reforhandling.cancelling import CannotCancel, cancel_case
     from reforhandling.prefect_auth import client_settings
     from store.case_store import CaseNotFound
-    from tasks.runtime import build_runtime
 
     settings = _settings()
     runtime = build_runtime(settings)

@@ -136,12 +136,11 @@ def _example_line(settings: Settings, case: Case) -> str:
 
 def _publish_board(settings: Settings) -> None:
     """The board of open cases, there at once; the poller refreshes it from now on."""
+    from bootstrap.runtime import build_runtime
     from tasks.artifacts import publish_case_board
-    from tasks.runtime import build_runtime, use_runtime
 
     now = datetime.now(UTC)
-    with use_runtime(build_runtime(settings)):
-        publish_case_board(now, local_today(settings.routine.timezone, now))
+    publish_case_board(build_runtime(settings), now, local_today(settings.routine.timezone, now))
 
 
 def _example_case(settings: Settings) -> Case:

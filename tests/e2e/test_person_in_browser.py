@@ -21,6 +21,7 @@ from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCol
 from prefect.settings import temporary_settings
 
 from adapters import dealbuilder_api as api
+from bootstrap.runtime import build_runtime
 from config.settings import PROJECT_ROOT, Settings
 from models.artifacts import BOARD_KEY, case_artifact_key
 from models.case import Case, CaseState
@@ -36,7 +37,6 @@ from sandbox.kit import SandboxServer, free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
-from tasks.runtime import build_runtime
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; ./run.sh test installs it
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

@@ -9,9 +9,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bootstrap.runtime import build_runtime
 from models.case import CaseState
 from sandbox import records
-from tasks.runtime import build_runtime, use_runtime
 from tests.flows.conftest import AERLIG, BLABAER, CaseDriver
 
 # The targets (README, "HubSpot requests per case").
@@ -24,8 +24,7 @@ def new_process(driver: CaseDriver) -> Iterator[None]:
     previous = driver.runtime
     driver.runtime = build_runtime(previous.settings)
     try:
-        with use_runtime(driver.runtime):
-            yield
+        yield
     finally:
         driver.runtime = previous
 
