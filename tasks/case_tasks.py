@@ -57,9 +57,9 @@ def reopen_case(rt: Runtime, case_key: str) -> Case:
 
 @task(name="snapshot-terms", cache_key_fn=case_step_key("attempt"), persist_result=True)
 def snapshot_terms(rt: Runtime, case_key: str, attempt: int) -> Terms:
-    """The licences and price the case asks for when its run first reads them (attempt 1), kept: a replay must not
-    see the corrections a later approval round wrote to the case. The flow carries them on from there; later attempts
-    are only read back by runs suspended before it did (their key is unchanged)."""
+    """The licences and price the case asks for when its run first reads them, kept: a replay must not see the
+    corrections a later approval round wrote to the case. The flow asks for attempt 1 only and carries the terms on
+    through the corrections; `attempt` stays in the key so that runs suspended before that find their snapshot."""
     case = rt.store.get(case_key)
     return Terms(licences=case.licences_after, price_per_licence=case.price_after)
 

@@ -62,7 +62,7 @@ def notify_once(
 def notify_suspended(rt: Runtime, case_key: str, due: Due, detail: str = "") -> bool:
     """Tell the person a wait that has just begun waits for, once per claim; True when this call sent it.
 
-    Called by a flow once its run is suspended (see `flows/renegotiation.py: _suspend`), so the link in the mail
+    Called by a flow once its run is suspended (see `flows/asking.py: ask`), so the link in the mail
     finds the Resume button. Not a task: Prefect runs no task in a suspended run. A transient failure is tried
     again after the tasks' retry delays; a notice that still cannot be sent is logged and must not fail the run
     (its form is open anyway, and the poller's reminders follow)."""
