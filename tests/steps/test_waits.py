@@ -1,9 +1,10 @@
-"""The pause keys of every wait: runs already suspended wait under these exact strings, so the scheme must keep them."""
+"""The waits: their pause keys (runs already suspended wait under these exact strings) and who may answer one."""
 
 from __future__ import annotations
 
 import pytest
 
+from models.approval import answerer_problems
 from models.waits import approval_key, decision_key, is_signature_wait, licences_key, signature_key
 
 
@@ -40,3 +41,23 @@ def test_the_keys_are_the_ones_suspended_runs_wait_under(key: str, expected: str
 )
 def test_only_a_signature_wait_is_resumed_by_the_poller(pause_key: str | None, waits: bool) -> None:
     assert is_signature_wait(pause_key) is waits
+
+
+@pytest.mark.parametrize(
+    ("person", "approvers", "problem"),
+    [
+        ("Ola Kundeservice", ["Ola Kundeservice"], None),
+        ("ola kundeservice", ["Ola Kundeservice"], None),  # as the list spells it, case aside
+        ("Mallory", ["Ola Kundeservice"], "Avgjort av: Mallory står ikke på listen over godkjennere"),
+        ("  ", ["Ola Kundeservice"], "Avgjort av er tom"),
+        ("", [], "Avgjort av er tom"),  # no list: anyone, but someone
+        ("Anyone", [], None),
+    ],
+)
+def test_who_may_answer_a_wait(person: str, approvers: list[str], problem: str | None) -> None:
+    problems = answerer_problems(person, approvers, title="Avgjort av")
+    if problem is None:
+        assert problems == []
+    else:
+        [found] = problems
+        assert found.startswith(problem)
