@@ -10,8 +10,8 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
+from devtools.cli_sandbox import sandbox_app
 from reforhandling.cli_db import db_app
-from reforhandling.cli_sandbox import sandbox_app
 
 if TYPE_CHECKING:
     from models.renegotiation import RenegotiationRequest
@@ -286,7 +286,7 @@ def up(
     ] = False,
 ) -> None:
     """Run the whole local stack (Prefect server + UI, sandboxes, deployments) with one example case."""
-    from reforhandling.local_stack import run_up
+    from devtools.local_stack import run_up
 
     run_up(_settings(), fresh=fresh)
 
@@ -304,7 +304,7 @@ def demo(
     poll_seconds: Annotated[int, typer.Option(help="Interval of the signature poller in the demo.")] = 3,
 ) -> None:
     """Run three cases end to end on a fresh embedded stack, check the sandboxes, print a summary."""
-    from reforhandling.demo import run_demo
+    from devtools.demo import run_demo
 
     raise typer.Exit(run_demo(_settings(), poll_seconds=poll_seconds))
 
@@ -318,7 +318,7 @@ def soak(
     ] = 20.0,
 ) -> None:
     """Run N cases end to end on a fresh embedded stack while every sandbox injects faults; count the outcome."""
-    from reforhandling.soak import run_soak
+    from devtools.soak import run_soak
 
     report = run_soak(_settings(), cases=cases, seed=seed, seconds_per_case=seconds_per_case)
     for line in report.lines() + report.problems:

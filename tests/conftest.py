@@ -21,7 +21,7 @@ from prefect.settings import (
 from prefect.testing.utilities import prefect_test_harness
 
 from config.settings import PROJECT_ROOT, Settings
-from reforhandling.prefect_stack import PrefectStack
+from devtools.prefect_stack import PrefectStack
 from sandbox.kit import free_port
 from tests.postgres import create_database, postgres_server
 

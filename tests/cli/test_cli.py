@@ -290,7 +290,7 @@ def test_escapes_and_line_breaks_from_outside_cannot_clear_the_screen_or_forge_a
 
 
 def test_up_fresh_removes_the_local_world_but_keeps_the_password(tmp_path: Path) -> None:
-    from reforhandling.local_stack import reset_local_world
+    from devtools.local_stack import reset_local_world
 
     for folder in ("sandboxes", "prefect", "logs", "mine"):
         (tmp_path / folder).mkdir()
