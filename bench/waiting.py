@@ -46,10 +46,10 @@ def main(argv: list[str] | None = None) -> None:
     from adapters import dealbuilder_api as api
     from bench.local import local_stack
     from bootstrap.runtime import build_runtime
+    from devtools.soak import start_cases
     from flows.poll_signatures import poll_signatures_flow
     from models.case import CaseState
     from models.renegotiation import RenegotiationRequest
-    from reforhandling.soak import start_cases
     from store.case_store import CaseStore
 
     # The served poller waits an hour: this process runs each poll itself, to time it.

@@ -2,9 +2,9 @@
 
 Each behaves as its real adapter does on its sandbox; tests/contracts runs one suite per port against both."""
 
-from fakes.contracts import FakeContracts
+from fakes.contracts import Delivery, FakeContracts
 from fakes.crm import FakeCrm
-from fakes.licences import FakeLicences
+from fakes.licences import FakeLicences, LicenceChange
 from fakes.mailer import FakeMailer
 
-__all__ = ["FakeContracts", "FakeCrm", "FakeLicences", "FakeMailer"]
+__all__ = ["Delivery", "FakeContracts", "FakeCrm", "FakeLicences", "FakeMailer", "LicenceChange"]

@@ -102,8 +102,8 @@ class FakeContracts:
 
     # --- seeding and the other parties (tests) ------------------------------------------------------------------
     def add_agreement(self, agreement: Agreement) -> Agreement:
-        """A signed agreement of the customer; its `lines` must hold the routine's licence line (else it is a
-        signed document without one, as another product's agreement)."""
+        """A signed agreement of the customer. Without the routine's licence line in its `lines` it is a signed
+        document of another product, which signed_agreements leaves out (its `licences` is then not read)."""
         self._documents[agreement.contract_id] = _Document(
             id=agreement.contract_id,
             template=agreement.template,
@@ -131,6 +131,13 @@ class FakeContracts:
     def view(self, contract_id: str) -> Contract:
         """The signer opens the contract."""
         return self._act(contract_id, "view")
+
+    def someone_edits(self, contract_id: str, *, licences: int) -> None:
+        """A person changes the licence line's quantity in the provider's own screens."""
+        document = self._document(contract_id)
+        line = self._required_licence_line(document)
+        document.lines[document.lines.index(line)] = line.model_copy(update={"quantity": licences})
+        document.updated_at = self._now()
 
     def set_today(self, today: date) -> None:
         """Move the provider's day: a sent contract whose deadline has passed expires."""

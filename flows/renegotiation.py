@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from functools import cache
-from typing import Any
+from typing import Any, assert_never
 
 from prefect import Flow, flow, get_run_logger, runtime
 from prefect.client.schemas.objects import FlowRun, State
@@ -29,14 +29,21 @@ from models.approval import (
     licence_confirmation_description,
 )
 from models.case import CLOSED_STATES, Case, CaseState
-from models.change import ChangeSummary, completion_plan
+from models.completion import (
+    AssignTicket,
+    CompletionWrite,
+    MoveDeal,
+    SendMail,
+    SetDownwardAdjustment,
+    SetLicences,
+    WriteNote,
+    compose_completion,
+)
 from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Deal, EnrichedTicket
-from models.messages import csc_handover_message, sales_registration_message
-from models.notes import cancellation_note, invoice_note, rejection_note
+from models.notes import CANCELLED_NOTE_STEP, REJECTED_NOTE_STEP, cancellation_note, rejection_note
 from models.notices import Due, Notice
 from models.renegotiation import Terms, nothing_changes, request_limits
-from models.rules import Route
 from models.signature import verified_outcome
 from models.waits import approval_key, decision_key, licences_key, signature_key
 from steps.contract import DraftContract
@@ -228,7 +235,7 @@ def _approved(
         cancel_contract(rt, case_key, step, contract_id)
         move_deal(rt, case_key, "lost", deal.id, routine.deal_stage_lost)
         note = rejection_note(case_key=case_key, approver=decision.approver, comment=decision.comment)
-        write_ticket_note(rt, case_key, "rejected", enriched.ticket.id, note)
+        write_ticket_note(rt, case_key, REJECTED_NOTE_STEP, enriched.ticket.id, note)
         mark_case(rt, case_key, "rejected", CaseState.REJECTED, {"approver": decision.approver})
         return None
 
@@ -319,7 +326,7 @@ def _signed(
                 outcome=str(outcome),
                 comment=follow_up.comment,
             )
-            write_ticket_note(rt, case_key, "cancelled", enriched.ticket.id, note)
+            write_ticket_note(rt, case_key, CANCELLED_NOTE_STEP, enriched.ticket.id, note)
             mark_case(rt, case_key, "cancelled", CaseState.CANCELLED, {"decided_by": follow_up.decided_by})
             return None
         signing_round += 1
@@ -378,68 +385,60 @@ def _complete(
     start: date,
     routine: RoutineSettings,
 ) -> bool:
-    """After the signature: the deal won, licences, nedjustering, the note and the ticket to order/invoice (or CSC),
-    sales registration. Every text is composed before the first write, so bad data cannot stop the case halfway;
-    data the rules cannot decide on holds the case for a person before any write (False)."""
+    """After the signature: make the completion's writes (models/completion.py, the same `reforhandling plan` shows).
+    Every text is composed before the first write, so bad data cannot stop the case halfway; data the rules cannot
+    decide on holds the case for a person before any write (False)."""
     case = load_case(rt, case_key)
-    summary = ChangeSummary(
+    completion = compose_completion(
+        basis,
         case_key=case_key,
-        company_name=enriched.company.name,
-        org_number=basis.org_number,
-        licences_before=basis.current.licences,
-        licences_after=case.licences_after,
-        price_before=basis.current.paid_per_licence,
-        price_after=case.price_after,
-        start_before=basis.current.start_date,
+        company=enriched.company,
+        ticket=enriched.ticket,
+        licences=case.licences_after,
+        price_per_licence=case.price_after,
         start_date=start,
         signed_on=signed_on,
-        sold_signed_on=basis.sold.signed_on,
-        sold_is_fallback=basis.sold_is_fallback,
+        routine=routine,
         deal_url=deal.url,
-        ticket_url=enriched.ticket.url,
         contract_id=contract.id,
         contract_url=contract.preview_url,
-        sold_contract_id=basis.sold.contract_id,
-        sold_sender=basis.sold.sender,
-        sold_booker=basis.sold.booker,
     )
-    plan = completion_plan(summary, routine)
+    plan = completion.decisions
     if plan.attention is not None:
         hold_for_attention(rt, case_key, plan.attention, str(runtime.flow_run.id))
         return False
-    note = invoice_note(summary, plan)
-    handover = csc_handover_message(summary, recipient=routine.csc_recipient) if plan.route is Route.CSC else None
-    registration = (
-        sales_registration_message(
-            summary,
-            recipient=routine.sales_registration_recipient,
-            months=routine.sales_registration_months,
-            periods_per_year=routine.price_periods_per_year,
-        )
-        if plan.sales_registration
-        else None
-    )
-    move_deal(rt, case_key, "won", deal.id, routine.deal_stage_won)
-    _set_licences(rt, case_key, basis.org_number, summary.licences_after)
-    # Every signed case writes it (0 unless the count went down), so the card never shows an earlier reduction.
-    set_downward_adjustment(rt, case_key, enriched.company.id, plan.removed)
-    write_ticket_note(rt, case_key, "invoice", enriched.ticket.id, note)
-    assign_ticket(rt, case_key, enriched.ticket.id, plan.ticket_owner)
-    if handover is not None:
-        send_mail(rt, case_key, "csc-handover", handover)
-    if registration is not None:
-        send_mail(rt, case_key, "sales-registration", registration)
+    for write in completion.writes:
+        _write(rt, case_key, deal.id, write)
     mark_case(rt, case_key, "completed", CaseState.COMPLETED, {"route": plan.route.value})
     get_run_logger().info(
         "case %s completed: %s %d -> %d, ticket to %s (%s)",
         case_key,
         plan.direction,
-        summary.licences_before,
-        summary.licences_after,
+        completion.summary.licences_before,
+        completion.summary.licences_after,
         plan.ticket_owner,
         plan.route,
     )
     return True
+
+
+def _write(rt: Runtime, case_key: str, deal_id: str, write: CompletionWrite) -> None:
+    """Make one of the completion's writes through its task."""
+    match write:
+        case MoveDeal():
+            move_deal(rt, case_key, write.step, deal_id, write.stage)
+        case SetLicences():
+            _set_licences(rt, case_key, write.customer_id, write.licences)
+        case SetDownwardAdjustment():
+            set_downward_adjustment(rt, case_key, write.company_id, write.removed)
+        case WriteNote():
+            write_ticket_note(rt, case_key, write.step, write.ticket_id, write.text)
+        case AssignTicket():
+            assign_ticket(rt, case_key, write.ticket_id, write.owner)
+        case SendMail():
+            send_mail(rt, case_key, write.step, write.message)
+        case _:
+            assert_never(write)
 
 
 def _set_licences(rt: Runtime, case_key: str, customer_id: str, licences: int) -> None:

@@ -70,11 +70,11 @@ def seeded_crm(crm: FakeCrm | None = None) -> FakeCrm:
 
 
 def seeded_contracts(today: date, contracts: FakeContracts | None = None) -> FakeContracts:
-    """A FakeContracts holding the Dealbuilder sandbox's signed Assist agreements, signed relative to `today`."""
+    """A FakeContracts holding the Dealbuilder sandbox's signed documents, signed relative to `today`."""
     contracts = contracts or FakeContracts(today=today)
     for customer in CUSTOMERS:
         for document in customer.documents:
-            if document.status == SIGNED and document.licences is not None:
+            if document.status == SIGNED:
                 contracts.add_agreement(_agreement(customer, document, today))
     return contracts
 
@@ -89,20 +89,20 @@ def seeded_licences(licences: FakeLicences | None = None) -> FakeLicences:
 
 
 def _agreement(customer: SeedCustomer, document: SeedDocument, today: date) -> Agreement:
-    assert document.licences is not None
+    """The seeded document as an Agreement; one without a licence line (another product) has none in `lines`."""
     signed = document.signed_on(today)
     lines = [
-        ContractLine(
+        ContractLine(name=x.name, quantity=x.quantity, unit_price=x.unit_price, discount_percent=x.discount)
+        for x in document.lines
+    ]
+    if document.licences is not None:
+        licence = ContractLine(
             name=ROUTINE.licence_line,
             quantity=document.licences,
             unit_price=document.price_per_licence,
             discount_percent=document.licence_discount,
-        ),
-        *(
-            ContractLine(name=x.name, quantity=x.quantity, unit_price=x.unit_price, discount_percent=x.discount)
-            for x in document.lines
-        ),
-    ]
+        )
+        lines.insert(0, licence)
     if document.onboarding:
         lines.append(
             ContractLine(
@@ -114,8 +114,8 @@ def _agreement(customer: SeedCustomer, document: SeedDocument, today: date) -> A
         )
     return Agreement(
         contract_id=document.id,
-        licences=document.licences,
-        price_per_licence=document.price_per_licence,
+        licences=document.licences or 1,
+        price_per_licence=document.price_per_licence or Decimal(1),
         licence_discount_percent=document.licence_discount,
         signed_on=signed,
         start_date=signed + timedelta(days=14),
