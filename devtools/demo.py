@@ -18,6 +18,7 @@ from models.case import CLOSED_STATES, CaseState
 from models.messages import notice_kind
 from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
+from models.waits import approval_key
 from sandbox import records
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
@@ -122,7 +123,7 @@ def _drive(settings: Settings, sandboxes: SandboxStack, cases: list[DemoCase]) -
                 assert stored.flow_run_id
                 run = client.read_flow_run(UUID(stored.flow_run_id))
                 pause_key = run.state.state_details.pause_key if run.state and run.state.is_paused() else None
-                if pause_key == "approval-1" and case.case_key not in approved:
+                if pause_key == approval_key(1) and case.case_key not in approved:
                     # Exactly what the UI's Resume dialog sends.
                     answer = {"approved": True, "approver": "Ola Kundeservice"}
                     result = client.resume_flow_run(run.id, run_input=answer)

@@ -17,6 +17,7 @@ from devtools.embedded_stack import embedded_stack
 from devtools.tickets import new_sandbox_ticket
 from models.case import CLOSED_STATES, CaseState
 from models.renegotiation import RenegotiationRequest
+from models.waits import APPROVAL
 from sandbox import records
 from sandbox.kit import FaultRule, SandboxApp
 from sandbox.stack import SandboxStack
@@ -174,7 +175,7 @@ def drive_cases(
                     report.ops_retries += 1
                     continue
                 key = state.state_details.pause_key if state is not None and state.is_paused() else None
-                if key and key.startswith("approval-") and (case.case_key, key) not in answered:
+                if key and key.startswith(f"{APPROVAL}-") and (case.case_key, key) not in answered:
                     result = client.resume_flow_run(run.id, run_input={"approved": True, "approver": "Ola"})
                     if result.status.value == "ACCEPT":
                         answered.add((case.case_key, key))

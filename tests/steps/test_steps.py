@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from fakes import FakeContracts, FakeCrm, FakeMailer
 
 from config.settings import RoutineSettings
+from fakes import FakeContracts, FakeCrm, FakeMailer
 from models.case import CaseState
 from models.contract import Contract, ContractState
 from models.crm import EnrichedTicket, Ticket
