@@ -53,7 +53,6 @@ from tasks.artifacts import publish_case_summary
 from tasks.case_tasks import (
     attach_run,
     hold_for_attention,
-    load_case,
     mark_case,
     mark_needs_attention,
     mark_run_cancelled,
@@ -147,7 +146,7 @@ def _renegotiate(rt: Runtime, case_key: str) -> CaseState:
     if signed is None:
         return CaseState.CANCELLED
     signed_on, start = signed
-    if not _complete(rt, case_key, enriched, deal, basis, contract, signed_on, start, routine):
+    if not _complete(rt, case_key, enriched, deal, basis, contract, approved, signed_on, start, routine):
         return CaseState.NEEDS_ATTENTION
     return CaseState.COMPLETED
 
@@ -381,6 +380,7 @@ def _complete(
     deal: Deal,
     basis: AgreementBasis,
     contract: Contract,
+    terms: Terms,
     signed_on: date,
     start: date,
     routine: RoutineSettings,
@@ -388,14 +388,13 @@ def _complete(
     """After the signature: make the completion's writes (models/completion.py, the same `reforhandling plan` shows).
     Every text is composed before the first write, so bad data cannot stop the case halfway; data the rules cannot
     decide on holds the case for a person before any write (False)."""
-    case = load_case(rt, case_key)
     completion = compose_completion(
         basis,
         case_key=case_key,
         company=enriched.company,
         ticket=enriched.ticket,
-        licences=case.licences_after,
-        price_per_licence=case.price_after,
+        licences=terms.licences,
+        price_per_licence=terms.price_per_licence,
         start_date=start,
         signed_on=signed_on,
         routine=routine,

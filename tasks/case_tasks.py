@@ -26,12 +26,6 @@ from tasks.restarting import record_interruption, stopped
 OPS_CANCEL_PREFIX = "cancelled by "
 
 
-@task(name="load-case", cache_policy=NO_CACHE)
-def load_case(rt: Runtime, case_key: str) -> Case:
-    """Read the case as stored now."""
-    return rt.store.get(case_key)
-
-
 @task(name="attach-run", cache_policy=NO_CACHE)
 def attach_run(rt: Runtime, case_key: str, flow_run_id: str) -> Case:
     """Record the flow run that carries the case (the poller resumes that run)."""
