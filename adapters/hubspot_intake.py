@@ -64,10 +64,13 @@ class HubSpotTicketIntake:
         """HTTP requests made so far, retries included."""
         return self._transport.calls
 
+    def ready_stage_id(self) -> str:
+        pipeline = self._labels.pipeline("tickets", self._routine.ticket_pipeline)
+        return self._labels.stage_id(pipeline, self._intake.ready_stage, "tickets")
+
     def ready_tickets(self) -> list[str]:
         """Ids of the tickets at the ready stage of the routine's pipeline, oldest move first (one search)."""
-        pipeline = self._labels.pipeline("tickets", self._routine.ticket_pipeline)
-        stage_id = self._labels.stage_id(pipeline, self._intake.ready_stage, "tickets")
+        stage_id = self.ready_stage_id()
         search = PublicObjectSearchRequest(
             filter_groups=[FilterGroup(filters=[Filter(property_name=STAGE, operator="EQ", value=stage_id)])],
             properties=[STAGE],
@@ -98,4 +101,23 @@ class HubSpotTicketIntake:
             entered_stage_at=entered.isoformat() if entered is not None else "",
             owner_email=self._labels.owner_email(owner_id) if owner_id else None,
             values={name: values.get(name) for name in self._intake.properties},
+        )
+
+
+def subscribe_to_stage_changes(settings: HubSpotSettings, *, url: str) -> None:
+    """Point the app's webhooks at `url` and subscribe it to tickets' stage changes, once (Webhooks API v3 with the
+    developer key; the local stack's sandbox: a private app's subscriptions are set in its settings in HubSpot)."""
+    from hubspot.webhooks import SettingsChangeRequest, SubscriptionCreateRequest
+
+    client = HubSpot(api_key=settings.developer_api_key.get_secret_value(), host=settings.base_url.rstrip("/"))
+    webhooks = client.webhooks
+    timeout = (settings.connect_timeout, settings.read_timeout)
+    webhooks.settings_api.configure(settings.app_id, SettingsChangeRequest(target_url=url), _request_timeout=timeout)
+    existing = webhooks.subscriptions_api.get_all(settings.app_id, _request_timeout=timeout).results or []
+    wanted = ("ticket.propertyChange", STAGE)
+    if not any((s.event_type, s.property_name) == wanted and s.active for s in existing):
+        webhooks.subscriptions_api.create(
+            settings.app_id,
+            SubscriptionCreateRequest(event_type=wanted[0], property_name=STAGE, active=True),
+            _request_timeout=timeout,
         )

@@ -109,6 +109,10 @@ class TicketIntake(Protocol):
         """Requests made so far by this adapter."""
         ...
 
+    def ready_stage_id(self) -> str:
+        """The id of the ready stage, as a webhook event's propertyValue holds it (from the portal cache)."""
+        ...
+
     def ready_tickets(self) -> list[str]:
         """Ids of the tickets standing at the ready stage (one request)."""
         ...

@@ -4,7 +4,9 @@ stage, with nothing else written. Against the flow tests' sandboxes and Prefect 
 
 from __future__ import annotations
 
+import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -15,10 +17,15 @@ from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterTags
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from adapters.hubspot_intake import subscribe_to_stage_changes
 from models.case import CaseState
+from reforhandling.hubspot_webhook import HUBSPOT_WEBHOOK_PATH
 from reforhandling.intake import Intake, Taken
 from reforhandling.intake import intake as intake_flow
+from reforhandling.webhook import DealbuilderWebhook
 from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, KUNDESENTER_READY_STAGE
+from sandbox.hubspot.webhooks import signed_headers
+from sandbox.kit import SandboxServer
 from sandbox.world import customer_by_ticket
 from tests.flows.conftest import CaseDriver
 
@@ -249,3 +256,105 @@ def test_the_scheduled_intake_flow_starts_the_case_of_a_ready_ticket(
     [case] = cases_of_ticket(driver, "5002")
     driver.run(case)
     assert driver.case(case.case_key).state is CaseState.AWAITING_APPROVAL
+
+
+@pytest.fixture
+def receiver(driver: CaseDriver, prefect_api: str) -> Iterator[tuple[DealbuilderWebhook, str]]:
+    """The receiver on a free port; yields it and the URL of its HubSpot path."""
+    app = DealbuilderWebhook(driver.runtime, {PREFECT_API_URL: prefect_api})
+    with SandboxServer(app) as server:
+        yield app, f"{server.url}{HUBSPOT_WEBHOOK_PATH}"
+    app.hubspot.close()
+
+
+def stage_event(ticket_id: str, *, event_id: int = 1) -> bytes:
+    event = {
+        "eventId": event_id,
+        "subscriptionId": 1000,
+        "portalId": 1234567,
+        "appId": 2345678,
+        "occurredAt": int(time.time() * 1000),
+        "subscriptionType": "ticket.propertyChange",
+        "attemptNumber": 0,
+        "objectId": int(ticket_id),
+        "propertyName": "hs_pipeline_stage",
+        "propertyValue": KUNDESENTER_READY_STAGE,
+        "changeSource": "CRM_UI",
+    }
+    return json.dumps([event]).encode()
+
+
+def test_a_stage_change_delivered_by_hubspots_webhook_opens_the_case(
+    driver: CaseDriver, agent: Agent, receiver: tuple[DealbuilderWebhook, str]
+) -> None:
+    app, url = receiver
+    subscribe_to_stage_changes(driver.runtime.settings.hubspot, url=url)
+    signer = {"reforhandling_signatar": "per.hakonsen@sondreas.example"}
+
+    agent.ready("5004", **READY | signer | {"reforhandling_lisenser": "20", "reforhandling_pris": "500"})
+
+    deadline = time.monotonic() + 30
+    while not cases_of_ticket(driver, "5004"):
+        assert time.monotonic() < deadline, agent.hubspot.webhooks.sender.attempts()
+        time.sleep(0.05)
+    assert app.hubspot.idle().result(timeout=30) is None
+    [case] = cases_of_ticket(driver, "5004")
+    assert case.signer_email == "per.hakonsen@sondreas.example"
+    # One delivery (the fields' changes are not subscribed to); the ticket was read by the intake and by start's
+    # own preflight, once each.
+    attempts = agent.hubspot.webhooks.sender.attempts()
+    assert [a["status"] for a in attempts] == [200]
+    assert len(agent.hubspot.requests("GET", r"^/crm/v3/objects/tickets/5004$")) == 2
+
+
+SECRET = "sandbox-client-secret"
+FORGERIES = [
+    pytest.param(lambda url, body: signed_headers(secret="guessed", url=url, body=body), id="forged"),
+    pytest.param(
+        lambda url, body: signed_headers(
+            secret=SECRET, url=url, body=body, timestamp_ms=int((time.time() - 301) * 1000)
+        ),
+        id="stale",
+    ),
+    pytest.param(
+        lambda url, body: signed_headers(secret=SECRET, url=url.replace("hubspot", "other"), body=body),
+        id="signed for another address",
+    ),
+    pytest.param(lambda url, body: {"Content-Type": "application/json"}, id="unsigned"),
+]
+
+
+@pytest.mark.parametrize("sign", FORGERIES)
+def test_a_forged_stale_or_unsigned_delivery_is_refused_with_401_and_changes_nothing(
+    driver: CaseDriver, agent: Agent, receiver: tuple[DealbuilderWebhook, str], sign: Any
+) -> None:
+    app, url = receiver
+    mark = agent.ready("5001", **READY)
+    body = stage_event("5001")
+
+    response = httpx.post(url, content=body, headers=sign(url, body))
+
+    assert response.status_code == 401
+    assert app.hubspot.idle().result(timeout=30) is None
+    assert agent.hubspot.log[mark:] == []
+    assert cases_of_ticket(driver, "5001") == []
+
+
+def test_a_replayed_delivery_is_refused_with_401_and_changes_nothing(
+    driver: CaseDriver, agent: Agent, receiver: tuple[DealbuilderWebhook, str]
+) -> None:
+    app, url = receiver
+    agent.ready("5001", **READY)
+    body = stage_event("5001")
+    headers = signed_headers(secret=SECRET, url=url, body=body)
+    assert httpx.post(url, content=body, headers=headers).status_code == 200
+    assert app.hubspot.idle().result(timeout=30) is None
+    [case] = cases_of_ticket(driver, "5001")
+    mark = len(agent.hubspot.log)
+
+    replayed = httpx.post(url, content=body, headers=headers)
+
+    assert replayed.status_code == 401
+    assert app.hubspot.idle().result(timeout=30) is None
+    assert agent.hubspot.log[mark:] == []
+    assert [c.case_key for c in cases_of_ticket(driver, "5001")] == [case.case_key]
