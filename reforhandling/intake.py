@@ -132,6 +132,8 @@ class Intake:
 
     def _take(self, ticket: IntakeTicket) -> Taken:
         settings = self.runtime.settings
+        if self.runtime.store.open_case_for_ticket(ticket.id) is not None:
+            return Taken(ticket.id, "open-case")  # started already (by `start`, or the form): nothing to read or say
         try:
             request = RenegotiationRequest.parse(
                 request_data(ticket, settings.intake), today=self._today(), limits=request_limits(settings.routine)

@@ -27,7 +27,7 @@ from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, KUNDESENTER_READY_STAGE
 from sandbox.hubspot.webhooks import signed_headers
 from sandbox.kit import SandboxServer
 from sandbox.world import customer_by_ticket
-from tests.flows.conftest import CaseDriver
+from tests.flows.conftest import FJORDKRAFT, CaseDriver
 
 OLA = "7001"  # agent@avonova.example
 READY = {
@@ -357,4 +357,13 @@ def test_a_replayed_delivery_is_refused_with_401_and_changes_nothing(
     assert replayed.status_code == 401
     assert app.hubspot.idle().result(timeout=30) is None
     assert agent.hubspot.log[mark:] == []
+    assert [c.case_key for c in cases_of_ticket(driver, "5001")] == [case.case_key]
+
+
+def test_a_ticket_whose_case_is_open_is_left_alone(driver: CaseDriver, agent: Agent, intake: Intake) -> None:
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    mark = agent.ready("5001", **READY | {"reforhandling_lisenser": ""})
+
+    assert intake.take_in("5001").outcome == "open-case"
+    assert agent.writes_since(mark) == []
     assert [c.case_key for c in cases_of_ticket(driver, "5001")] == [case.case_key]
