@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from prefect import flow
 from prefect.client.orchestration import SyncPrefectClient
@@ -30,6 +31,8 @@ from models.intake import (
     preflight_problems,
     refusal_note,
     request_data,
+    stand_in_data,
+    unrepeated,
     validation_problems,
 )
 from models.renegotiation import RenegotiationRequest, request_limits
@@ -134,16 +137,15 @@ class Intake:
         settings = self.runtime.settings
         if self.runtime.store.open_case_for_ticket(ticket.id) is not None:
             return Taken(ticket.id, "open-case")  # started already (by `start`, or the form): nothing to read or say
+        data = request_data(ticket, settings.intake)
         try:
-            request = RenegotiationRequest.parse(
-                request_data(ticket, settings.intake), today=self._today(), limits=request_limits(settings.routine)
-            )
+            request = self._parse(data)
         except ValidationError as error:
-            return self._refuse(ticket, validation_problems(error, ticket, settings.intake))
-        reading = read_case_inputs(request, runtime=self.runtime)
-        if reading.problems:
-            company = reading.company.name if reading.company is not None else None
-            problems = preflight_problems(reading.problems, ticket, settings.intake, company_name=company)
+            refused = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+            problems = validation_problems(error, ticket, settings.intake)
+            return self._refuse(ticket, problems + self._other_problems(ticket, data, refused))
+        problems = self._read_problems(ticket, request, refused=set())
+        if problems:
             return self._refuse(ticket, problems)
         try:
             with self._prefect_client() as client:
@@ -151,6 +153,30 @@ class Intake:
         except OpenCaseExists:
             return Taken(ticket.id, "open-case")
         return Taken(ticket.id, "started", case.case_key)
+
+    def _parse(self, data: dict[str, Any]) -> RenegotiationRequest:
+        routine = self.runtime.settings.routine
+        return RenegotiationRequest.parse(data, today=self._today(), limits=request_limits(routine))
+
+    def _read_problems(
+        self, ticket: IntakeTicket, request: RenegotiationRequest, *, refused: set[str]
+    ) -> list[Problem]:
+        """`start`'s preflight of the request, as the note's problems (less those about fields already refused)."""
+        reading = read_case_inputs(request, runtime=self.runtime)
+        company = reading.company.name if reading.company is not None else None
+        lines = unrepeated(reading.problems, refused)
+        return preflight_problems(lines, ticket, self.runtime.settings.intake, company_name=company)
+
+    def _other_problems(self, ticket: IntakeTicket, data: dict[str, Any], refused: set[str]) -> list[Problem]:
+        """What else `start`'s preflight finds, the refused fields stood in for, so one note lists every problem."""
+        stand_in = stand_in_data(data, refused)
+        if stand_in is None:
+            return []
+        try:
+            request = self._parse(stand_in)
+        except ValidationError:
+            return []
+        return self._read_problems(ticket, request, refused=refused)
 
     def _refuse(self, ticket: IntakeTicket, problems: list[Problem]) -> Taken:
         """One note with every problem, and the ticket to the needs-fixing stage; nothing else."""

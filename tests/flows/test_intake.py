@@ -367,3 +367,15 @@ def test_a_ticket_whose_case_is_open_is_left_alone(driver: CaseDriver, agent: Ag
     assert intake.take_in("5001").outcome == "open-case"
     assert agent.writes_since(mark) == []
     assert [c.case_key for c in cases_of_ticket(driver, "5001")] == [case.case_key]
+
+
+def test_a_refused_field_does_not_hide_what_starts_reads_find_one_note_lists_both(agent: Agent, intake: Intake) -> None:
+    agent.associate_company("5001")
+    unknown = {"reforhandling_lisenser": "", "reforhandling_signatar": "ukjent@fjordkraftbygg.example"}
+    agent.ready("5001", **READY | unknown)
+
+    taken = intake.take_in("5001")
+
+    assert [problem.field.split(" (")[0] for problem in taken.problems] == ["Nytt antall lisenser", "Signatar"]
+    [note] = agent.notes("5001")
+    assert "Ingen kontakt i HubSpot" in note and "<br>3. " not in note

@@ -8,7 +8,15 @@ import pytest
 from pydantic import ValidationError
 
 from config.settings import IntakeSettings
-from models.intake import IntakeTicket, refusal_note, request_data, shown, validation_problems
+from models.intake import (
+    IntakeTicket,
+    refusal_note,
+    request_data,
+    shown,
+    stand_in_data,
+    unrepeated,
+    validation_problems,
+)
 from models.renegotiation import RenegotiationRequest
 
 INTAKE = IntakeSettings()
@@ -80,3 +88,34 @@ def test_every_refused_field_is_one_numbered_line_of_the_note_naming_its_label()
     ]
     assert "«1,5»" in numbered[1] and "høyst 2 desimaler" in numbered[1]
     assert lines[-1] == "Flytt deretter ticketen tilbake til «Klar for reforhandling», så prøver vi igjen."
+
+
+@pytest.mark.parametrize(
+    ("refused", "stands_in"),
+    [
+        ({"licences", "price_per_licence"}, True),
+        ({"agent_email", "start_date", "signer_name"}, True),
+        ({"signer_email"}, False),
+        ({"licences", "ticket_id"}, False),
+    ],
+)
+def test_refused_fields_stand_in_only_when_starts_reads_can_still_start_from_the_ticket_and_signer(
+    refused: set[str], stands_in: bool
+) -> None:
+    data = {"ticket_id": "5001", "signer_email": "kari@firma.example", "licences": "x"}
+
+    stand_in = stand_in_data(data, refused)
+
+    assert (stand_in is not None) == stands_in
+    if stand_in is not None:
+        assert stand_in["signer_email"] == "kari@firma.example"
+        replaced = {name for name, value in stand_in.items() if value != data.get(name)}
+        assert refused - {"start_date", "signer_name"} <= replaced
+
+
+def test_the_preflights_verdicts_on_refused_fields_are_not_repeated() -> None:
+    lines = ["licences, price_per_licence: nothing to renegotiate", "signer_email: no contact", "company: no org"]
+
+    assert unrepeated(lines, {"price_per_licence"}) == lines[1:]
+    assert unrepeated(lines, {"signer_name"}) == [lines[0], lines[2]]
+    assert unrepeated(lines, set()) == lines
