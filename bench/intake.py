@@ -17,8 +17,9 @@ from collections.abc import Callable
 import httpx
 
 from config.settings import Settings
+from devtools.demo import demo_cases
+from devtools.embedded_stack import embedded_stack
 from models.case import CaseState
-from reforhandling.demo import demo_cases, embedded_stack
 from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, KUNDESENTER_READY_STAGE
 from sandbox.stack import SandboxStack
 from sandbox.world import OWNERS, customer_by_ticket
