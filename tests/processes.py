@@ -10,6 +10,9 @@ import subprocess
 # A process asked to stop gets this long before it is killed: a loaded machine can take minutes, and a test asserts
 # on what the stop left behind (runs' states, records), never on how soon it came.
 STOP_BOUND_SECONDS = 300.0
+# A server a test starts gets this long to answer: each xdist worker starts its own (PostgreSQL, Prefect) side by side
+# on a machine that may be busy with more; a quiet one takes a few seconds.
+STARTUP_BOUND_SECONDS = 300.0
 
 
 def stop_process(
