@@ -36,7 +36,11 @@ from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
 from tasks.runtime import build_runtime
+from tests.processes import PROCESS_TEST_TIMEOUT
 from tests.waiting import wait_until
+
+# One stack for the module's tests (its fixture), so they stay on one xdist worker.
+pytestmark = [pytest.mark.timeout(PROCESS_TEST_TIMEOUT), pytest.mark.xdist_group("browser")]
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; ./run.sh test installs it
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

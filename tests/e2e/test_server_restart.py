@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
 
 from config.settings import Settings
@@ -15,8 +16,10 @@ from models.case import CaseState
 from reforhandling.demo import embedded_stack
 from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
 from store.case_store import CaseStore
-from tests.processes import stop_process
+from tests.processes import DRIVE_BOUND_SECONDS, PROCESS_TEST_TIMEOUT, stop_process
 from tests.waiting import wait_until
+
+pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)
 
 
 def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kill_and_restart(tmp_path: Path) -> None:
@@ -37,7 +40,13 @@ def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kil
         stack.start_server()
 
         report = SoakReport(cases=2)
-        drive_cases(sandboxes, store, [at_approval, at_signature], report, deadline=time.monotonic() + 240)
+        drive_cases(
+            sandboxes,
+            store,
+            [at_approval, at_signature],
+            report,
+            deadline=time.monotonic() + DRIVE_BOUND_SECONDS,
+        )
         count_outcome(sandboxes, store, [at_approval, at_signature], report)
 
     assert report.problems == [] and report.completed == 2, report.lines() + report.problems

@@ -17,12 +17,15 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from config.settings import PROJECT_ROOT
 from reforhandling.prefect_auth import basic_auth_header
 from sandbox.kit import free_port
-from tests.processes import stop_process
+from tests.processes import PROCESS_TEST_TIMEOUT, stop_process
 from tests.waiting import wait_until
+
+pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)
 
 
 def port_is_free(port: int) -> bool:

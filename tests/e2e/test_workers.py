@@ -27,7 +27,9 @@ from sandbox.stack import SandboxStack
 from store.case_store import CaseStore
 from tests.conftest import prefect_cli
 from tests.postgres import create_database
-from tests.processes import stop_process
+from tests.processes import DRIVE_BOUND_SECONDS, PROCESS_TEST_TIMEOUT, stop_process
+
+pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)
 
 CASES = 10
 POOL = "reforhandling-process"
@@ -110,7 +112,14 @@ def test_two_workers_share_ten_cases_deployed_from_prefect_yaml_and_each_complet
                     client.create_flow_run_from_deployment(poller.id)
                     last_poll[0] = time.monotonic()
 
-            drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 420, each_round=poll_now)
+            drive_cases(
+                sandboxes,
+                store,
+                keys,
+                report,
+                deadline=time.monotonic() + DRIVE_BOUND_SECONDS,
+                each_round=poll_now,
+            )
         count_outcome(sandboxes, store, keys, report)
     finally:
         # A worker waits for its runs to finish before it stops: on a loaded machine that can take minutes.
