@@ -11,15 +11,6 @@ from typing import cast
 from uuid import uuid4
 
 import pytest
-from prefect.settings import (
-    PREFECT_API_URL,
-    PREFECT_LOCAL_STORAGE_PATH,
-    PREFECT_LOGGING_TO_API_ENABLED,
-    PREFECT_RESULTS_PERSIST_BY_DEFAULT,
-    PREFECT_SERVER_ANALYTICS_ENABLED,
-    temporary_settings,
-)
-from prefect.testing.utilities import prefect_test_harness
 
 from config.settings import PROJECT_ROOT, Settings
 from reforhandling.prefect_stack import PrefectStack
@@ -64,6 +55,17 @@ def case_store_url(postgres_url: str | None, request: pytest.FixtureRequest) -> 
 def prefect_api(tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None) -> Iterator[str]:
     """A Prefect test server for the session (about 10 s to start); yields its API URL. With --postgres, a real
     `prefect server start` on PostgreSQL instead of the harness's SQLite."""
+    # Prefect is imported here, not at the top: the fast layer (tests/models, ...) starts without it, seconds sooner.
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_LOCAL_STORAGE_PATH,
+        PREFECT_LOGGING_TO_API_ENABLED,
+        PREFECT_RESULTS_PERSIST_BY_DEFAULT,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
     storage = tmp_path_factory.mktemp("results")
     with temporary_settings(
         {
