@@ -45,10 +45,10 @@ def main(argv: list[str] | None = None) -> None:
 
     from adapters import dealbuilder_api as api
     from bench.local import local_stack
+    from devtools.soak import start_cases
     from flows.poll_signatures import poll_signatures
     from models.case import CaseState
     from models.renegotiation import RenegotiationRequest
-    from reforhandling.soak import start_cases
     from store.case_store import CaseStore
     from tasks.runtime import build_runtime, use_runtime
 

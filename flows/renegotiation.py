@@ -6,6 +6,7 @@ suspend come back from their persisted results (keyed by case key and step), so 
 from __future__ import annotations
 
 from datetime import date
+from typing import assert_never
 
 from prefect import flow, get_run_logger, runtime
 from prefect.exceptions import Pause
@@ -24,14 +25,21 @@ from models.approval import (
 )
 from models.approvers import spelled_as_listed
 from models.case import CLOSED_STATES, CaseState
-from models.change import ChangeSummary, completion_plan
+from models.completion import (
+    AssignTicket,
+    CompletionWrite,
+    MoveDeal,
+    SendMail,
+    SetDownwardAdjustment,
+    SetLicences,
+    WriteNote,
+    compose_completion,
+)
 from models.contract import Contract, ContractPreview, ContractState
 from models.crm import Deal, EnrichedTicket
-from models.messages import csc_handover_message, sales_registration_message
-from models.notes import cancellation_note, invoice_note, rejection_note
+from models.notes import CANCELLED_NOTE_STEP, REJECTED_NOTE_STEP, cancellation_note, rejection_note
 from models.notices import Due, Notice
 from models.renegotiation import Terms, nothing_changes, request_limits
-from models.rules import Route
 from models.signature import verified_outcome
 from tasks.artifacts import publish_case_summary
 from tasks.case_tasks import (
@@ -170,7 +178,7 @@ def _approved(
         cancel_contract(case_key, step, contract_id)
         move_deal(case_key, "lost", deal.id, routine.deal_stage_lost)
         note = rejection_note(case_key=case_key, approver=decision.approver, comment=decision.comment)
-        write_ticket_note(case_key, "rejected", enriched.ticket.id, note)
+        write_ticket_note(case_key, REJECTED_NOTE_STEP, enriched.ticket.id, note)
         mark_case(case_key, "rejected", CaseState.REJECTED, {"approver": decision.approver})
         return False
 
@@ -253,7 +261,7 @@ def _signed(
                 outcome=str(outcome),
                 comment=follow_up.comment,
             )
-            write_ticket_note(case_key, "cancelled", enriched.ticket.id, note)
+            write_ticket_note(case_key, CANCELLED_NOTE_STEP, enriched.ticket.id, note)
             mark_case(case_key, "cancelled", CaseState.CANCELLED, {"decided_by": follow_up.decided_by})
             return None
         signing_round += 1
@@ -303,68 +311,60 @@ def _complete(
     start: date,
     routine: RoutineSettings,
 ) -> bool:
-    """After the signature: the deal won, licences, nedjustering, the note and the ticket to order/invoice (or CSC),
-    sales registration. Every text is composed before the first write, so bad data cannot stop the case halfway;
-    data the rules cannot decide on holds the case for a person before any write (False)."""
+    """After the signature: make the completion's writes (models/completion.py, the same `reforhandling plan` shows).
+    Every text is composed before the first write, so bad data cannot stop the case halfway; data the rules cannot
+    decide on holds the case for a person before any write (False)."""
     case = load_case(case_key)
-    summary = ChangeSummary(
+    completion = compose_completion(
+        basis,
         case_key=case_key,
-        company_name=enriched.company.name,
-        org_number=basis.org_number,
-        licences_before=basis.current.licences,
-        licences_after=case.licences_after,
-        price_before=basis.current.paid_per_licence,
-        price_after=case.price_after,
-        start_before=basis.current.start_date,
+        company=enriched.company,
+        ticket=enriched.ticket,
+        licences=case.licences_after,
+        price_per_licence=case.price_after,
         start_date=start,
         signed_on=signed_on,
-        sold_signed_on=basis.sold.signed_on,
-        sold_is_fallback=basis.sold_is_fallback,
+        routine=routine,
         deal_url=deal.url,
-        ticket_url=enriched.ticket.url,
         contract_id=contract.id,
         contract_url=contract.preview_url,
-        sold_contract_id=basis.sold.contract_id,
-        sold_sender=basis.sold.sender,
-        sold_booker=basis.sold.booker,
     )
-    plan = completion_plan(summary, routine)
+    plan = completion.decisions
     if plan.attention is not None:
         hold_for_attention(case_key, plan.attention, str(runtime.flow_run.id))
         return False
-    note = invoice_note(summary, plan)
-    handover = csc_handover_message(summary, recipient=routine.csc_recipient) if plan.route is Route.CSC else None
-    registration = (
-        sales_registration_message(
-            summary,
-            recipient=routine.sales_registration_recipient,
-            months=routine.sales_registration_months,
-            periods_per_year=routine.price_periods_per_year,
-        )
-        if plan.sales_registration
-        else None
-    )
-    move_deal(case_key, "won", deal.id, routine.deal_stage_won)
-    _set_licences(case_key, basis.org_number, summary.licences_after)
-    # Every signed case writes it (0 unless the count went down), so the card never shows an earlier reduction.
-    set_downward_adjustment(case_key, enriched.company.id, plan.removed)
-    write_ticket_note(case_key, "invoice", enriched.ticket.id, note)
-    assign_ticket(case_key, enriched.ticket.id, plan.ticket_owner)
-    if handover is not None:
-        send_mail(case_key, "csc-handover", handover)
-    if registration is not None:
-        send_mail(case_key, "sales-registration", registration)
+    for write in completion.writes:
+        _write(case_key, deal.id, write)
     mark_case(case_key, "completed", CaseState.COMPLETED, {"route": plan.route.value})
     get_run_logger().info(
         "case %s completed: %s %d -> %d, ticket to %s (%s)",
         case_key,
         plan.direction,
-        summary.licences_before,
-        summary.licences_after,
+        completion.summary.licences_before,
+        completion.summary.licences_after,
         plan.ticket_owner,
         plan.route,
     )
     return True
+
+
+def _write(case_key: str, deal_id: str, write: CompletionWrite) -> None:
+    """Make one of the completion's writes through its task."""
+    match write:
+        case MoveDeal():
+            move_deal(case_key, write.step, deal_id, write.stage)
+        case SetLicences():
+            _set_licences(case_key, write.customer_id, write.licences)
+        case SetDownwardAdjustment():
+            set_downward_adjustment(case_key, write.company_id, write.removed)
+        case WriteNote():
+            write_ticket_note(case_key, write.step, write.ticket_id, write.text)
+        case AssignTicket():
+            assign_ticket(case_key, write.ticket_id, write.owner)
+        case SendMail():
+            send_mail(case_key, write.step, write.message)
+        case _:
+            assert_never(write)
 
 
 def _set_licences(case_key: str, customer_id: str, licences: int) -> None:

@@ -10,8 +10,8 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
+from devtools.cli_sandbox import sandbox_app
 from reforhandling.cli_db import db_app
-from reforhandling.cli_sandbox import sandbox_app
 
 if TYPE_CHECKING:
     from models.renegotiation import RenegotiationRequest
@@ -142,20 +142,27 @@ def _places(settings: Settings) -> Places:
     )
 
 
+# A case's options, declared once for `start` and `plan`; each command gives their types (what it requires).
+TICKET = typer.Option(help="HubSpot ticket id the case starts from.")
+SIGNER = typer.Option(help="E-mail of the customer's contact with signing authority.")
+LICENCES = typer.Option(help="New number of licences.")
+PRICE = typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50.")
+AGENT = typer.Option(help="Your e-mail: deal owner and meeting booker.")
+START_DATE = typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
+COMPANY = typer.Option(help="HubSpot company id, when the ticket has none.")
+SIGNER_NAME = typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
+
+
 @app.command()
 def start(
-    ticket: Annotated[str, typer.Option(help="HubSpot ticket id the case starts from.")],
-    signer: Annotated[str, typer.Option(help="E-mail of the customer's contact with signing authority.")],
-    licences: Annotated[str, typer.Option(help="New number of licences.")],
-    price: Annotated[str, typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50.")],
-    agent: Annotated[str, typer.Option(help="Your e-mail: deal owner and meeting booker.")],
-    start_date: Annotated[
-        str | None, typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
-    ] = None,
-    company: Annotated[str | None, typer.Option(help="HubSpot company id, when the ticket has none.")] = None,
-    signer_name: Annotated[
-        str | None, typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
-    ] = None,
+    ticket: Annotated[str, TICKET],
+    signer: Annotated[str, SIGNER],
+    licences: Annotated[str, LICENCES],
+    price: Annotated[str, PRICE],
+    agent: Annotated[str, AGENT],
+    start_date: Annotated[str | None, START_DATE] = None,
+    company: Annotated[str | None, COMPANY] = None,
+    signer_name: Annotated[str | None, SIGNER_NAME] = None,
 ) -> None:
     """Start a renegotiation case from the deployment and print its run link."""
     from prefect.client.orchestration import get_client
@@ -198,18 +205,14 @@ PLAN_AGENT = "agent@avonova.example"
 
 @app.command()
 def plan(
-    ticket: Annotated[str, typer.Option(help="HubSpot ticket id the case would start from.")],
-    signer: Annotated[str, typer.Option(help="E-mail of the customer's contact with signing authority.")],
-    licences: Annotated[str, typer.Option(help="New number of licences.")],
-    price: Annotated[str, typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50.")],
-    agent: Annotated[str | None, typer.Option(help="Your e-mail: deal owner and meeting booker.")] = None,
-    start_date: Annotated[
-        str | None, typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
-    ] = None,
-    company: Annotated[str | None, typer.Option(help="HubSpot company id, when the ticket has none.")] = None,
-    signer_name: Annotated[
-        str | None, typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
-    ] = None,
+    ticket: Annotated[str, TICKET],
+    signer: Annotated[str, SIGNER],
+    licences: Annotated[str, LICENCES],
+    price: Annotated[str, PRICE],
+    agent: Annotated[str | None, AGENT] = None,
+    start_date: Annotated[str | None, START_DATE] = None,
+    company: Annotated[str | None, COMPANY] = None,
+    signer_name: Annotated[str | None, SIGNER_NAME] = None,
 ) -> None:
     """Read what a case would read and print every write it would make; writes nothing."""
     from config.clock import local_today
@@ -286,7 +289,7 @@ def up(
     ] = False,
 ) -> None:
     """Run the whole local stack (Prefect server + UI, sandboxes, deployments) with one example case."""
-    from reforhandling.local_stack import run_up
+    from devtools.local_stack import run_up
 
     run_up(_settings(), fresh=fresh)
 
@@ -304,7 +307,7 @@ def demo(
     poll_seconds: Annotated[int, typer.Option(help="Interval of the signature poller in the demo.")] = 3,
 ) -> None:
     """Run three cases end to end on a fresh embedded stack, check the sandboxes, print a summary."""
-    from reforhandling.demo import run_demo
+    from devtools.demo import run_demo
 
     raise typer.Exit(run_demo(_settings(), poll_seconds=poll_seconds))
 
@@ -318,7 +321,7 @@ def soak(
     ] = 20.0,
 ) -> None:
     """Run N cases end to end on a fresh embedded stack while every sandbox injects faults; count the outcome."""
-    from reforhandling.soak import run_soak
+    from devtools.soak import run_soak
 
     report = run_soak(_settings(), cases=cases, seed=seed, seconds_per_case=seconds_per_case)
     for line in report.lines() + report.problems:

@@ -21,13 +21,13 @@ from prefect.settings import temporary_settings
 
 from adapters import dealbuilder_api as api
 from config.settings import PROJECT_ROOT, Settings
+from devtools.prefect_stack import PrefectStack
 from models.artifacts import BOARD_KEY, case_artifact_key
 from models.case import Case, CaseState
 from models.messages import notice_kind
 from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
-from reforhandling.prefect_stack import PrefectStack
 from reforhandling.starting import run_url, start_case
 from reforhandling.webhook import DealbuilderWebhook
 from sandbox import records

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from config.settings import Settings
-from reforhandling.soak import run_soak
+from devtools.soak import run_soak
 from tests.processes import DRIVE_BOUND_SECONDS, PROCESS_TEST_TIMEOUT
 
 pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)

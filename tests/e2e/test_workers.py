@@ -19,9 +19,9 @@ from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.settings import temporary_settings
 
 from config.settings import PROJECT_ROOT, Settings
+from devtools.prefect_stack import PrefectStack, prefect_env, settings_env
+from devtools.soak import SoakReport, count_outcome, drive_cases, start_cases
 from reforhandling.prefect_auth import auth_string, client_settings
-from reforhandling.prefect_stack import PrefectStack, prefect_env, settings_env
-from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from store.case_store import CaseStore

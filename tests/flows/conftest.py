@@ -41,14 +41,6 @@ from tasks.runtime import Runtime, build_runtime, use_runtime
 
 
 @pytest.fixture(scope="session")
-def sandboxes() -> Iterator[SandboxStack]:
-    with SandboxStack.start(Settings(), free_ports=True) as stack:
-        # The flow tests are about the routine, not HubSpot's rate limit (the adapter tests ride that out).
-        stack.hubspot.rate_limit = 10_000
-        yield stack
-
-
-@pytest.fixture(scope="session")
 def prefect_server(prefect_api: str) -> UUID:
     deployment = cast(RunnerDeployment, renegotiate_agreement.to_deployment(name="renegotiate-agreement"))
     return cast(UUID, deployment.apply())

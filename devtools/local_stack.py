@@ -12,13 +12,13 @@ from uuid import UUID
 from config.clock import local_today
 from config.private_files import PRIVATE_UMASK, make_private
 from config.settings import Settings
+from devtools.prefect_stack import PrefectStack, prefect_env
 from models.artifacts import BOARD_KEY, case_artifact_key
 from models.board import flow_run_url
 from models.case import Case, CaseState
 from models.links import latest_artifact_url
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import AUTH_FILE, auth_string
-from reforhandling.prefect_stack import PrefectStack, prefect_env
 from sandbox.server import SandboxServer, wait_for_stop_signal
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
