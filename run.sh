@@ -34,18 +34,29 @@ case "${1:-}" in
     exec "$venv/bin/reforhandling" "$@"
     ;;
   test)
+    if [ "${2:-}" = fast ]; then
+      # The fast layer: the rules and models, and the steps and the ports' contracts on in-memory fakes; no Prefect
+      # server, no process of ours. Under a minute.
+      layer=()
+      for folder in tests/models tests/steps tests/contracts; do
+        [ -d "$folder" ] && layer+=("$folder")
+      done
+      exec "$venv/bin/pytest" -q "${layer[@]}"
+    fi
     need_debian_packages
     "$venv/bin/ruff" check .
     "$venv/bin/ruff" format --check .
     "$venv/bin/lint-imports"
     "$venv/bin/mypy" .
     # The flow tests with the Prefect server and the case store on PostgreSQL, as beyond one machine; SQLite, the
-    # local stack's database, is what the demo, the browser tests and the stack tests run on.
-    "$venv/bin/pytest" -q --postgres
+    # local stack's database, is what the demo, the browser tests and the stack tests run on. Three xdist workers,
+    # each with its own PostgreSQL and Prefect server: most tests wait on servers and processes, so three share two
+    # cores well; the browser tests keep to one worker (their module's stack).
+    "$venv/bin/pytest" -q --postgres -n 3 --dist loadgroup
     "$venv/bin/reforhandling" demo
     ;;
   "")
-    echo "usage: ./run.sh up [--fresh] | ./run.sh test | ./run.sh <reforhandling command> (e.g. cases, start --help)" >&2
+    echo "usage: ./run.sh up [--fresh] | ./run.sh test [fast] | ./run.sh <reforhandling command> (e.g. cases, start --help)" >&2
     exit 2
     ;;
   *)

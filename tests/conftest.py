@@ -7,24 +7,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import cast
 from uuid import uuid4
 
 import pytest
-from prefect.settings import (
-    PREFECT_API_URL,
-    PREFECT_LOCAL_STORAGE_PATH,
-    PREFECT_LOGGING_TO_API_ENABLED,
-    PREFECT_RESULTS_PERSIST_BY_DEFAULT,
-    PREFECT_SERVER_ANALYTICS_ENABLED,
-    temporary_settings,
-)
-from prefect.testing.utilities import prefect_test_harness
 
 from config.settings import PROJECT_ROOT, Settings
 from devtools.prefect_stack import PrefectStack
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from tests.postgres import create_database, postgres_server
+from tests.processes import STARTUP_BOUND_SECONDS
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -36,13 +29,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
-    """The URL of a PostgreSQL server for this session with --postgres, else None (SQLite)."""
-    if not request.config.getoption("--postgres"):
-        yield None
-        return
+def postgres_server_url() -> Iterator[str]:
+    """One PostgreSQL server for the session (per xdist worker), started when a test first needs it; each user
+    creates databases of its own on it."""
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_url(request: pytest.FixtureRequest) -> str | None:
+    """The session's PostgreSQL server with --postgres, else None (SQLite)."""
+    if not request.config.getoption("--postgres"):
+        return None
+    return cast(str, request.getfixturevalue("postgres_server_url"))
 
 
 @pytest.fixture
@@ -67,6 +66,17 @@ def sandboxes() -> Iterator[SandboxStack]:
 def prefect_api(tmp_path_factory: pytest.TempPathFactory, postgres_url: str | None) -> Iterator[str]:
     """A Prefect test server for the session (about 10 s to start); yields its API URL. With --postgres, a real
     `prefect server start` on PostgreSQL instead of the harness's SQLite."""
+    # Prefect is imported here, not at the top: the fast layer (tests/models, ...) starts without it, seconds sooner.
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_LOCAL_STORAGE_PATH,
+        PREFECT_LOGGING_TO_API_ENABLED,
+        PREFECT_RESULTS_PERSIST_BY_DEFAULT,
+        PREFECT_SERVER_ANALYTICS_ENABLED,
+        temporary_settings,
+    )
+    from prefect.testing.utilities import prefect_test_harness
+
     storage = tmp_path_factory.mktemp("results")
     with temporary_settings(
         {
@@ -78,7 +88,7 @@ def prefect_api(tmp_path_factory: pytest.TempPathFactory, postgres_url: str | No
         }
     ):
         if postgres_url is None:
-            with prefect_test_harness(server_startup_timeout=60):
+            with prefect_test_harness(server_startup_timeout=int(STARTUP_BOUND_SECONDS)):
                 yield str(PREFECT_API_URL.value())
             return
         with (
@@ -96,7 +106,7 @@ def prefect_server_on(postgres_url: str, home: Path) -> Iterator[str]:
     settings = base.model_copy(update={"prefect": base.prefect.model_copy(update={"port": free_port()})})
     stack = PrefectStack(settings, home / "prefect", home / "logs", server_database_url=database)
     try:
-        stack.start_server()
+        stack.start_server(timeout=STARTUP_BOUND_SECONDS)
         yield settings.prefect.api_url
     finally:
         stack.stop()

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.processes import stop_process
+from tests.processes import STARTUP_BOUND_SECONDS, stop_process
 
 
 def _bin(name: str) -> str:
@@ -64,13 +64,13 @@ def postgres_server() -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + STARTUP_BOUND_SECONDS
         while (
             subprocess.run([_bin("pg_isready"), "-h", "127.0.0.1", "-p", str(port)], capture_output=True).returncode
             != 0
         ):
             if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError("PostgreSQL did not start within 30 s")
+                raise RuntimeError(f"PostgreSQL did not start within {STARTUP_BOUND_SECONDS:.0f} s")
             time.sleep(0.2)
         yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
     finally:

@@ -10,6 +10,15 @@ import subprocess
 # A process asked to stop gets this long before it is killed: a loaded machine can take minutes, and a test asserts
 # on what the stop left behind (runs' states, records), never on how soon it came.
 STOP_BOUND_SECONDS = 300.0
+# A test that runs the stack's processes (tests/e2e) gets this long in all: minutes on a quiet machine, many more
+# beside the other xdist workers and whatever else the machine runs. Its own waits are for states.
+PROCESS_TEST_TIMEOUT = 1800
+# How long such a test drives its cases before it lists the ones still open: below its timeout, so that a failure says
+# which cases and why rather than only where the test was.
+DRIVE_BOUND_SECONDS = PROCESS_TEST_TIMEOUT - 300
+# A server a test starts gets this long to answer: each xdist worker starts its own (PostgreSQL, Prefect) side by side
+# on a machine that may be busy with more; a quiet one takes a few seconds.
+STARTUP_BOUND_SECONDS = 300.0
 
 
 def stop_process(

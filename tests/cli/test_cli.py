@@ -25,6 +25,8 @@ runner = CliRunner()
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("REFORHANDLING_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("REFORHANDLING_HUBSPOT__TOKEN", "pat-eu1-very-secret")
+    # Output piped, as to a script: no terminal width unless a test gives one (an xdist worker has COLUMNS=80).
+    monkeypatch.delenv("COLUMNS", raising=False)
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ from config.settings import PROJECT_ROOT
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import SandboxServer, free_port
 from tests.processes import stop_process
+from tests.waiting import wait_until
 
 
 def test_webhook_listens_registers_its_public_url_refuses_a_wrong_key_and_stops_on_ctrl_c(tmp_path: Path) -> None:
@@ -42,10 +42,11 @@ def test_webhook_listens_registers_its_public_url_refuses_a_wrong_key_and_stops_
                 stderr=subprocess.STDOUT,
             )
         try:
-            deadline = time.monotonic() + 60
-            while "registered with Dealbuilder" not in log.read_text():
-                assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
+            wait_until(
+                lambda: "registered with Dealbuilder" in log.read_text() or process.poll() is not None,
+                "the receiver to register",
+            )
+            assert process.poll() is None, log.read_text()
             [hook] = dealbuilder.state["webhooks"]
             assert (hook[api.WH_URL], hook[api.WH_KEY]) == (public, "sandbox-webhook-key")
             forged = {api.EV_ID: "evt-1", api.EV_TYPE: api.EVENT_SIGNED, api.EV_DOCUMENT_ID: "DB-1", api.EV_KEY: "x"}

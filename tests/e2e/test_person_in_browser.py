@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +36,15 @@ from sandbox.kit import SandboxServer, free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
+from tests.processes import PROCESS_TEST_TIMEOUT
+from tests.waiting import wait_until
+
+# One stack for the module's tests (its fixture), so they stay on one xdist worker.
+pytestmark = [pytest.mark.timeout(PROCESS_TEST_TIMEOUT), pytest.mark.xdist_group("browser")]
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; ./run.sh test installs it
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+PATIENCE_MS = 240_000  # the most a step may wait for its element or a process (the tests' own timeout bounds more)
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -71,10 +76,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         auth, _ = auth_string(settings, create=True)
         prefect = PrefectStack(settings, root / "prefect", root / "logs", auth=auth)
         try:
-            prefect.start_server()
+            prefect.start_server(timeout=PATIENCE_MS / 1000)
             prefect.start_serve()
-            prefect.wait_for_deployment(settings.prefect.flow_deployment)
-            prefect.wait_for_deployment(settings.prefect.poller_deployment)
+            prefect.wait_for_deployment(settings.prefect.flow_deployment, timeout=PATIENCE_MS / 1000)
+            prefect.wait_for_deployment(settings.prefect.poller_deployment, timeout=PATIENCE_MS / 1000)
             receiver = DealbuilderWebhook(build_runtime(settings), client_settings(settings))
             with temporary_settings(client_settings(settings)), SandboxServer(receiver) as links:
                 yield Stack(settings, sandboxes, CaseStore(settings.effective_database_url), auth or "", links.url)
@@ -87,6 +92,9 @@ def page() -> Iterator[Page]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        # Playwright's 30 s for each step is what a loaded machine misses (the UI's scripts start slowly there); a
+        # step still waits for its element or answer, never for a time.
+        page.set_default_timeout(PATIENCE_MS)
         # The UI also calls an analytics host; nothing may leave this machine, and every attempt is noted.
         outside: list[str] = []
 
@@ -116,15 +124,6 @@ def shots(request: pytest.FixtureRequest) -> Path:
     return folder
 
 
-def wait_for(what: str, condition: object, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(condition) and condition():
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def log_in(page: Page, url: str, password: str) -> None:
     """Give the UI the Prefect password on its login page, as a person does once per browser."""
     page.goto(url)
@@ -139,12 +138,12 @@ def submit_in_resume_dialog(page: Page, url: str, fill: Callable[[Locator], None
     # On SQLite the server now and then answers a resume with "database is locked": a person submits again.
     resumed, failed = page.get_by_text("Flow run resumed"), page.get_by_text("Failed to resume flow run")
     for _ in range(3):
-        page.get_by_role("button", name="Resume").first.click(timeout=30_000)
+        page.get_by_role("button", name="Resume").first.click()
         dialog = page.get_by_role("dialog")
         dialog.get_by_text("Godkjenn reforhandling").wait_for()
         fill(dialog)
         dialog.get_by_role("button", name="Submit").click()
-        wait_for("the UI's answer", lambda: resumed.count() > 0 or failed.count() > 0, timeout=15)
+        wait_until(lambda: resumed.count() > 0 or failed.count() > 0, "the UI's answer", every=0.5)
         if resumed.count():
             return
         page.reload()
@@ -186,7 +185,7 @@ def wait_for_pause(client: SyncPrefectClient, case: Case, key: str) -> None:
         return bool(state and state.is_paused() and state.state_details.pause_key == key)
 
     # A fresh run's first phase takes 20-40 s here, and minutes on a machine busy with other test runs.
-    wait_for(f"the run to pause at {key}", paused, timeout=240)
+    wait_until(paused, f"the run to pause at {key}", every=0.5)
 
 
 def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_the_case_completes(
@@ -206,7 +205,11 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
     log_in(page, f"{stack.settings.prefect.ui_url}/login", stack.auth)
     # The board's link opens its newest version, the table, at once (Prefect's page of the key lists versions).
     waiting = {"case": case.case_key, "state": "AWAITING_APPROVAL"}
-    wait_for("the poller's board with the case", lambda: any(waiting.items() <= row.items() for row in board(stack)))
+    wait_until(
+        lambda: any(waiting.items() <= row.items() for row in board(stack)),
+        "the poller's board with the case",
+        every=0.5,
+    )
     page.goto(f"{stack.receiver}/artifacts/{BOARD_KEY}")
     table = page.get_by_role("table").first
     table.get_by_text(case.case_key).wait_for()
@@ -215,7 +218,11 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
     page.screenshot(path=shots / "0-board.png")
     approve_in_resume_dialog(page, run_url(stack.settings, case.flow_run_id), "Ola Kundeservice")
 
-    wait_for("the contract to be sent", lambda: stack.store.get(case.case_key).state is CaseState.AWAITING_SIGNATURE)
+    wait_until(
+        lambda: stack.store.get(case.case_key).state is CaseState.AWAITING_SIGNATURE,
+        "the contract to be sent",
+        every=0.5,
+    )
     page.goto(stack.sandboxes.urls["signing"])
     page.get_by_text("Åpne og signer").first.click()
     page.get_by_text("Avonova Assist lisens").wait_for()
@@ -223,7 +230,7 @@ def test_a_person_approves_in_the_prefect_ui_and_signs_on_the_signing_page_and_t
     page.get_by_text("Takk! Kontrakten er signert.").wait_for()
     page.screenshot(path=shots / "0-signed.png")
 
-    wait_for("the case to complete", lambda: stack.store.get(case.case_key).state is CaseState.COMPLETED)
+    wait_until(lambda: stack.store.get(case.case_key).state is CaseState.COMPLETED, "the case to complete", every=0.5)
     [notice, mail] = stack.sandboxes.smtp.messages
     # The agent was told, with the link to the very run whose Resume dialog this test used.
     assert notice_kind(notice["message_id"]) is Notice.APPROVAL_NEEDED
@@ -292,7 +299,7 @@ def test_a_company_name_with_markdown_and_html_renders_as_text_in_a_norwegian_re
 
     log_in(page, f"{settings.prefect.ui_url}/login", stack.auth)
     page.goto(run_url(settings, case.flow_run_id))
-    page.get_by_role("button", name="Resume").first.click(timeout=30_000)
+    page.get_by_role("button", name="Resume").first.click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_text("Godkjenn reforhandling").wait_for()
     page.wait_for_timeout(1000)
@@ -365,7 +372,7 @@ def test_a_correction_in_the_resume_dialog_asks_again_with_the_new_figures_and_a
 
     # approval-2 shows the corrected draft: 100 licences before, 95 after.
     assert re.search(r"Lisenser:\s+100\s+→\s+95\b", shown[-1]), shown[-1]
-    wait_for("the case to close", lambda: stack.store.get(case.case_key).state is CaseState.REJECTED)
+    wait_until(lambda: stack.store.get(case.case_key).state is CaseState.REJECTED, "the case to close", every=0.5)
     page.goto(url)
     # The run page dims until its logs are in.
     page.get_by_text("Beginning flow run").first.wait_for()

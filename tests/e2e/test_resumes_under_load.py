@@ -28,6 +28,9 @@ from devtools.soak import SoakReport, count_outcome, drive_cases, start_cases
 from flows.inputs import ContractApproval
 from reforhandling.prefect_auth import basic_auth_header
 from store.case_store import CaseStore
+from tests.processes import DRIVE_BOUND_SECONDS, PROCESS_TEST_TIMEOUT
+
+pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)
 
 RESUMES = 100
 CASES = 10
@@ -35,7 +38,6 @@ AT_ONCE = 5  # people pressing Submit in the same second
 
 
 # Ten cases through served run phases, 30 process starts: minutes on 2 cores, many more beside other test runs.
-@pytest.mark.timeout(1200)
 def test_a_hundred_resumes_beside_ten_running_cases_are_never_refused_for_a_locked_database(tmp_path: Path) -> None:
     with embedded_stack(Settings(data_dir=tmp_path), "resumes", poll_seconds=30, webhook=True) as (
         settings,
@@ -67,7 +69,12 @@ def test_a_hundred_resumes_beside_ten_running_cases_are_never_refused_for_a_lock
         report = SoakReport(cases=CASES)
         # One batch a round, while the drive approves and signs the cases (the webhook and the poller resume them).
         drive_cases(
-            sandboxes, store, keys, report, deadline=time.monotonic() + 900, each_round=a_few_people_press_resume
+            sandboxes,
+            store,
+            keys,
+            report,
+            deadline=time.monotonic() + DRIVE_BOUND_SECONDS,
+            each_round=a_few_people_press_resume,
         )
         while waiting:  # the cases were quicker than the people: the rest beside the poller alone
             a_few_people_press_resume()

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from uuid import UUID
 
+import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
 
 from config.settings import Settings
@@ -15,7 +16,10 @@ from devtools.embedded_stack import embedded_stack
 from devtools.soak import SoakReport, count_outcome, drive_cases, start_cases
 from models.case import CaseState
 from store.case_store import CaseStore
-from tests.processes import stop_process
+from tests.processes import DRIVE_BOUND_SECONDS, PROCESS_TEST_TIMEOUT, stop_process
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)
 
 
 def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kill_and_restart(tmp_path: Path) -> None:
@@ -24,11 +28,11 @@ def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kil
         at_approval, at_signature = start_cases(settings, sandboxes, store, 2)
         with get_client(sync_client=True) as client:
             # The case is marked before the approval notice goes out and the run suspends: wait for the pause itself.
-            _wait(lambda: all(_paused(client, store, key) for key in (at_approval, at_signature)))
+            wait_until(lambda: all(_paused(client, store, key) for key in (at_approval, at_signature)), "both pauses")
             run = UUID(str(store.get(at_signature).flow_run_id))
             answer = client.resume_flow_run(run, run_input={"approved": True, "approver": "Ola"})
             assert answer.status.value == "ACCEPT", answer.details
-            _wait(lambda: store.get(at_signature).state is CaseState.AWAITING_SIGNATURE)
+            wait_until(lambda: store.get(at_signature).state is CaseState.AWAITING_SIGNATURE, "the contract sent")
 
         # No goodbye: the server dies as on a power cut, then comes back on the same SQLite file.
         server = stack.processes.pop("server")
@@ -36,18 +40,17 @@ def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kil
         stack.start_server()
 
         report = SoakReport(cases=2)
-        drive_cases(sandboxes, store, [at_approval, at_signature], report, deadline=time.monotonic() + 240)
+        drive_cases(
+            sandboxes,
+            store,
+            [at_approval, at_signature],
+            report,
+            deadline=time.monotonic() + DRIVE_BOUND_SECONDS,
+        )
         count_outcome(sandboxes, store, [at_approval, at_signature], report)
 
     assert report.problems == [] and report.completed == 2, report.lines() + report.problems
     assert dict(report.duplicates) == {}
-
-
-def _wait(condition: object, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not (callable(condition) and condition()):
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.5)
 
 
 def _paused(client: SyncPrefectClient, store: CaseStore, case_key: str) -> bool:

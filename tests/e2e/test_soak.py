@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from config.settings import Settings
 from devtools.soak import run_soak
+from tests.processes import DRIVE_BOUND_SECONDS, PROCESS_TEST_TIMEOUT
+
+pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)
 
 
 def test_cases_under_faults_on_every_system_all_complete_with_no_duplicate(tmp_path: Path) -> None:
     # A generous bound: a loaded machine is slow, and what counts is that every case completes, once.
-    report = run_soak(Settings(data_dir=tmp_path), cases=3, seed=3, seconds_per_case=150)
+    report = run_soak(Settings(data_dir=tmp_path), cases=3, seed=3, seconds_per_case=(DRIVE_BOUND_SECONDS - 60) / 3)
 
     assert report.problems == []
     assert (report.completed, dict(report.duplicates)) == (3, {})

@@ -13,16 +13,19 @@ import socket
 import stat
 import subprocess
 import sys
-import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from config.settings import PROJECT_ROOT
 from reforhandling.prefect_auth import basic_auth_header
 from sandbox.kit import free_port
-from tests.processes import stop_process
+from tests.processes import PROCESS_TEST_TIMEOUT, stop_process
+from tests.waiting import wait_until
+
+pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)
 
 
 def port_is_free(port: int) -> bool:
@@ -61,11 +64,8 @@ def running_up(env: dict[str, str], log: Path) -> Iterator[tuple[subprocess.Pope
             stderr=subprocess.STDOUT,
         )
     try:
-        deadline = time.monotonic() + 150
-        while "Ctrl-C stops everything" not in log.read_text():
-            assert up.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(0.5)
+        wait_until(lambda: "Ctrl-C stops everything" in log.read_text() or up.poll() is not None, "`up` ready")
+        assert up.poll() is None, log.read_text()
         yield up, log.read_text()
     finally:
         if up.poll() is None:

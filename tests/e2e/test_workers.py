@@ -26,24 +26,28 @@ from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from store.case_store import CaseStore
 from tests.conftest import prefect_cli
-from tests.postgres import create_database, postgres_server
-from tests.processes import stop_process
+from tests.postgres import create_database
+from tests.processes import DRIVE_BOUND_SECONDS, PROCESS_TEST_TIMEOUT, stop_process
+
+pytestmark = pytest.mark.timeout(PROCESS_TEST_TIMEOUT)
 
 CASES = 10
 POOL = "reforhandling-process"
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> Iterator[tuple[Settings, SandboxStack, dict[str, str]]]:
-    """PostgreSQL for the server and the case store, the sandboxes, a Prefect server; yields the settings, the
-    sandboxes and the environment every Prefect process of ours gets."""
-    with postgres_server() as postgres, SandboxStack.start(Settings(), free_ports=True) as sandboxes:
-        base = Settings(data_dir=tmp_path, database_url=create_database(postgres, "cases"))
+def world(postgres_server_url: str, tmp_path: Path) -> Iterator[tuple[Settings, SandboxStack, dict[str, str]]]:
+    """PostgreSQL for the server and the case store (databases of their own on the session's server), the
+    sandboxes, a Prefect server; yields the settings, the sandboxes and the environment every Prefect process of
+    ours gets."""
+    postgres = postgres_server_url
+    with SandboxStack.start(Settings(), free_ports=True) as sandboxes:
+        base = Settings(data_dir=tmp_path, database_url=create_database(postgres, "workers_cases"))
         settings = sandboxes.configure(
             base.model_copy(update={"prefect": base.prefect.model_copy(update={"port": free_port()})})
         )
         auth, _ = auth_string(settings, create=True)
-        server_db = create_database(postgres, "prefect").replace("+psycopg", "+asyncpg")
+        server_db = create_database(postgres, "workers_prefect").replace("+psycopg", "+asyncpg")
         stack = PrefectStack(
             settings, tmp_path / "prefect", tmp_path / "logs", auth=auth, server_database_url=server_db
         )
@@ -108,7 +112,14 @@ def test_two_workers_share_ten_cases_deployed_from_prefect_yaml_and_each_complet
                     client.create_flow_run_from_deployment(poller.id)
                     last_poll[0] = time.monotonic()
 
-            drive_cases(sandboxes, store, keys, report, deadline=time.monotonic() + 420, each_round=poll_now)
+            drive_cases(
+                sandboxes,
+                store,
+                keys,
+                report,
+                deadline=time.monotonic() + DRIVE_BOUND_SECONDS,
+                each_round=poll_now,
+            )
         count_outcome(sandboxes, store, keys, report)
     finally:
         # A worker waits for its runs to finish before it stops: on a loaded machine that can take minutes.

@@ -9,7 +9,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -30,6 +29,7 @@ from sandbox.kit import FaultKind, FaultRule, SandboxApp
 from sandbox.world import customer_by_ticket
 from tests.flows.conftest import CaseDriver, notices
 from tests.processes import stop_process
+from tests.waiting import wait_until
 
 HELD_SECONDS = 3.0
 
@@ -86,7 +86,7 @@ def test_a_killed_run_retried_by_ops_completes_with_one_record_of_each_kind(driv
     _run_until_killed(driver, driver.case(case.case_key), lambda: any(re.search(kill.route, a) for a in app.arrivals))
     # The held request goes on without the dead process, as a real server's would; ops retry after it is done.
     method, path = kill.route.removeprefix("^").split(" ", 1)
-    _wait_for(lambda: app.requests(method=method, path="^" + path) != [], "the held request to finish")
+    wait_until(lambda: app.requests(method=method, path="^" + path) != [], "the held request to finish")
     app.faults.set([])
 
     driver.client.set_flow_run_state(UUID(str(case.flow_run_id)), AwaitingRetry(), force=True)
@@ -159,8 +159,8 @@ def test_a_run_stopped_by_sigterm_while_sending_is_rescheduled_by_the_next_poll_
     arrived = lambda: any(re.search(route, a) for a in sandboxes.dealbuilder.arrivals)  # noqa: E731
     _run_until_killed(driver, case, arrived, signal.SIGTERM)
     run_id = UUID(str(case.flow_run_id))
-    _wait_for(lambda: driver.client.read_flow_run(run_id).state.is_final(), "the stopped run to report")  # type: ignore[union-attr]
-    _wait_for(lambda: sandboxes.dealbuilder.requests(method="POST", path=route.removeprefix("^POST ")) != [], "send")
+    wait_until(lambda: driver.client.read_flow_run(run_id).state.is_final(), "the stopped run to report")  # type: ignore[union-attr]
+    wait_until(lambda: sandboxes.dealbuilder.requests(method="POST", path=route.removeprefix("^POST ")) != [], "send")
     sandboxes.dealbuilder.faults.set([])
     # A stop, not a failure: nobody is asked to look at it, and the next poll puts the run back on the schedule.
     assert driver.case(case.case_key).state is CaseState.AWAITING_APPROVAL
@@ -203,17 +203,10 @@ def _run_until_killed(
         stderr=subprocess.PIPE,
     )
     try:
-        _wait_for(lambda: arrived() or worker.poll() is not None, "the request to arrive")
+        wait_until(lambda: arrived() or worker.poll() is not None, "the request to arrive")
         assert worker.poll() is None, worker.stderr.read().decode()[-3000:] if worker.stderr else ""
     finally:
         stop_process(worker, signum)
-
-
-def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
 
 
 def test_a_killed_stage_write_is_read_back_on_retry_and_a_newer_stage_someone_set_is_kept(driver: CaseDriver) -> None:
@@ -233,7 +226,7 @@ def test_a_killed_stage_write_is_read_back_on_retry_and_a_newer_stage_someone_se
         lambda: any(re.search(route, a) for a in sandboxes.hubspot.arrivals[before:]),
     )
     held = "^/crm/v3/objects/tickets/"
-    _wait_for(lambda: any(r["fault"] for r in sandboxes.hubspot.requests("PATCH", held)), "the held request")
+    wait_until(lambda: any(r["fault"] for r in sandboxes.hubspot.requests("PATCH", held)), "the held request")
     sandboxes.hubspot.faults.set([])
     assert records.stage_label(sandboxes, "5001") == "Sendt kontrakt"
     driver.runtime.crm.move_ticket(ticket_id="5001", stage_label="Lukket")  # someone else, past the flow

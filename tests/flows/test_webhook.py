@@ -27,6 +27,7 @@ from reforhandling.webhook import MAX_BODY, WEBHOOK_PATH, DealbuilderWebhook
 from sandbox.kit import SandboxServer
 from tasks.resuming import resume_signature_wait
 from tests.flows.conftest import FJORDKRAFT, CaseDriver
+from tests.waiting import wait_until
 
 KEY = "sandbox-webhook-key"
 
@@ -80,13 +81,15 @@ def post(url: str, body: Any) -> httpx.Response:
     return httpx.post(url, json=body, timeout=30)
 
 
-def wait_until_resumed(driver: CaseDriver, case_key: str, timeout: float = 30) -> None:
+def wait_until_resumed(driver: CaseDriver, case_key: str) -> None:
     run_id = driver.case(case_key).flow_run_id
     assert run_id
-    deadline = time.monotonic() + timeout
-    while (state := driver.client.read_flow_run(UUID(run_id)).state) is not None and state.is_paused():
-        assert time.monotonic() < deadline, "the run was not resumed"
-        time.sleep(0.05)
+
+    def resumed() -> bool:
+        state = driver.client.read_flow_run(UUID(run_id)).state
+        return state is None or not state.is_paused()
+
+    wait_until(resumed, "the run to be resumed")
 
 
 def test_a_signature_completes_the_case_through_the_webhook_without_a_poll(driver: CaseDriver, registered: str) -> None:

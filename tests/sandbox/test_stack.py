@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -104,9 +103,8 @@ def test_sandbox_all_starts_every_sandbox_and_prints_their_addresses(tmp_path: P
     )
     try:
         lines = []
-        deadline = time.monotonic() + 30
         assert process.stdout is not None
-        while time.monotonic() < deadline:
+        while True:  # until it has printed everything or ended
             line = process.stdout.readline()
             if not line:
                 break

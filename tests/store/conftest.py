@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
 
-from tests.postgres import create_database, postgres_server
-
-
-@pytest.fixture(scope="package")
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL server for the store's tests, with or without --postgres (the store's SQL differs by database)."""
-    with postgres_server() as url:
-        yield url
+from tests.postgres import create_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """An empty database of each kind: a SQLite file, or a new database on the PostgreSQL server."""
+    """An empty database of each kind, with or without --postgres (the store's SQL differs by database): a SQLite
+    file, or a new database on the session's PostgreSQL server."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'cases.db'}"
-    return create_database(request.getfixturevalue("postgres_url"), f"cases_{uuid4().hex[:12]}")
+    return create_database(request.getfixturevalue("postgres_server_url"), f"cases_{uuid4().hex[:12]}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlmodel import update
 
+from models.case import NotificationClaim
 from models.renegotiation import RenegotiationRequest
 from store.case_store import CaseStore
 
@@ -64,10 +65,13 @@ def test_a_released_claim_after_a_failed_send_can_be_claimed_again_but_a_sent_on
 def test_a_claim_left_unsent_past_the_stale_time_is_taken_over_once(store: CaseStore) -> None:
     key = open_case(store)
     assert store.claim_notification(key, "n:1", stale_after=STALE)
-    time.sleep(0.05)
+    # The sender died after claiming, longer ago than the stale time (set back, not slept: a loaded machine's pause
+    # between the two callers below must not make the fresh claim stale too).
+    with store.engine.begin() as connection:
+        connection.execute(update(NotificationClaim).values(claimed_at=datetime.now(UTC) - STALE - timedelta(1)))
 
-    # The sender died after claiming: after the stale time, one (only one) later caller takes it over.
-    taken = [store.claim_notification(key, "n:1", stale_after=timedelta(milliseconds=10)) for _ in range(2)]
+    # One (only one) later caller takes it over.
+    taken = [store.claim_notification(key, "n:1", stale_after=STALE) for _ in range(2)]
 
     assert taken == [True, False]
 

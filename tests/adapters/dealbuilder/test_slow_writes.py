@@ -5,7 +5,6 @@ update, and a change someone else made meanwhile is kept."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,6 +21,7 @@ from sandbox.dealbuilder import DealbuilderSandbox, documents
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.world import CUSTOMERS
 from tests.adapters.dealbuilder.conftest import ROUTINE, make_draft
+from tests.waiting import wait_until
 
 FJORDKRAFT = CUSTOMERS[0]
 # The sandbox holds the first write past the read timeout; the adapter waits longer than that before it looks.
@@ -55,12 +55,7 @@ def _wait_until_the_slow_request_landed(app: DealbuilderSandbox, path: str) -> N
 
 
 def _wait_until_the_slow_request_landed_with(app: DealbuilderSandbox, method: str, path: str) -> None:
-    deadline = time.monotonic() + DELAY + 3
-    while time.monotonic() < deadline:
-        if any(entry["fault"] == "slow" for entry in app.requests(method, path)):
-            return
-        time.sleep(0.02)
-    raise AssertionError("the slow request never landed")
+    wait_until(lambda: any(entry["fault"] == "slow" for entry in app.requests(method, path)), "the slow request")
 
 
 def test_a_draft_create_that_outlives_the_read_timeout_leaves_one_document(
@@ -194,10 +189,7 @@ def test_a_draft_update_whose_answer_was_lost_is_read_back_not_repeated_over_som
     app.faults.set([FaultRule(kind="slow_after", delay=DELAY, route=r"^PUT /v1/Documents/", count=1)])
     writer, result = _update_in_background(slow_tolerant, draft.id, 30)
     # Dealbuilder has our update, its answer is held; someone edits the draft in Dealbuilder meanwhile.
-    deadline = time.monotonic() + DELAY + 3
-    while _licences(app, draft.id) != 30:
-        assert time.monotonic() < deadline, "our update never landed"
-        time.sleep(0.01)
+    wait_until(lambda: _licences(app, draft.id) == 30, "our update to land", every=0.01)
     products = app.document(draft.id)[api.D_PRODUCTS]
     products[0][api.PR_QUANTITY] = 31
     response = httpx.put(

@@ -5,7 +5,6 @@ even when our held request lands after theirs."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from adapters.hubspot_crm import HubSpotCrm
 from models.field_history import WriteOutcome
 from sandbox.kit import FaultKind, FaultRule
 from tests.adapters.hubspot.conftest import Portal, draft
+from tests.waiting import wait_until
 
 # The sandbox holds our PATCH past the read timeout; the adapter waits longer than that before it reads back.
 READ_TIMEOUT, DELAY, SETTLE = 0.3, 0.8, 1.2
@@ -94,13 +94,6 @@ def _patches(portal: Portal, field: Field, record_id: str, value: str) -> int:
     )
 
 
-def _wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DELAY + 5
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
 def _write_in_background(
     portal: Portal, field: Field, record_id: str, fault: FaultKind
 ) -> tuple[threading.Thread, dict[str, Any]]:
@@ -125,7 +118,7 @@ def test_a_held_write_that_lands_after_someone_elses_is_undone_and_theirs_kept(p
     record_id = _record(portal, field)
     writer, result = _write_in_background(portal, field, record_id, "slow")
     # Our PATCH is held before HubSpot carries it out; meanwhile someone else sets the field.
-    _wait_for(
+    wait_until(
         lambda: any(a.startswith(f"PATCH /crm/v3/objects/{field.object_type}/") for a in portal.app.arrivals), "ours"
     )
     _someone_else_sets(portal, field, record_id)
@@ -145,7 +138,7 @@ def test_a_write_whose_answer_was_lost_is_read_back_not_repeated_over_a_newer_va
     record_id = _record(portal, field)
     writer, result = _write_in_background(portal, field, record_id, "slow_after")
     # HubSpot has carried our PATCH out, but its answer is held; someone else then sets the field.
-    _wait_for(lambda: _value(portal, field, record_id) == field.ours, "ours to land")
+    wait_until(lambda: _value(portal, field, record_id) == field.ours, "ours to land")
     _someone_else_sets(portal, field, record_id)
 
     writer.join(timeout=30)
@@ -164,7 +157,7 @@ def test_a_held_write_nobody_else_touches_is_made_once(portal: Portal, name: str
     writer, result = _write_in_background(portal, field, record_id, "slow")
 
     writer.join(timeout=30)
-    _wait_for(lambda: any(entry["fault"] == "slow" for entry in portal.app.requests("PATCH")), "the held one to land")
+    wait_until(lambda: any(entry["fault"] == "slow" for entry in portal.app.requests("PATCH")), "the held one to land")
 
     assert result.get("outcome") == WriteOutcome(ours=result["outcome"].ours), result
     assert _value(portal, field, record_id) == field.ours

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from sandbox.kit import FaultRule
 from tests.adapters.hubspot.conftest import Portal, draft
+from tests.waiting import wait_until
 
 DEAL_CREATE = r"^POST /crm/v3/objects/deals$"
 
@@ -49,9 +49,7 @@ def test_a_create_slower_than_the_read_timeout_still_leaves_one_deal(portal: Por
     deal = portal.crm(read_timeout=0.1).find_or_create_deal(deal=draft("case-5001"))
 
     # The abandoned first create lands late; the unique case key makes HubSpot refuse it as a duplicate.
-    deadline = time.monotonic() + 3
-    while len(portal.posts(r"^/crm/v3/objects/deals$")) < 2 and time.monotonic() < deadline:
-        time.sleep(0.02)
+    wait_until(lambda: len(portal.posts(r"^/crm/v3/objects/deals$")) >= 2, "the late create to land")
     assert [d["id"] for d in portal.app.objects("deals")] == [deal.id]
     assert sorted(c["status"] for c in portal.posts(r"^/crm/v3/objects/deals$")) == [201, 409]
 

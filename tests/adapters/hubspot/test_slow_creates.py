@@ -13,6 +13,7 @@ import pytest
 from adapters.hubspot_crm import HubSpotCrm
 from sandbox.kit import FaultRule
 from tests.adapters.hubspot.conftest import Portal, draft
+from tests.waiting import wait_until
 
 NEW_EMAIL = "ny.signatar@fjordkraftbygg.example"
 MARKER = "case-5001/invoice"
@@ -55,12 +56,10 @@ CREATES: dict[str, tuple[str, Callable[[HubSpotCrm], str], Callable[[Portal], li
 
 def _wait_until_the_slow_request_landed(portal: Portal, route: str) -> None:
     method, path = route.removeprefix("^").split(" ", 1)
-    deadline = time.monotonic() + DELAY + 3
-    while time.monotonic() < deadline:
-        if any(entry["fault"] == "slow" for entry in portal.app.requests(method, "^" + path)):
-            return
-        time.sleep(0.02)
-    raise AssertionError("the slow request never landed")
+    wait_until(
+        lambda: any(entry["fault"] == "slow" for entry in portal.app.requests(method, "^" + path)),
+        "the slow request to land",
+    )
 
 
 @pytest.mark.parametrize("kind", list(CREATES))

@@ -3,7 +3,6 @@ count is written once and no late write can undo a later one."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,6 +12,7 @@ from config.settings import LicenceSettings
 from sandbox.kit import FaultRule, SandboxServer
 from sandbox.licences import LicenceSandbox
 from sandbox.world import CUSTOMERS
+from tests.waiting import wait_until
 
 FJORDKRAFT = CUSTOMERS[0]
 # The sandbox holds the first PUT past the read timeout; the adapter waits longer than that before it looks.
@@ -31,12 +31,7 @@ def slow_tolerant(server: SandboxServer) -> Iterator[HttpLicenceAdmin]:
 
 
 def _wait_until_the_slow_request_landed(app: LicenceSandbox) -> None:
-    deadline = time.monotonic() + DELAY + 3
-    while time.monotonic() < deadline:
-        if any(entry["fault"] == "slow" for entry in app.requests("PUT")):
-            return
-        time.sleep(0.02)
-    raise AssertionError("the slow request never landed")
+    wait_until(lambda: any(entry["fault"] == "slow" for entry in app.requests("PUT")), "the slow request to land")
 
 
 def test_a_licence_write_that_outlives_the_read_timeout_is_written_once(

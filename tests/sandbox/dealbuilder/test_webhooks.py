@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -23,6 +22,7 @@ from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.kit import CONTROL_HEADERS, SandboxServer
+from tests.waiting import wait_until
 
 
 class FlakyReceiver:
@@ -157,10 +157,7 @@ def test_a_delivery_still_owed_when_the_sandbox_stops_goes_out_after_its_restart
         before.webhooks.backoff = (3600.0,)
         document_id = sent_document(before)
         before.sign(document_id)
-        deadline = time.monotonic() + 30
-        while not before.webhook_attempts(document_id):
-            assert time.monotonic() < deadline, "no first attempt"
-            time.sleep(0.05)
+        wait_until(lambda: before.webhook_attempts(document_id), "a first attempt")
     before.webhooks.clear()  # the stop: the old process and its queue are gone
 
     after = DealbuilderSandbox(state_file=state)
