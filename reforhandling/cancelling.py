@@ -13,6 +13,7 @@ from models.case import CLOSED_STATES, Case, CaseState
 from models.contract import ContractState
 from tasks.case_tasks import OPS_CANCEL_PREFIX
 from tasks.runtime import Runtime
+from tasks.ticket_status import show_status
 
 # How long a running flow run gets to stop before we give up (the runner kills it on Cancelling).
 STOP_TIMEOUT_SECONDS = 60.0
@@ -44,6 +45,8 @@ def cancel_case(case_key: str, *, reason: str, runtime: Runtime, client: SyncPre
         marker=f"[{case_key}/cancelled]",
         body=f"Reforhandlingen (sak {case_key}) er avbrutt av {actor}. Begrunnelse: {reason.strip()}",
     )
+    # Before the case closes: a failed write leaves it open, and `cancel` again finishes the job.
+    show_status(runtime, case, CaseState.CANCELLED)
     return store.transition(case_key, CaseState.CANCELLED, actor=actor, details={"reason": reason})
 
 

@@ -10,6 +10,7 @@ from models.rules import ticket_name
 from tasks.hubspot_calls import counting_calls
 from tasks.policy import system_step
 from tasks.runtime import get_runtime
+from tasks.ticket_status import due_status, show_status, shown
 
 
 class TicketNotReady(ValueError):
@@ -41,8 +42,13 @@ def enrich_ticket(case_key: str) -> EnrichedTicket:
         # A replayed phase finds the ticket done already and writes nothing.
         if company.id not in ticket.company_ids or contact.id not in ticket.contact_ids:
             rt.crm.associate_ticket(ticket_id=ticket.id, company_id=company.id, contact_id=contact.id)
+        # The ticket shows the case started in the rename's own write (a ticket named already: a write of its own).
+        status = due_status(rt, case, CaseState.ENRICHED)
         if ticket.name != ticket_name(company.name):
-            rt.crm.rename_ticket(ticket_id=ticket.id, name=ticket_name(company.name))
+            rt.crm.rename_ticket(ticket_id=ticket.id, name=ticket_name(company.name), status=status)
+            shown(rt, case_key, status)
+        else:
+            show_status(rt, case, CaseState.ENRICHED)
     rt.store.transition(
         case_key,
         CaseState.ENRICHED,

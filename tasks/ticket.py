@@ -4,21 +4,26 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 
+from models.case import CaseState
 from tasks.checked_writes import write_field
 from tasks.hubspot_calls import crm_step
 from tasks.policy import system_step
 from tasks.runtime import get_runtime
+from tasks.ticket_status import due_status, shown
 
 
 @task(name="move-ticket", **system_step("step"))
 def move_ticket(case_key: str, step: str, ticket_id: str, stage_label: str) -> None:
-    """Move the ticket to a stage of its pipeline, by label."""
+    """Move the ticket to a stage of its pipeline, by label, with the case's status in the same write."""
+    rt = get_runtime()
+    status = due_status(rt, rt.store.get(case_key))
     with crm_step(case_key, "ticket-stage", stage=stage_label) as (crm, _):
         write_field(
             case_key,
             f"ticket-stage:{step}",
-            lambda since: crm.move_ticket(ticket_id=ticket_id, stage_label=stage_label, since=since),
+            lambda since: crm.move_ticket(ticket_id=ticket_id, stage_label=stage_label, since=since, status=status),
         )
+    shown(rt, case_key, status)
 
 
 @task(name="write-ticket-note", **system_step("step"))
@@ -50,11 +55,15 @@ def set_downward_adjustment(case_key: str, company_id: str, removed: int) -> Non
 
 @task(name="assign-ticket", **system_step())
 def assign_ticket(case_key: str, ticket_id: str, owner_email: str) -> None:
-    """Hand the ticket to the team that takes the downward adjustment from here."""
+    """Hand the ticket to the team that takes the downward adjustment from here; the last write of a case, so it
+    shows the case completed in the same write."""
+    rt = get_runtime()
+    status = due_status(rt, rt.store.get(case_key), CaseState.COMPLETED)
     with crm_step(case_key, "ticket-assigned", owner=owner_email) as (crm, _):
         write_field(
             case_key,
             "ticket-owner",
-            lambda since: crm.assign_ticket(ticket_id=ticket_id, owner_email=owner_email, since=since),
+            lambda since: crm.assign_ticket(ticket_id=ticket_id, owner_email=owner_email, since=since, status=status),
         )
+    shown(rt, case_key, status)
     get_run_logger().info("case %s: ticket %s assigned to %s", case_key, ticket_id, owner_email)

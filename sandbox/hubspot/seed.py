@@ -114,6 +114,22 @@ def pipeline_options(table: Table) -> list[tuple[str, str]]:
     return [(pipeline_id, label) for pipeline_id, label, _ in table]
 
 
+def _status_properties(routine: RoutineSettings) -> list[dict[str, Any]]:
+    """Where the ticket shows its case: options created in HubSpot's editor have internal values equal to labels."""
+    statuses = list(routine.ticket_statuses.model_dump().values())
+    return [
+        prop(
+            routine.ticket_status_property,
+            "Reforhandlingsstatus",
+            "enumeration",
+            "select",
+            options=[(status, status) for status in statuses],
+            hubspot_defined=False,
+        ),
+        prop(routine.ticket_link_property, "Reforhandling i Prefect", hubspot_defined=False),
+    ]
+
+
 def _properties(routine: RoutineSettings) -> dict[str, dict[str, dict[str, Any]]]:
     owners = [(owner.id, f"{owner.first_name} {owner.last_name}") for owner in OWNERS]
     modified = prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", read_only=True)
@@ -143,6 +159,7 @@ def _properties(routine: RoutineSettings) -> dict[str, dict[str, dict[str, Any]]
                     ("GENERAL_INQUIRY", "General inquiry"),
                 ],
             ),
+            *_status_properties(routine),
             modified,
         ],
         "companies": [
