@@ -73,3 +73,30 @@ def test_prefect_yaml_declares_reconcile_daily_by_default_as_the_setting_does() 
     assert declaration["concurrency_limit"] == 1
     assert declaration["schedules"] == [{"cron": PrefectSettings().reconcile_cron, "timezone": "Europe/Oslo"}]
     assert RoutineSettings().timezone == "Europe/Oslo"
+
+
+def test_the_start_form_asks_for_the_start_commands_fields_typed_and_in_norwegian() -> None:
+    served = {deployment.name: deployment for deployment in definitions.served(timedelta(seconds=7))}
+    form = served["start-renegotiation"]
+    schema = form._parameter_openapi_schema.model_dump()  # what Run -> Custom run renders
+
+    assert form.entrypoint == "reforhandling/start_form.py:start_renegotiation"
+    fields = schema["properties"]
+    assert [(name, fields[name]["title"]) for name in sorted(fields, key=lambda n: fields[n]["position"])] == [
+        ("ticket_id", "Ticket-ID"),
+        ("signer_email", "Signatarens e-post"),
+        ("licences", "Nytt antall lisenser"),
+        ("price_per_licence", "Ny pris per lisens (kr)"),
+        ("agent_email", "Din e-post"),
+        ("start_date", "Avtalt oppstartsdato"),
+        ("signer_name", "Signatarens navn"),
+    ]
+    assert [fields[name].get("type") for name in ("ticket_id", "licences", "price_per_licence")] == [
+        "string",
+        "integer",
+        "number",
+    ]
+    assert {"format": "date", "type": "string"} in fields["start_date"]["anyOf"]
+    assert sorted(schema["required"]) == ["agent_email", "licences", "price_per_licence", "signer_email", "ticket_id"]
+    assert all(fields[name]["description"] for name in fields)
+    assert "Valgfri" in fields["signer_name"]["description"]
