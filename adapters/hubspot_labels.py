@@ -164,25 +164,35 @@ class LabelResolver:
             owners = self._entry("owners")
             return dict(owners) if owners is not None else None
 
-        def fetch() -> dict[str, str]:
-            # Every owner in one or two pages: the agent, invoice service and CSC then cost no request of their own.
-            owners: dict[str, str] = {}
-            after: str | None = None
-            while True:
-                page = self._get_owners(after)
-                owners |= {str(o.email).strip().lower(): str(o.id) for o in page.results or [] if o.email}
-                after = page.paging.next.after if page.paging and page.paging.next else None
-                if not after:
-                    break
-            self._store("owners", owners)
-            return owners
-
         try:
-            return resolve(cached, fetch, address, what="owner e-mail", object_type="owner")
+            return resolve(cached, self._fetch_owners, address, what="owner e-mail", object_type="owner")
         except ConfigurationError:
             raise ConfigurationError(
                 SYSTEM, f"no HubSpot owner (user) has the e-mail {address}", object_type="owner", field="email"
             ) from None
+
+    def owner_email(self, owner_id: str) -> str | None:
+        """The e-mail of the owner with this id (a ticket's owner), or None when no owner has it."""
+
+        def find(owners: dict[str, str]) -> str | None:
+            return next((email for email, known in owners.items() if known == owner_id), None)
+
+        cached = self._entry("owners")
+        found = find(dict(cached)) if cached is not None else None
+        return found if found is not None else find(self._fetch_owners())
+
+    def _fetch_owners(self) -> dict[str, str]:
+        # Every owner in one or two pages: the agent, invoice service and CSC then cost no request of their own.
+        owners: dict[str, str] = {}
+        after: str | None = None
+        while True:
+            page = self._get_owners(after)
+            owners |= {str(o.email).strip().lower(): str(o.id) for o in page.results or [] if o.email}
+            after = page.paging.next.after if page.paging and page.paging.next else None
+            if not after:
+                break
+        self._store("owners", owners)
+        return owners
 
     # --- the cache --------------------------------------------------------------------------------------------
     def _entry(self, name: str) -> Any | None:

@@ -10,6 +10,7 @@ from models.agreement import Agreement
 from models.contract import Contract, ContractDraft, ContractPreview
 from models.crm import Company, Contact, Deal, DealDraft, Ticket
 from models.field_history import FieldChange, WriteOutcome
+from models.intake import IntakeTicket
 from models.mail import MailMessage
 from models.ticket_status import StatusUpdate
 
@@ -106,6 +107,27 @@ class Crm(Protocol):
 
     def owner_id(self, *, email: str) -> str:
         """The id of the owner (user) with this e-mail, as a ticket's owner field holds it."""
+        ...
+
+
+class TicketIntake(Protocol):
+    """Where cases start: the tickets an agent moved to the ready stage, and what each one asks for."""
+
+    @property
+    def calls(self) -> int:
+        """Requests made so far by this adapter."""
+        ...
+
+    def ready_stage_id(self) -> str:
+        """The id of the ready stage, as a webhook event's propertyValue holds it (from the portal cache)."""
+        ...
+
+    def ready_tickets(self) -> list[str]:
+        """Ids of the tickets standing at the ready stage (one request)."""
+        ...
+
+    def read_ticket(self, *, ticket_id: str) -> IntakeTicket:
+        """The ticket's stage, since when, its owner's e-mail and its renegotiation fields (one request)."""
         ...
 
 

@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 # Values a secret may hold only on the local stack; production refuses to start with any of them.
-PLACEHOLDER_SECRETS = frozenset({"", "changeme", "sandbox-token", "sandbox-key", "sandbox-webhook-key"})
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "changeme", "sandbox-token", "sandbox-key", "sandbox-webhook-key", "sandbox-client-secret"}
+)
 
 
 class HttpSystemSettings(BaseModel):
@@ -43,6 +45,12 @@ class HubSpotSettings(HttpSystemSettings):
     # HubSpot's app, where people open a record (e.g. https://app-eu1.hubspot.com); unset: the HubSpot sandbox's own
     # record pages (the local stack). Production must set it.
     app_url: str | None = None
+    # The app whose webhook subscriptions deliver ticket changes to our receiver, and its client secret, which signs
+    # every delivery (X-HubSpot-Signature-v3). A private app's subscriptions are set in its settings in HubSpot; the
+    # local stack subscribes in the sandbox through the Webhooks API v3 with the developer key.
+    app_id: str = "2345678"
+    client_secret: SecretStr = SecretStr("sandbox-client-secret")
+    developer_api_key: SecretStr = SecretStr("sandbox-key")
     max_attempts: int = 5
     # Pipelines, enumeration options and owners, cached in the case store for every process and run phase; a label
     # missing from the cache is fetched once more before it fails, so a new stage or owner needs no wait.
@@ -160,6 +168,39 @@ class RoutineSettings(BaseModel):
     # Stages a ticket may move on to after `ticket_stage_sent` (order/invoice closing it) without being drift.
     ticket_stages_after_sent: list[str] = Field(default_factory=lambda: ["Lukket"])
     timezone: str = "Europe/Oslo"
+
+
+class IntakeSettings(BaseModel):
+    """A case starts from its ticket: the properties the agent fills, the stages that start it or send it back, and
+    how the webhook and the scheduled intake find it."""
+
+    # Internal property names (not labels) on the ticket.
+    licences_property: str = "reforhandling_lisenser"
+    price_property: str = "reforhandling_pris"
+    start_date_property: str = "reforhandling_oppstartsdato"
+    signer_property: str = "reforhandling_signatar"
+    signer_name_property: str = "reforhandling_signatar_navn"
+    # Stage labels in routine.ticket_pipeline: moving a ticket to `ready_stage` starts its case; a refused ticket is
+    # moved to `needs_fixing_stage` with a note that says what to fix.
+    ready_stage: str = "Klar for reforhandling"
+    needs_fixing_stage: str = "Trenger retting"
+    # The scheduled `intake` deployment, the backstop of the webhook: one HubSpot search per run.
+    interval_seconds: int = Field(default=60, ge=5)
+    deployment: str = "intake/intake"
+    # A signed delivery older than this (or this far in the future) is refused, and its signature is remembered for
+    # as long, so a replay within the window is refused too.
+    webhook_max_age_seconds: float = Field(default=300.0, gt=0)
+
+    @property
+    def properties(self) -> list[str]:
+        """Every ticket property the intake reads."""
+        return [
+            self.licences_property,
+            self.price_property,
+            self.start_date_property,
+            self.signer_property,
+            self.signer_name_property,
+        ]
 
 
 class NotificationSettings(BaseModel):
@@ -285,6 +326,7 @@ class Settings(BaseSettings):
     licences: LicenceSettings = LicenceSettings()
     mail: MailSettings = MailSettings()
     routine: RoutineSettings = RoutineSettings()
+    intake: IntakeSettings = IntakeSettings()
     notifications: NotificationSettings = NotificationSettings()
     prefect: PrefectSettings = PrefectSettings()
 
@@ -317,6 +359,7 @@ class Settings(BaseSettings):
         """Every secret by its dotted name, for checks and masking."""
         found: dict[str, SecretStr | None] = {
             "hubspot.token": self.hubspot.token,
+            "hubspot.client_secret": self.hubspot.client_secret,
             "dealbuilder.api_key": self.dealbuilder.api_key,
             "dealbuilder.webhook_key": self.dealbuilder.webhook_key,
         }

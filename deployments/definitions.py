@@ -3,6 +3,7 @@ local stack serves the same names, entrypoints, descriptions and concurrency lim
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -21,9 +22,12 @@ def declared() -> list[dict[str, Any]]:
     return cast(list[dict[str, Any]], yaml.safe_load(PREFECT_YAML.read_text())["deployments"])
 
 
-def served(poll_interval: timedelta, cron: str | None = None) -> list[RunnerDeployment]:
-    """The declared deployments for `serve`; one scheduled by interval runs every `poll_interval`, one scheduled by
-    cron on `cron` (both settings locally; the declared cron when None), in the declared time zone."""
+def served(
+    poll_interval: timedelta, cron: str | None = None, intervals: Mapping[str, timedelta] | None = None
+) -> list[RunnerDeployment]:
+    """The declared deployments for `serve`; one scheduled by interval runs every `poll_interval` (or its own
+    interval in `intervals`, by deployment name), one scheduled by cron on `cron` (both settings locally; the declared
+    cron when None), in the declared time zone."""
     deployments = []
     for declaration in declared():
         flow: Flow[..., Any] = load_flow_from_entrypoint(declaration["entrypoint"])
@@ -33,7 +37,7 @@ def served(poll_interval: timedelta, cron: str | None = None) -> list[RunnerDepl
         if cron_schedule is not None:
             timing = {"schedules": [Cron(cron or cron_schedule["cron"], timezone=cron_schedule.get("timezone"))]}
         elif schedules:
-            timing = {"interval": poll_interval}
+            timing = {"interval": (intervals or {}).get(declaration["name"], poll_interval)}
         deployment = flow.to_deployment(
             name=declaration["name"],
             description=declaration.get("description"),

@@ -21,7 +21,11 @@ def main() -> None:
     # The cases whose runs the last stop of the local stack interrupted go on first, without a person.
     reschedule_left_runs()
     serve(
-        *served(timedelta(seconds=prefect.poll_interval_seconds), cron=prefect.reconcile_cron),
+        *served(
+            timedelta(seconds=prefect.poll_interval_seconds),
+            cron=prefect.reconcile_cron,
+            intervals={"intake": timedelta(seconds=settings.intake.interval_seconds)},
+        ),
         limit=4,
         print_starting_message=False,
     )

@@ -28,6 +28,7 @@ def hubspot(
 ) -> None:
     """Run the HubSpot CRM sandbox."""
     from sandbox.hubspot import HubSpotSandbox
+    from sandbox.hubspot.webhooks import hubspot_options
     from sandbox.server import SandboxServer, serve_until_signal
 
     settings = get_settings()
@@ -36,7 +37,7 @@ def hubspot(
         rate_limit=rate_limit,
         rate_window=rate_window,
         search_lag=search_lag,
-        token=settings.hubspot.token.get_secret_value(),
+        **hubspot_options(settings),
     )
     serve_until_signal([SandboxServer(app, port=port if port is not None else _port(settings.hubspot.base_url))])
 

@@ -95,7 +95,7 @@ def _webhook(settings: Settings) -> tuple[SandboxServer, str]:
     from reforhandling.webhook import start_webhook
 
     try:
-        return start_webhook(settings)
+        return start_webhook(settings, subscribe_hubspot=True)
     except OSError as error:
         raise SystemExit(
             f"The webhook receiver's port {settings.dealbuilder.webhook_port} is taken ({error.strerror}): is another "

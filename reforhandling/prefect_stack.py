@@ -1,5 +1,5 @@
 """The embedded Prefect stack for `up` and `demo`: a local Prefect server with its UI (SQLite) and a `serve`
-process for the three deployments, both child processes that stop with us."""
+process for the deployments, both child processes that stop with us."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
         "REFORHANDLING_PREFECT__PORT": str(settings.prefect.port),
         "REFORHANDLING_PREFECT__POLL_INTERVAL_SECONDS": str(settings.prefect.poll_interval_seconds),
     }
-    for section in ("hubspot", "dealbuilder", "licences", "mail"):
+    for section in ("hubspot", "dealbuilder", "licences", "mail", "intake"):
         model = getattr(settings, section)
         for name, value in model:
             if isinstance(value, str | int | float | bool) and not isinstance(value, SecretStr):

@@ -1,7 +1,8 @@
-"""The receiver of Dealbuilder's document events: a signed, declined, expired or revoked contract resumes its waiting
-run at once, through the poller's own resume (tasks/resuming.py); the poller stays as the backstop. It also serves
-people's links to the newest version of an artifact (`GET /artifacts/<key>` redirects to it in the Prefect UI, whose
-own page of a key lists every version).
+"""The receiver of Dealbuilder's document events and, on its own path, of HubSpot's ticket stage changes
+(reforhandling/hubspot_webhook.py: v3-signed; a ticket moved to the ready stage starts its case). A signed,
+declined, expired or revoked contract resumes its waiting run at once, through the poller's own resume
+(tasks/resuming.py); the poller stays as the backstop. It also serves people's links to the newest version of an
+artifact (`GET /artifacts/<key>` redirects to it in the Prefect UI, whose own page of a key lists every version).
 
 An event is a claim, like any resume: the receiver checks the shared key, reads the contract from Dealbuilder and
 resumes only on what Dealbuilder says. Answers are chosen for a provider that retries anything but 2xx:
@@ -28,6 +29,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from starlette.applications import Starlette
@@ -39,12 +41,15 @@ from starlette.types import Receive, Scope, Send
 
 from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
+from adapters.hubspot_intake import subscribe_to_stage_changes
 from config.clock import local_today
 from config.settings import Settings
 from models.case import Case, CaseState
 from models.links import ARTIFACTS_PATH
 from models.signature import signature_outcome
 from reforhandling.bounded_body import BodyTooLarge, BodyTooSlow, read_bounded
+from reforhandling.hubspot_webhook import HUBSPOT_WEBHOOK_PATH, MAX_HUBSPOT_BODY, HubSpotDeliveries, delivery_headers
+from reforhandling.intake import Intake
 from reforhandling.prefect_auth import client_settings
 from sandbox.server import SandboxServer, wait_for_stop_signal
 from tasks.resuming import resume_signature_wait
@@ -88,11 +93,19 @@ class DealbuilderWebhook:
         self._prefect_settings = prefect_settings
         with temporary_settings(prefect_settings):
             key = resolve_secret(runtime.settings.dealbuilder.webhook_key).get_secret_value()
+            hubspot_secret = resolve_secret(runtime.settings.hubspot.client_secret).get_secret_value()
         self._key = key.encode()
         self._today = today or (lambda: local_today(runtime.settings.routine.timezone))
+        self.hubspot = HubSpotDeliveries(
+            secret=hubspot_secret,
+            max_age_seconds=runtime.settings.intake.webhook_max_age_seconds,
+            ready_stage_id=lambda: self._in_prefect(self.intake.source.ready_stage_id),
+            take_in=lambda ticket_id: self._in_prefect(lambda: self.intake.take_in(ticket_id)),
+        )
         self._app = Starlette(
             routes=[
                 Route(WEBHOOK_PATH, self._receive, methods=["POST"]),
+                Route(HUBSPOT_WEBHOOK_PATH, self._receive_hubspot, methods=["POST"]),
                 Route(f"{ARTIFACTS_PATH}/{{key}}", self._latest_artifact, methods=["GET"]),
             ]
         )
@@ -110,6 +123,46 @@ class DealbuilderWebhook:
         except BodyTooSlow:
             return Answer(408, "refused", f"body not received within {timeout:g} s").response()
         return (await run_in_threadpool(self.handle, body)).response()
+
+    @cached_property
+    def intake(self) -> Intake:
+        """The intake HubSpot's deliveries go through, built on the first one."""
+        return Intake(self.runtime)
+
+    def _in_prefect(self, call: Callable[[], Any]) -> Any:
+        from prefect.settings import temporary_settings
+
+        # Worker threads do not see the caller's Prefect settings (the case's run is created on the server).
+        with temporary_settings(self._prefect_settings):
+            return call()
+
+    async def _receive_hubspot(self, request: Request) -> Response:
+        timeout = self.runtime.settings.dealbuilder.webhook_body_timeout
+        try:
+            body = await read_bounded(request, limit=MAX_HUBSPOT_BODY, timeout=timeout)
+        except BodyTooLarge:
+            return Answer(413, "refused", "body too large").response()
+        except BodyTooSlow:
+            return Answer(408, "refused", f"body not received within {timeout:g} s").response()
+        signature, timestamp = delivery_headers(request.headers)
+        refused = self.hubspot.verify(
+            body=body, uri=self._hubspot_uri(request), signature=signature, timestamp=timestamp
+        )
+        if refused is not None:
+            log.warning("hubspot webhook: refused (401 %s)", refused)
+            return Answer(401, "refused", refused).response()
+        try:
+            status, reason = await run_in_threadpool(self.hubspot.accept, body)
+        except Exception as error:  # the portal's stages could not be read: HubSpot delivers again
+            log.warning("hubspot webhook: not taken this time: %s", error)
+            return Answer(503, "retry", "could not reach HubSpot; try again").response()
+        return Answer(status, "accepted" if status == 200 else "refused", reason).response()
+
+    def _hubspot_uri(self, request: Request) -> str:
+        """The URI HubSpot signed: the public address it was given, else the one it called."""
+        if self.runtime.settings.dealbuilder.webhook_public_url:
+            return f"{self.runtime.settings.dealbuilder.receiver_url}{HUBSPOT_WEBHOOK_PATH}"
+        return str(request.url)
 
     async def _latest_artifact(self, request: Request) -> Response:
         key = request.path_params["key"]
@@ -229,9 +282,19 @@ def webhook_url(settings: Settings, server: SandboxServer) -> str:
     return settings.dealbuilder.webhook_public_url or f"{server.url}{WEBHOOK_PATH}"
 
 
-def start_webhook(settings: Settings, *, port: int | None = None) -> tuple[SandboxServer, str]:
+def hubspot_webhook_url(settings: Settings, server: SandboxServer) -> str:
+    """The address HubSpot's app delivers ticket events to: on the public origin, else where the receiver listens."""
+    if settings.dealbuilder.webhook_public_url:
+        return f"{settings.dealbuilder.receiver_url}{HUBSPOT_WEBHOOK_PATH}"
+    return f"{server.url}{HUBSPOT_WEBHOOK_PATH}"
+
+
+def start_webhook(
+    settings: Settings, *, port: int | None = None, subscribe_hubspot: bool = False
+) -> tuple[SandboxServer, str]:
     """Serve the receiver in a thread (on `port`, else the configured one; 0: a free port) and register its URL
-    with Dealbuilder for the events that end a signer's wait. Returns the server (stop it) and the URL."""
+    with Dealbuilder for the events that end a signer's wait (`subscribe_hubspot`: and subscribe the HubSpot
+    sandbox's app to tickets' stage changes at its HubSpot path). Returns the server (stop it) and the URL."""
     receiver = DealbuilderWebhook(build_runtime(settings), client_settings(settings))
     server = SandboxServer(
         receiver,
@@ -245,6 +308,10 @@ def start_webhook(settings: Settings, *, port: int | None = None) -> tuple[Sandb
             contracts.register_webhook(url=url)
         finally:
             contracts.close()
+        if subscribe_hubspot:
+            # The local stack's HubSpot sandbox, through the Webhooks API; a private app's subscriptions are set in
+            # its settings in HubSpot.
+            subscribe_to_stage_changes(settings.hubspot, url=hubspot_webhook_url(settings, server))
     except BaseException:
         server.stop()
         raise
@@ -259,6 +326,10 @@ def serve_webhook(settings: Settings) -> None:
         raise SystemExit("Set REFORHANDLING_DEALBUILDER__WEBHOOK_PUBLIC_URL (the HTTPS address Dealbuilder calls).")
     server, url = start_webhook(settings)
     print(f"Dealbuilder webhook: listening at {server.url}{WEBHOOK_PATH}, registered with Dealbuilder as {url}")
+    print(
+        f"HubSpot webhook: listening at {server.url}{HUBSPOT_WEBHOOK_PATH}; the app's target URL must be "
+        f"{hubspot_webhook_url(settings, server)} (subscription ticket.propertyChange on hs_pipeline_stage)"
+    )
     try:
         wait_for_stop_signal()
     finally:

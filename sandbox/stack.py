@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from config.settings import Settings
 from sandbox.dealbuilder import DealbuilderSandbox
 from sandbox.hubspot import HubSpotSandbox
+from sandbox.hubspot.webhooks import hubspot_options
 from sandbox.licences import LicenceSandbox
 from sandbox.server import SandboxServer
 from sandbox.smtp import SmtpSandbox
@@ -43,7 +44,7 @@ class SandboxStack:
         def port(url: str) -> int:
             return 0 if free_ports else int(urlsplit(url).port or 80)
 
-        hubspot = HubSpotSandbox(state_file=state("hubspot"), token=settings.hubspot.token.get_secret_value())
+        hubspot = HubSpotSandbox(state_file=state("hubspot"), **hubspot_options(settings))
         dealbuilder = DealbuilderSandbox(
             state_file=state("dealbuilder"), api_key=settings.dealbuilder.api_key.get_secret_value()
         )

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from models.case import CLOSED_STATES, Case, CaseEvent, CaseState, NotificationClaim, check_transition
+from models.intake import IntakeClaim
 from models.renegotiation import RenegotiationRequest
 from store.database import make_engine, upgrade_engine
 from store.portal_cache import StorePortalCache
@@ -218,6 +219,63 @@ class CaseStore:
                 at = event.at if event.at.tzinfo else event.at.replace(tzinfo=UTC)
                 return at, str(step)
         return None
+
+    def claim_intake(self, ticket_id: str, entered_stage_at: str, *, stale_after: timedelta) -> bool:
+        """True when this caller takes in the ticket's move to the ready stage (made at `entered_stage_at`): its claim
+        row was inserted (the unique (ticket, move) refuses a second), or it took over a claim left unfinished for
+        longer than `stale_after` (its taker died)."""
+        now = datetime.now(UTC)
+        with self._session() as session:
+            session.add(IntakeClaim(ticket_id=ticket_id, entered_stage_at=entered_stage_at, claimed_at=now))
+            try:
+                session.commit()
+                return True
+            except IntegrityError:
+                session.rollback()
+            taken = session.execute(
+                update(IntakeClaim)
+                .where(
+                    col(IntakeClaim.ticket_id) == ticket_id,
+                    col(IntakeClaim.entered_stage_at) == entered_stage_at,
+                    col(IntakeClaim.outcome).is_(None),
+                    col(IntakeClaim.claimed_at) < now - stale_after,
+                )
+                .values(claimed_at=now)
+            )
+            session.commit()
+            return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+
+    def finish_intake(self, ticket_id: str, entered_stage_at: str, *, outcome: str, case_key: str | None) -> None:
+        """Record how the claimed move was taken in (started, refused, open-case)."""
+        with self._session() as session:
+            session.execute(
+                update(IntakeClaim)
+                .where(col(IntakeClaim.ticket_id) == ticket_id, col(IntakeClaim.entered_stage_at) == entered_stage_at)
+                .values(outcome=outcome, case_key=case_key)
+            )
+            session.commit()
+
+    def release_intake(self, ticket_id: str, entered_stage_at: str) -> None:
+        """Drop an unfinished claim after a failure, so the next delivery or intake run may take the move in."""
+        with self._session() as session:
+            session.execute(
+                delete(IntakeClaim).where(
+                    col(IntakeClaim.ticket_id) == ticket_id,
+                    col(IntakeClaim.entered_stage_at) == entered_stage_at,
+                    col(IntakeClaim.outcome).is_(None),
+                )
+            )
+            session.commit()
+
+    def intake_claims(self, ticket_id: str) -> list[IntakeClaim]:
+        with self._session() as session:
+            query = select(IntakeClaim).where(IntakeClaim.ticket_id == ticket_id)
+            return list(session.exec(query.order_by(col(IntakeClaim.id))).all())
+
+    def open_case_for_ticket(self, ticket_id: str) -> Case | None:
+        """The ticket's open case, or None."""
+        with self._session() as session:
+            return self._open_case_for(session, ticket_id)
 
     def case_for_contract(self, contract_id: str) -> Case | None:
         """The newest case whose contract this is, or None (a document this routine did not make)."""

@@ -1,12 +1,14 @@
 """The Dealbuilder sandbox's webhook deliveries: each event is posted to every URL registered for it, from a
 background thread, and a failed attempt (no answer, or anything but 2xx) is tried again after a growing pause, a
 bounded number of times, as a provider does. Every attempt is recorded for tests and the demo; the owner keeps a
-durable copy of each delivery under its key until `on_settled` says it was taken or given up."""
+durable copy of each delivery under its key until `on_settled` says it was taken or given up. The HubSpot sandbox
+uses the same sender with its own `prepare` (each attempt numbered and signed afresh) and `describe`."""
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -17,6 +19,9 @@ import httpx
 
 from sandbox.kit import utc_now_iso
 
+# (body, attempt number) -> the bytes to post and the headers to post them with.
+Prepare = Callable[[Any, int], tuple[bytes, dict[str, str]]]
+
 # Pauses before the 2nd, 3rd, ... attempt: five attempts within about 15 s, then the event is given up.
 DEFAULT_BACKOFF = (1.0, 2.0, 4.0, 8.0)
 
@@ -26,7 +31,7 @@ class _Delivery:
     due: float
     order: int
     url: str = field(compare=False)
-    body: dict[str, Any] = field(compare=False)
+    body: Any = field(compare=False)
     attempt: int = field(compare=False, default=1)
     generation: int = field(compare=False, default=0)
     key: str = field(compare=False, default="")
@@ -41,8 +46,14 @@ class WebhookSender:
         backoff: tuple[float, ...] = DEFAULT_BACKOFF,
         timeout: float = 5.0,
         on_settled: Callable[[str], None] | None = None,
+        prepare: Prepare | None = None,
+        describe: Callable[[Any], dict[str, Any]] | None = None,
+        name: str = "dealbuilder-webhooks",
     ) -> None:
         self.backoff = backoff
+        self._prepare = prepare or _as_json
+        self._describe = describe or _dealbuilder_event
+        self._name = name
         self.timeout = timeout
         self.on_settled = on_settled
         self._attempts: list[dict[str, Any]] = []
@@ -54,14 +65,14 @@ class WebhookSender:
         self._wake = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def send(self, url: str, body: dict[str, Any], *, key: str = "") -> None:
+    def send(self, url: str, body: Any, *, key: str = "") -> None:
         """Queue the event for `url`; the first attempt is made at once. `key` names the delivery to `on_settled`."""
         with self._wake:
             order = next(self._order)
             delivery = _Delivery(time.monotonic(), order, url, body, generation=self._generation, key=key)
             heapq.heappush(self._queue, delivery)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="dealbuilder-webhooks", daemon=True)
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
                 self._thread.start()
             self._wake.notify_all()
 
@@ -92,15 +103,13 @@ class WebhookSender:
         with httpx.Client(timeout=self.timeout) as client:
             while True:
                 delivery = self._next()
-                status, error = _post(client, delivery)
+                status, error = _post(client, delivery, *self._prepare(delivery.body, delivery.attempt))
                 with self._wake:
                     self._busy -= 1
                     self._attempts.append(
                         {
                             "url": delivery.url,
-                            "eventId": delivery.body.get("eventId"),
-                            "eventType": delivery.body.get("eventType"),
-                            "documentId": delivery.body.get("documentId"),
+                            **self._describe(delivery.body),
                             "attempt": delivery.attempt,
                             "status": status,
                             "error": error,
@@ -128,9 +137,17 @@ class WebhookSender:
                 self._wake.wait(self._queue[0].due - now if self._queue else None)
 
 
-def _post(client: httpx.Client, delivery: _Delivery) -> tuple[int, str]:
+def _as_json(body: Any, attempt: int) -> tuple[bytes, dict[str, str]]:
+    return json.dumps(body).encode(), {"Content-Type": "application/json"}
+
+
+def _dealbuilder_event(body: Any) -> dict[str, Any]:
+    return {name: body.get(name) for name in ("eventId", "eventType", "documentId")}
+
+
+def _post(client: httpx.Client, delivery: _Delivery, content: bytes, headers: dict[str, str]) -> tuple[int, str]:
     try:
-        response = client.post(delivery.url, json=delivery.body)
+        response = client.post(delivery.url, content=content, headers=headers)
     except httpx.HTTPError as error:
         return 0, type(error).__name__
     return response.status_code, ""

@@ -17,14 +17,15 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
-from config.settings import RoutineSettings
+from config.settings import IntakeSettings, RoutineSettings
 from sandbox.hubspot.associations import TYPES, check_type, default_type
 from sandbox.hubspot.errors import HubSpotError, bad_request, injected, not_found, rate_limited, unauthorized
 from sandbox.hubspot.pages import RECORD_PATH, record_page
-from sandbox.hubspot.schema import OBJECT_TYPE_IDS, object_type_name
+from sandbox.hubspot.schema import OBJECT_TYPE_IDS, modified_property, object_type_name
 from sandbox.hubspot.search import search
 from sandbox.hubspot.seed import initial_state
 from sandbox.hubspot.store import ObjectStore
+from sandbox.hubspot.webhooks import DEFAULT_BACKOFF, SETTINGS_PATH, SUBSCRIPTIONS_PATH, Webhooks
 from sandbox.kit import (
     FaultPlan,
     JSONResponse,
@@ -57,8 +58,24 @@ class HubSpotSandbox(SandboxApp):
         daily_limit: int = 250_000,
         search_lag: float = 0.0,
         routine: RoutineSettings | None = None,
+        intake: IntakeSettings | None = None,
+        apps: dict[str, str] | None = None,
+        developer_key: str = "sandbox-key",
+        portal_id: int = 1234567,
+        webhook_backoff: tuple[float, ...] = DEFAULT_BACKOFF,
     ) -> None:
         self.token = token
+        self.intake = intake or IntakeSettings()
+        self.developer_key = developer_key
+        # The apps whose webhooks deliver events (app id -> client secret); the lock is the kit's, made below.
+        self.webhooks = Webhooks(
+            lambda: self.state,
+            apps=apps if apps is not None else {"2345678": "sandbox-client-secret"},
+            portal_id=portal_id,
+            persist=lambda: self.persist(),
+            lock=_LockProxy(self),
+            backoff=webhook_backoff,
+        )
         self.rate_limit = rate_limit
         self.rate_window = rate_window
         self.daily_limit = daily_limit
@@ -67,17 +84,24 @@ class HubSpotSandbox(SandboxApp):
         self.limiter = RollingWindowLimiter(rate_limit, rate_window)
         self._daily_used = 0
         super().__init__(state_file=state_file, faults=faults)
+        self.webhooks.resend_owed()
 
     # --- kit hooks --------------------------------------------------------------------------------------
     def initial_state(self) -> dict[str, Any]:
-        return initial_state(self.routine)
+        return initial_state(self.routine, self.intake)
 
     def reset(self) -> None:
         super().reset()
+        self.webhooks.sender.clear()
         self.limiter = RollingWindowLimiter(self.rate_limit, self.rate_window)
         self._daily_used = 0
 
     def before_route(self, request: Request) -> Response | None:
+        if request.url.path.startswith("/webhooks/"):
+            # The Webhooks API is a developer API: the app's developer key, not the portal's token.
+            if request.query_params.get("hapikey") != self.developer_key:
+                return unauthorized(bool(request.query_params.get("hapikey")))
+            return None
         header = request.headers.get("authorization", "")
         if header != f"Bearer {self.token}":
             return unauthorized(bool(header))
@@ -161,6 +185,10 @@ class HubSpotSandbox(SandboxApp):
         on("GET", "/crm/v3/owners/{owner_id}", self._owner)
         on("GET", "/crm/v3/properties/{object_type}", self._properties)
         on("GET", "/crm/v3/properties/{object_type}/{name}", self._property)
+        on("PUT", SETTINGS_PATH, lambda r, app_id: JSONResponse(self.webhooks.configure(app_id, _body(r))))
+        on("GET", SETTINGS_PATH, lambda r, app_id: JSONResponse(self.webhooks.settings(app_id)))
+        on("POST", SUBSCRIPTIONS_PATH, lambda r, app_id: JSONResponse(self.webhooks.subscribe(app_id, _body(r)), 201))
+        on("GET", SUBSCRIPTIONS_PATH, lambda r, app_id: JSONResponse({"results": self.webhooks.subscriptions(app_id)}))
 
     def _on(self, method: str, pattern: str, handler: Callable[..., Response]) -> None:
         def guarded(request: Request, **params: str) -> Response:
@@ -211,10 +239,17 @@ class HubSpotSandbox(SandboxApp):
     def _update(self, request: Request, object_type: str, object_id: str) -> Response:
         kind = object_type_name(object_type)
         body = _body(request)
-        record = self.store.update(
-            kind, object_id, body.get("properties") or {}, id_property=request.query_params.get("idProperty")
-        )
+        id_property = request.query_params.get("idProperty")
+        before = dict(self.store.get(kind, object_id, id_property=id_property)["properties"])
+        record = self.store.update(kind, object_id, body.get("properties") or {}, id_property=id_property)
+        self._changed(kind, record, before)
         return JSONResponse(self.store.render(kind, record, list(record["properties"])))
+
+    def _changed(self, kind: str, record: dict[str, Any], before: dict[str, Any]) -> None:
+        """Tell the subscribed apps about each property whose value changed."""
+        for name, value in record["properties"].items():
+            if before.get(name) != value and name != modified_property(kind):
+                self.webhooks.property_changed(kind, str(record["id"]), name, str(value))
 
     def _archive(self, request: Request, object_type: str, object_id: str) -> Response:
         self.store.archive(object_type_name(object_type), object_id)
@@ -261,9 +296,11 @@ class HubSpotSandbox(SandboxApp):
             store.validate(kind, dict(item.get("properties") or {}), record)
         results = []
         for item in inputs:
+            before = dict(store.get(kind, str(item["id"]), id_property=item.get("idProperty"))["properties"])
             record = store.update(
                 kind, str(item["id"]), dict(item.get("properties") or {}), id_property=item.get("idProperty")
             )
+            self._changed(kind, record, before)
             results.append(store.render(kind, record, list(item.get("properties") or [])))
         return _batch(results, [])
 
@@ -481,3 +518,16 @@ def _default_results(from_id: str, to_id: str, type_id: int, inverse: int) -> li
 
 def _spec_with_label(type_id: int) -> dict[str, Any]:
     return {"category": "HUBSPOT_DEFINED", "typeId": type_id, "label": TYPES[type_id].label}
+
+
+class _LockProxy:
+    """The sandbox's lock as a context manager, for the webhook sender's thread (the kit makes the lock later)."""
+
+    def __init__(self, sandbox: SandboxApp) -> None:
+        self._sandbox = sandbox
+
+    def __enter__(self) -> None:
+        self._sandbox.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self._sandbox.lock.release()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from config.settings import RoutineSettings
+from config.settings import IntakeSettings, RoutineSettings
 from sandbox.hubspot.associations import TYPES
 from sandbox.hubspot.schema import prop
 from sandbox.world import CUSTOMERS, OWNERS, SeedCustomer, customer_by_ticket
@@ -49,12 +49,17 @@ TICKET_PIPELINES: Table = [
         [
             ("81234568", "Ny"),
             ("81234569", "Under arbeid"),
+            # The agent moves a filled-in ticket here to start its case; a refused one is sent back to be fixed.
+            ("81234572", "Klar for reforhandling"),
+            ("81234573", "Trenger retting"),
             ("81234570", "Sendt kontrakt"),
             ("81234571", "Lukket"),
         ],
     ),
 ]
 KUNDESENTER_NEW_STAGE = "81234568"
+KUNDESENTER_READY_STAGE = "81234572"
+KUNDESENTER_NEEDS_FIXING_STAGE = "81234573"
 TICKET_FROM_EMAIL = "5005"  # the one seeded ticket already associated with its sender
 
 
@@ -130,7 +135,19 @@ def _status_properties(routine: RoutineSettings) -> list[dict[str, Any]]:
     ]
 
 
-def _properties(routine: RoutineSettings) -> dict[str, dict[str, dict[str, Any]]]:
+def renegotiation_ticket_properties(intake: IntakeSettings) -> list[dict[str, Any]]:
+    """The ticket properties of the renegotiation, in their own group, as the customer's admin created them."""
+    group = "reforhandling"
+    return [
+        prop(intake.licences_property, "Nytt antall lisenser", "number", "number", hubspot_defined=False, group=group),
+        prop(intake.price_property, "Ny pris per lisens (NOK)", "number", "number", hubspot_defined=False, group=group),
+        prop(intake.start_date_property, "Avtalt oppstartsdato", "date", "date", hubspot_defined=False, group=group),
+        prop(intake.signer_property, "Signatar (e-post)", hubspot_defined=False, group=group),
+        prop(intake.signer_name_property, "Signatarens navn (ny kontakt)", hubspot_defined=False, group=group),
+    ]
+
+
+def _properties(routine: RoutineSettings, intake: IntakeSettings) -> dict[str, dict[str, dict[str, Any]]]:
     owners = [(owner.id, f"{owner.first_name} {owner.last_name}") for owner in OWNERS]
     modified = prop("hs_lastmodifieddate", "Last modified date", "datetime", "date", read_only=True)
     by_type: dict[str, list[dict[str, Any]]] = {
@@ -159,6 +176,7 @@ def _properties(routine: RoutineSettings) -> dict[str, dict[str, dict[str, Any]]
                     ("GENERAL_INQUIRY", "General inquiry"),
                 ],
             ),
+            *renegotiation_ticket_properties(intake),
             *_status_properties(routine),
             modified,
         ],
@@ -274,8 +292,9 @@ def signer_contact_id(customer: SeedCustomer) -> str:
     return str(3001 + CUSTOMERS.index(customer))
 
 
-def initial_state(routine: RoutineSettings | None = None) -> dict[str, Any]:
+def initial_state(routine: RoutineSettings | None = None, intake: IntakeSettings | None = None) -> dict[str, Any]:
     routine = routine or RoutineSettings()
+    intake = intake or IntakeSettings()
     objects: dict[str, dict[str, Any]] = {name: {} for name in ("tickets", "companies", "contacts", "deals", "notes")}
     edges: list[list[Any]] = []
 
@@ -346,7 +365,7 @@ def initial_state(routine: RoutineSettings | None = None) -> dict[str, Any]:
     return {
         "objects": objects,
         "associations": edges,
-        "properties": _properties(routine),
+        "properties": _properties(routine, intake),
         "pipelines": {"deals": _pipelines("deals", DEAL_PIPELINES), "tickets": _pipelines("tickets", TICKET_PIPELINES)},
         "owners": _owners(),
         "next_id": FIRST_NEW_ID,

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from prefect.client.orchestration import get_client
 
-from config.settings import PROJECT_ROOT, PrefectSettings, RoutineSettings
+from config.settings import PROJECT_ROOT, IntakeSettings, PrefectSettings, RoutineSettings
 from deployments import definitions
 from tests.conftest import prefect_cli
 
@@ -100,3 +100,14 @@ def test_the_start_form_asks_for_the_start_commands_fields_typed_and_in_norwegia
     assert sorted(schema["required"]) == ["agent_email", "licences", "price_per_licence", "signer_email", "ticket_id"]
     assert all(fields[name]["description"] for name in fields)
     assert "Valgfri" in fields["signer_name"]["description"]
+
+
+def test_the_intake_is_declared_every_minute_one_at_a_time_and_served_on_its_own_interval() -> None:
+    [declared] = [d for d in definitions.declared() if d["name"] == "intake"]
+    assert (declared["entrypoint"], declared["concurrency_limit"]) == ("reforhandling/intake.py:intake", 1)
+    assert declared["schedules"] == [{"interval": IntakeSettings().interval_seconds}]
+
+    served = {d.name: d for d in definitions.served(timedelta(seconds=7), intervals={"intake": timedelta(seconds=3)})}
+
+    assert [s.schedule.interval for s in served["intake"].schedules] == [timedelta(seconds=3)]  # type: ignore[union-attr]
+    assert [s.schedule.interval for s in served["poll-signatures"].schedules] == [timedelta(seconds=7)]  # type: ignore[union-attr]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from config.settings import RoutineSettings
+from config.settings import IntakeSettings, RoutineSettings
 from tests.sandbox.hubspot.conftest import Running
 
 ROUTINE = RoutineSettings()
+INTAKE = IntakeSettings()
 
 
 def test_the_deal_pipelines_include_assist_with_its_decision_stage(hs: Running) -> None:
@@ -29,7 +30,14 @@ def test_the_ticket_pipeline_has_the_routines_stages(hs: Running) -> None:
     pipelines = {p.label: p for p in hs.sdk.crm.pipelines.pipelines_api.get_all("tickets").results}
     kundesenter = pipelines[ROUTINE.ticket_pipeline]
 
-    assert [s.label for s in kundesenter.stages] == ["Ny", "Under arbeid", "Sendt kontrakt", "Lukket"]
+    assert [s.label for s in kundesenter.stages] == [
+        "Ny",
+        "Under arbeid",
+        INTAKE.ready_stage,
+        INTAKE.needs_fixing_stage,
+        ROUTINE.ticket_stage_sent,
+        "Lukket",
+    ]
     one = hs.sdk.crm.pipelines.pipelines_api.get_by_id("tickets", kundesenter.id)
     assert one.stages[-1].metadata == {"ticketState": "CLOSED"}
 
@@ -90,3 +98,17 @@ def test_the_seeded_tickets_are_not_yet_enriched_except_the_one_from_email(hs: R
 
     assert linked == {t: ["3005"] if t == "5005" else [] for t in tickets}
     assert hs.app.associations("contacts", "3002", "companies") == ["9002"]
+
+
+def test_the_ticket_carries_the_renegotiation_properties_with_norwegian_labels(hs: Running) -> None:
+    api = hs.sdk.crm.properties.core_api
+    found = {name: api.get_by_name("tickets", name) for name in INTAKE.properties}
+
+    assert {name: (p.type, p.label) for name, p in found.items()} == {
+        INTAKE.licences_property: ("number", "Nytt antall lisenser"),
+        INTAKE.price_property: ("number", "Ny pris per lisens (NOK)"),
+        INTAKE.start_date_property: ("date", "Avtalt oppstartsdato"),
+        INTAKE.signer_property: ("string", "Signatar (e-post)"),
+        INTAKE.signer_name_property: ("string", "Signatarens navn (ny kontakt)"),
+    }
+    assert {p.group_name for p in found.values()} == {"reforhandling"}
