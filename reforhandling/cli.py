@@ -16,6 +16,7 @@ from reforhandling.cli_sandbox import sandbox_app
 if TYPE_CHECKING:
     from models.renegotiation import RenegotiationRequest
     from reforhandling.case_views import Places
+    from tasks.runtime import Runtime
 
 app = typer.Typer(
     help="Renegotiate Avonova Assist agreements across HubSpot, Dealbuilder and Avonova Digital.",
@@ -199,10 +200,16 @@ PLAN_AGENT = "agent@avonova.example"
 @app.command()
 def plan(
     ticket: Annotated[str, typer.Option(help="HubSpot ticket id the case would start from.")],
-    signer: Annotated[str, typer.Option(help="E-mail of the customer's contact with signing authority.")],
-    licences: Annotated[str, typer.Option(help="New number of licences.")],
-    price: Annotated[str, typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50.")],
-    agent: Annotated[str | None, typer.Option(help="Your e-mail: deal owner and meeting booker.")] = None,
+    signer: Annotated[
+        str | None, typer.Option(help="E-mail of the customer's contact with signing authority; default: the ticket's.")
+    ] = None,
+    licences: Annotated[str | None, typer.Option(help="New number of licences; default: the ticket's.")] = None,
+    price: Annotated[
+        str | None, typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50; default: the ticket's.")
+    ] = None,
+    agent: Annotated[
+        str | None, typer.Option(help="Your e-mail: deal owner and meeting booker; default: the ticket's owner.")
+    ] = None,
     start_date: Annotated[
         str | None, typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
     ] = None,
@@ -211,27 +218,33 @@ def plan(
         str | None, typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
     ] = None,
 ) -> None:
-    """Read what a case would read and print every write it would make; writes nothing."""
+    """Read what a case would read and print every write it would make; writes nothing. Values not given are read
+    from the ticket's renegotiation fields, as a move of the ticket to the ready stage would read them."""
     from config.clock import local_today
     from models.plan import plan_text, renegotiation_plan
-    from reforhandling.starting import read_case_inputs
+    from reforhandling.starting import read_case_inputs, request_from_options
     from tasks.runtime import build_runtime
 
     settings = _settings()
-    request = _request(
-        settings,
-        ticket_id=ticket,
-        signer_email=signer,
-        licences=licences,
-        price_per_licence=price,
-        agent_email=agent or PLAN_AGENT,
-        start_date=start_date,
-        company_id=company,
-        signer_name=signer_name,
-    )
     # A dry run's handful of reads needs no Prefect server: it skips the shared rate limit (a 429 still backs off).
     runtime = build_runtime(
         settings.model_copy(update={"hubspot": settings.hubspot.model_copy(update={"rate_limit_name": ""})})
+    )
+    given = request_from_options(
+        signer_email=signer,
+        licences=licences,
+        price_per_licence=price,
+        agent_email=agent,
+        start_date=start_date,
+        signer_name=signer_name,
+    )
+    on_ticket = (
+        _ticket_fields(runtime, ticket) if {"signer_email", "licences", "price_per_licence"} - set(given) else {}
+    )
+    agent = agent or on_ticket.get("agent_email")
+    request = _request(
+        settings,
+        **{**on_ticket, **given, "ticket_id": ticket, "company_id": company, "agent_email": agent or PLAN_AGENT},
     )
     reading = read_case_inputs(request, runtime=runtime)
     _refuse_problems(reading.problems)
@@ -248,6 +261,20 @@ def plan(
         agent_given=agent is not None,
     )
     typer.echo(plan_text(composed))
+
+
+def _ticket_fields(runtime: Runtime, ticket_id: str) -> dict[str, str]:
+    """The request's fields as the ticket holds them (its renegotiation fields and its owner); none for a ticket
+    HubSpot does not have (the plan's own read of it says so)."""
+    from adapters.errors import NotFoundError
+    from models.intake import request_data
+    from reforhandling.intake import build_source
+
+    try:
+        ticket = build_source(runtime).read_ticket(ticket_id=ticket_id)
+    except NotFoundError:
+        return {}
+    return {name: str(value) for name, value in request_data(ticket, runtime.settings.intake).items()}
 
 
 @app.command()
