@@ -60,8 +60,9 @@ def _run(args: argparse.Namespace, server_database_url: str | None) -> None:
     from prefect.client.orchestration import get_client
 
     from bench.local import local_stack
+    from devtools.soak import SoakReport, count_outcome, drive_cases
+    from devtools.tickets import new_sandbox_ticket
     from models.renegotiation import RenegotiationRequest
-    from reforhandling.soak import SoakReport, _new_ticket, count_outcome, drive_cases
     from reforhandling.starting import start_case
     from sandbox.kit import RollingWindowLimiter
     from sandbox.world import CUSTOMERS
@@ -79,7 +80,7 @@ def _run(args: argparse.Namespace, server_database_url: str | None) -> None:
             up = number % 2 == 1
             requests.append(
                 RenegotiationRequest(
-                    ticket_id=_new_ticket(settings, f"Burst {number} - {customer.name}"),
+                    ticket_id=new_sandbox_ticket(settings, f"Burst {number} - {customer.name}"),
                     signer_email=customer.signer_email,
                     licences=customer.licences + (3 if up else -2),
                     price_per_licence=customer.price_per_licence,

@@ -25,8 +25,8 @@ from bench.machine import describe
 if TYPE_CHECKING:
     from prefect.client.orchestration import SyncPrefectClient
 
+    from bootstrap.runtime import Runtime
     from sandbox.stack import SandboxStack
-    from tasks.runtime import Runtime
 
 SYSTEMS = ("hubspot", "dealbuilder", "licences", "smtp")
 PHASES = ("start", "to approval", "approve -> sent", "poll", "signed -> done")
@@ -91,10 +91,10 @@ def _measure(tmp: Path, kinds: list[Kind], modes: list[str]) -> Table:
     from prefect.client.orchestration import get_client
     from prefect.deployments.runner import RunnerDeployment
 
+    from bootstrap.runtime import build_runtime
     from config.settings import DealbuilderSettings, HubSpotSettings, LicenceSettings, Settings
     from flows.renegotiation import renegotiate_agreement
     from sandbox.stack import SandboxStack
-    from tasks.runtime import build_runtime, use_runtime
 
     table: Table = {}
     with SandboxStack.start(Settings(), free_ports=True) as sandboxes:
@@ -119,7 +119,7 @@ def _measure(tmp: Path, kinds: list[Kind], modes: list[str]) -> Table:
             runtime.store.portal_cache.clear()
             runtime.__dict__.pop("crm", None)
 
-        with use_runtime(runtime), get_client(sync_client=True) as client:
+        with get_client(sync_client=True) as client:
             for mode in modes:
                 for kind in kinds:
                     if mode == "warm":
@@ -141,13 +141,15 @@ def _case(
     from prefect.exceptions import Pause
     from prefect.flow_engine import run_flow
 
-    from flows.poll_signatures import poll_signatures
-    from flows.renegotiation import renegotiate_agreement
+    from flows.poll_signatures import poll_signatures_flow
+    from flows.renegotiation import renegotiation_flow
     from models.renegotiation import RenegotiationRequest
     from reforhandling.starting import preflight, start_case
 
     sandboxes.reset()
     phases: dict[str, Counter[str]] = {}
+    renegotiate_agreement = renegotiation_flow(lambda: runtime)
+    poll_signatures = poll_signatures_flow(lambda: runtime)
 
     def counts() -> Counter[str]:
         return Counter(

@@ -130,14 +130,14 @@ def _ours(
     ours: Phases,
 ) -> list[int]:
     """One case of ours through the three phases; the task runs each phase made."""
-    from reforhandling.soak import _new_ticket
+    from devtools.tickets import new_sandbox_ticket
     from sandbox.world import CUSTOMERS
     from store.case_store import CaseStore
 
     # A new ticket per case, the seeded customers in turn, up and down, never the same change twice.
     customer = CUSTOMERS[number % len(CUSTOMERS)]
     licences = customer.licences + number // len(CUSTOMERS) + (3 if number % 2 else -2)
-    ticket = _new_ticket(settings, f"Latency {number} - {customer.name}")
+    ticket = new_sandbox_ticket(settings, f"Latency {number} - {customer.name}")
     command = [sys.executable, "-c", "from reforhandling.cli import app; app()", "start", "--ticket", ticket]
     command += ["--signer", customer.signer_email, "--licences", str(licences), "--company", customer.company_id]
     command += ["--price", str(customer.price_per_licence), "--agent", "agent@avonova.example"]
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from bench.floor import new_tasks_per_phase
     from bench.local import floor_serve, local_stack
-    from reforhandling.prefect_stack import settings_env
+    from devtools.prefect_stack import settings_env
 
     floor = Phases(None)
     shape: list[int] = []

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from config.settings import PROJECT_ROOT, Settings
-from reforhandling.demo import embedded_stack
-from reforhandling.prefect_stack import PrefectStack
+from devtools.embedded_stack import embedded_stack
+from devtools.prefect_stack import PrefectStack
 from sandbox.kit import RollingWindowLimiter
 from sandbox.stack import SandboxStack
 

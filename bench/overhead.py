@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     from prefect.client.orchestration import get_client
 
     from bench.local import drive_floor, floor_serve, local_stack, run_shape, started_runs
-    from reforhandling.soak import SoakReport, drive_cases, start_cases
+    from devtools.soak import SoakReport, drive_cases, start_cases
     from store.case_store import CaseStore
 
     with local_stack("bench-overhead", poll_seconds=args.poll_seconds, webhook=True) as (settings, sandboxes, stack):

@@ -45,12 +45,12 @@ def main(argv: list[str] | None = None) -> None:
 
     from adapters import dealbuilder_api as api
     from bench.local import local_stack
-    from flows.poll_signatures import poll_signatures
+    from bootstrap.runtime import build_runtime
+    from devtools.soak import start_cases
+    from flows.poll_signatures import poll_signatures_flow
     from models.case import CaseState
     from models.renegotiation import RenegotiationRequest
-    from reforhandling.soak import start_cases
     from store.case_store import CaseStore
-    from tasks.runtime import build_runtime, use_runtime
 
     # The served poller waits an hour: this process runs each poll itself, to time it.
     with local_stack("bench-waiting", poll_seconds=3600) as (settings, sandboxes, stack):
@@ -120,18 +120,19 @@ def main(argv: list[str] | None = None) -> None:
         assert template[api.D_STATUS] == api.STATUS_SENT, template[api.D_STATUS]
         print(f"waiting: {args.waiting - args.signed} more made directly in {time.monotonic() - began:.0f}s")
 
-        with use_runtime(build_runtime(settings)):
-            poll_real = _poll(sandboxes, poll_signatures, only=keys, store=store)
-            poll_all = _poll(sandboxes, poll_signatures, store=store)
-            for key in keys:
-                sandboxes.dealbuilder.sign(str(store.get(key).contract_id))
-            began = time.monotonic()
-            poll_signed = _poll(sandboxes, poll_signatures, store=store)
-            while any(store.get(key).state is CaseState.AWAITING_SIGNATURE for key in keys):
-                time.sleep(0.5)
-            while any(store.get(key).state not in (CaseState.COMPLETED, CaseState.NEEDS_ATTENTION) for key in keys):
-                time.sleep(0.5)
-            resumed_all = time.monotonic() - began
+        runtime = build_runtime(settings)
+        poll_signatures = poll_signatures_flow(lambda: runtime)
+        poll_real = _poll(sandboxes, poll_signatures, only=keys, store=store)
+        poll_all = _poll(sandboxes, poll_signatures, store=store)
+        for key in keys:
+            sandboxes.dealbuilder.sign(str(store.get(key).contract_id))
+        began = time.monotonic()
+        poll_signed = _poll(sandboxes, poll_signatures, store=store)
+        while any(store.get(key).state is CaseState.AWAITING_SIGNATURE for key in keys):
+            time.sleep(0.5)
+        while any(store.get(key).state not in (CaseState.COMPLETED, CaseState.NEEDS_ATTENTION) for key in keys):
+            time.sleep(0.5)
+        resumed_all = time.monotonic() - began
         completed = sum(1 for key in keys if store.get(key).state is CaseState.COMPLETED)
 
     print()

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from config.settings import Settings
+from devtools.demo import DemoCase, demo_cases
+from devtools.embedded_stack import embedded_stack
 from models.case import CLOSED_STATES
 from models.renegotiation import RenegotiationRequest
-from reforhandling.demo import DemoCase, demo_cases, embedded_stack
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from prefect import serve
 
+from adapters.prefect_rate_budget import ensure_rate_limit
+from bootstrap.runtime import build_runtime
 from config.settings import get_settings
 from deployments.definitions import served
-from tasks.rate_budget import ensure_rate_limit
 from tasks.restarting import reschedule_left_runs
 
 
@@ -19,7 +20,7 @@ def main() -> None:
         # Every HubSpot request of every run takes a slot of this limit: it must exist before the first run.
         ensure_rate_limit(settings.hubspot)
     # The cases whose runs the last stop of the local stack interrupted go on first, without a person.
-    reschedule_left_runs()
+    reschedule_left_runs(build_runtime(settings).store)
     serve(
         *served(
             timedelta(seconds=prefect.poll_interval_seconds),

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import date
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from prefect.input import RunInput
 from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
 
-from flows.asking import Form
-from models.contract import ContractState
+from models.signature import SignatureClaim
 from models.text import clean_text
 
 
@@ -82,16 +80,9 @@ class ContractApproval(RunInput):
         ]
 
 
-class SignatureOutcome(RunInput):
-    """What the poller saw of the contract: signed, declined, expired or cancelled."""
-
-    state: ContractState
-    raw_status: str
-    signed_on: date | None = None
-    # Who says so; a claim only: the run reads the contract itself before acting.
-    reported_by: str = "poll-signatures"
-
-    _texts = field_validator("raw_status", "reported_by")(_line)
+class SignatureOutcome(SignatureClaim, RunInput):
+    """What the poller saw of the contract: signed, declined, expired or cancelled (its `resume_signature_wait` sends
+    the same model)."""
 
 
 class ContractFollowUp(RunInput):
@@ -112,24 +103,3 @@ class LicencesAdjusted(RunInput):
     confirmed_by: str
 
     _confirmed_by = field_validator("confirmed_by")(_line)
-
-
-def form_for(form: type[Form], *, description: str, person: str, approvers: Sequence[str]) -> type[Form]:
-    """The form with its description, whose `person` field offers only the approvers (a choice list the Prefect
-    server checks: any other name is refused before the run resumes); an empty list leaves it a free text."""
-    asked = form.with_initial_data(description=description)
-    if not approvers:
-        return asked
-    extra = form.model_config.get("json_schema_extra")
-    choices = list(dict.fromkeys(approvers))
-
-    def finish(schema: dict[str, Any]) -> None:
-        if callable(extra):
-            extra(schema)  # type: ignore[call-arg]
-        schema["properties"][person]["enum"] = choices
-
-    class Asked(asked):  # type: ignore[valid-type, misc]
-        model_config = ConfigDict(json_schema_extra=finish)
-
-    Asked.__name__ = Asked.__qualname__ = form.__name__
-    return Asked

@@ -117,13 +117,7 @@ def approval_problems(
             "Godkjent var av og ingenting var rettet: for å avvise, skriv grunnen i Kommentar; "
             "for å sende kontrakten, slå på Godkjent"
         )
-    if not approver.strip():
-        problems.append("Godkjent av er tom; skriv navnet ditt så avgjørelsen kan spores")
-    elif not may_decide(approver, approvers):
-        problems.append(
-            f"Godkjent av: {md_text(approver)} står ikke på listen over godkjennere; "
-            "be en godkjenner om å avgjøre saken"
-        )
+    problems += answerer_problems(approver, approvers, title="Godkjent av")
     problems += [
         f"{_FIELD_TITLES[name]}: fikk ikke et tall (NaN eller uendelig); {_FIELD_ASKS[name]}" for name in unreadable
     ]
@@ -139,6 +133,16 @@ _FIELD_ASKS = {
     "licences": "skriv det nye antallet lisenser, eller la feltet stå tomt",
     "price_per_licence": "skriv den nye prisen i kroner, f.eks. 449.50, eller la feltet stå tomt",
 }
+
+
+def answerer_problems(person: str, approvers: Sequence[str], *, title: str) -> list[str]:
+    """Why `person` may not answer a form whose answerer field is titled `title` (empty when they may): every
+    answer names someone, and only someone on the approvers list (anyone, when the list is empty)."""
+    if not person.strip():
+        return [f"{title} er tom; skriv navnet ditt så avgjørelsen kan spores"]
+    if not may_decide(person, approvers):
+        return [f"{title}: {md_text(person)} står ikke på listen over godkjennere; be en godkjenner om å avgjøre saken"]
+    return []
 
 
 def may_decide(person: str, approvers: Sequence[str]) -> bool:

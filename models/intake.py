@@ -76,6 +76,35 @@ def request_data(ticket: IntakeTicket, intake: IntakeSettings) -> dict[str, Any]
     return {name: value for name, value in data.items() if value not in (None, "")}
 
 
+# What a refused field stands in with, so that `start`'s reads can still say what else is wrong: a request holding
+# any of them is only read with, never started, and its verdict on the fields stood in for is dropped.
+_STAND_INS: dict[str, Any] = {
+    "licences": 1,
+    "price_per_licence": "1",
+    "start_date": None,
+    "agent_email": "stand-in@reforhandling.example",
+    "signer_name": None,
+}
+# The preflight's verdicts that rest on a field, by the refused field they would repeat.
+_RESTS_ON = {"licences": "licences, price_per_licence", "price_per_licence": "licences, price_per_licence"}
+
+
+def stand_in_data(data: dict[str, Any], refused: set[str]) -> dict[str, Any] | None:
+    """The request's fields with stand-ins for the refused ones, or None when a refused field has none (the ticket or
+    the signer's e-mail: what the reads start from)."""
+    if refused - _STAND_INS.keys():
+        return None
+    return {**data, **{name: _STAND_INS[name] for name in refused}}
+
+
+def unrepeated(lines: list[str], refused: set[str]) -> list[str]:
+    """The preflight's problems (`field: message`) less those about fields already refused (stood in for)."""
+    dropped = {_RESTS_ON.get(name, name) for name in refused}
+    if "signer_name" in refused:
+        dropped.add("signer_email")  # "no contact; give a name": the name was refused already
+    return [line for line in lines if line.partition(": ")[0] not in dropped]
+
+
 def _number(value: str | None) -> str | None:
     # HubSpot returns a number property as text and may add a fraction of zeros ("75.0"): a whole number stays one.
     if value is not None and value.strip().endswith(".0") and value.strip()[:-2].isdigit():

@@ -43,20 +43,45 @@ def invoice_note(summary: ChangeSummary, plan: CompletionPlan) -> str:
     )
 
 
+# The steps of the closing notes: the flow's and `reforhandling cancel`'s cancellation share one marker.
+REJECTED_NOTE_STEP = "rejected"
+CANCELLED_NOTE_STEP = "cancelled"
+
+
+def note_marker(case_key: str, step: str) -> str:
+    """The marker that finds a case's note of one step on the ticket again, so a repeat writes no second note."""
+    return f"[{case_key}/{step}]"
+
+
+def _closing_note(*, case_key: str, what: str, by: str, fate: str, comment: str | None) -> str:
+    # The one shape of every note of a case closed before its signature: what happened and by whom, what became of
+    # the contract, and the person's reason.
+    contract = f"; {fate}" if fate else ""
+    return f"Reforhandling {what} av {clean_text(by) or 'ukjent'} (sak {case_key}){contract}.{_reason(comment)}"
+
+
 def rejection_note(*, case_key: str, approver: str, comment: str | None) -> str:
     """Say on the ticket that the draft was rejected and the case closed."""
-    return (
-        f"Reforhandling avvist av {clean_text(approver) or 'ukjent'} (sak {case_key}); kontraktutkastet er "
-        f"kansellert.{_reason(comment)}"
+    return _closing_note(
+        case_key=case_key, what="avvist", by=approver, fate="kontraktutkastet er kansellert", comment=comment
     )
 
 
 def cancellation_note(*, case_key: str, decided_by: str, outcome: str, comment: str | None) -> str:
     """Say on the ticket that an unsigned contract was cancelled after it was declined or expired."""
-    return (
-        f"Kontrakten ble ikke signert ({clean_text(outcome)}) og er kansellert av {clean_text(decided_by) or 'ukjent'} "
-        f"(sak {case_key}).{_reason(comment)}"
+    return _closing_note(
+        case_key=case_key,
+        what="avbrutt",
+        by=decided_by,
+        fate=f"kontrakten ble ikke signert ({clean_text(outcome)}) og er kansellert",
+        comment=comment,
     )
+
+
+def ops_cancellation_note(*, case_key: str, actor: str, reason: str, contract_cancelled: bool) -> str:
+    """Say on the ticket that ops closed the case (`reforhandling cancel`), and its contract if it had one."""
+    fate = "kontrakten er kansellert" if contract_cancelled else ""
+    return _closing_note(case_key=case_key, what="avbrutt", by=actor, fate=fate, comment=reason)
 
 
 def _reason(comment: str | None) -> str:

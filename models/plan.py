@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import assert_never
 
 from pydantic import BaseModel, ConfigDict
 
 from config.settings import RoutineSettings
 from models.agreement import AgreementBasis, ContractLine
-from models.change import ChangeSummary, CompletionPlan, completion_plan, yearly_value
+from models.change import CompletionPlan, yearly_value
+from models.completion import (
+    AssignTicket,
+    CompletionWrite,
+    MoveDeal,
+    SendMail,
+    SetDownwardAdjustment,
+    SetLicences,
+    WriteNote,
+    compose_completion,
+)
 from models.crm import Company, Contact, Ticket
 from models.drafting import contract_lines
-from models.messages import csc_handover_message, format_date, format_nok, sales_registration_message
-from models.notes import invoice_note
+from models.messages import format_date, format_nok
 from models.renegotiation import RenegotiationRequest
-from models.rules import Route, deal_close_date, deal_name, delivery_start_date, signing_deadline, ticket_name
+from models.rules import deal_close_date, deal_name, delivery_start_date, signing_deadline, ticket_name
 
 # The case key is made when the case opens; the plan's texts show this in its place.
 PLANNED_CASE = "(new case)"
@@ -82,6 +92,32 @@ def describe_line(line: ContractLine | None) -> str:
     return f"{line.quantity} x {format_nok(line.unit_price)}{discount}"
 
 
+def describe_write(write: CompletionWrite, *, routine: RoutineSettings, manual_licences: bool) -> str:
+    """One of the completion's writes as the plan lists it."""
+    match write:
+        case MoveDeal():
+            return (
+                f"HubSpot deal: stage -> {write.stage!r} (close date unchanged; {routine.deal_stage_lost!r} "
+                "if the case is rejected or cancelled instead)"
+            )
+        case SetLicences() if manual_licences:
+            return "Avonova Digital: by hand: a person sets the count and confirms it in the form"
+        case SetLicences():
+            return (
+                f"Avonova Digital: customer {write.customer_id}: licences {write.licences_before} -> {write.licences}"
+            )
+        case SetDownwardAdjustment():
+            return f"HubSpot company {write.company_id}: {write.property_name} = {write.removed}"
+        case WriteNote():
+            return f"HubSpot ticket {write.ticket_id}: the note to order/invoice (below)"
+        case AssignTicket():
+            return f"HubSpot ticket {write.ticket_id}: owner -> {write.owner} ({write.route.value})"
+        case SendMail():
+            return f"e-mail to {', '.join(write.message.to)}: {write.message.subject}"
+        case _:
+            assert_never(write)
+
+
 def renegotiation_plan(
     request: RenegotiationRequest,
     *,
@@ -98,38 +134,21 @@ def renegotiation_plan(
     current = basis.current
     signer = contact or Contact(id="", email=str(request.signer_email), first_name=request.signer_name or "")
     start = delivery_start_date(today, request.start_date)
-    summary = ChangeSummary(
+    composed = compose_completion(
+        basis,
         case_key=PLANNED_CASE,
-        company_name=company.name,
-        org_number=basis.org_number,
-        licences_before=current.licences,
-        licences_after=request.licences,
-        price_before=current.paid_per_licence,
-        price_after=request.price_per_licence,
-        start_before=current.start_date,
+        company=company,
+        ticket=ticket,
+        licences=request.licences,
+        price_per_licence=request.price_per_licence,
         start_date=start,
         signed_on=today,
-        sold_signed_on=basis.sold.signed_on,
-        sold_is_fallback=basis.sold_is_fallback,
-        ticket_url=ticket.url,
-        sold_contract_id=basis.sold.contract_id,
-        sold_sender=basis.sold.sender,
-        sold_booker=basis.sold.booker,
+        routine=routine,
     )
-    completion = completion_plan(summary, routine)
-    note = invoice_note(summary, completion)
-    mails: list[PlannedMail] = []
-    if completion.route is Route.CSC:
-        handover = csc_handover_message(summary, recipient=routine.csc_recipient)
-        mails.append(PlannedMail(kind="csc-handover", to=handover.to, subject=handover.subject))
-    if completion.sales_registration:
-        registration = sales_registration_message(
-            summary,
-            recipient=routine.sales_registration_recipient,
-            months=routine.sales_registration_months,
-            periods_per_year=routine.price_periods_per_year,
-        )
-        mails.append(PlannedMail(kind="sales-registration", to=registration.to, subject=registration.subject))
+    completion = composed.decisions
+    mails = tuple(
+        PlannedMail(kind=mail.step, to=mail.message.to, subject=mail.message.subject) for mail in composed.mails
+    )
     drafted = contract_lines(routine, current, licences=request.licences, price_per_licence=request.price_per_licence)
     lines = line_changes(current.lines, drafted)
     agent = str(request.agent_email) if agent_given else "the agent who starts the case (--agent)"
@@ -161,19 +180,8 @@ def renegotiation_plan(
         f"contract: sent by e-mail and SMS to {signer.full_name} <{signer.email}> "
         f"{signer.phone or '(no phone number)'} once approved",
     ]
-    digital = (
-        "by hand: a person sets the count and confirms it in the form"
-        if manual_licences
-        else f"customer {basis.org_number}: licences {current.licences} -> {request.licences}"
-    )
     after_signing = [
-        f"HubSpot deal: stage -> {routine.deal_stage_won!r} (close date unchanged; {routine.deal_stage_lost!r} "
-        "if the case is rejected or cancelled instead)",
-        f"Avonova Digital: {digital}",
-        f"HubSpot company {company.id}: {routine.downward_property} = {completion.removed}",
-        f"HubSpot ticket {ticket.id}: the note to order/invoice (below)",
-        f"HubSpot ticket {ticket.id}: owner -> {completion.ticket_owner} ({completion.route.value})",
-        *(f"e-mail to {', '.join(mail.to)}: {mail.subject}" for mail in mails),
+        *(describe_write(write, routine=routine, manual_licences=manual_licences) for write in composed.writes),
         *([f"held for a person before these writes: {completion.attention}"] if completion.attention else []),
     ]
     periods = routine.price_periods_per_year
@@ -183,8 +191,8 @@ def renegotiation_plan(
         assumed_signed_on=today,
         lines=lines,
         completion=completion,
-        note=note,
-        mails=tuple(mails),
+        note=composed.note,
+        mails=mails,
         sections=(
             PlanSection(system="HubSpot", writes=tuple(hubspot)),
             PlanSection(system="Dealbuilder", writes=tuple(dealbuilder)),

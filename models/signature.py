@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import BaseModel, field_validator
+
 from models.contract import WAITING_STATES, Contract, ContractState
+from models.text import clean_text
 
 
 def signature_outcome(contract: Contract | None, *, deadline: date | None, today: date) -> ContractState | None:
@@ -30,3 +33,18 @@ def verified_outcome(claimed: ContractState, contract: Contract) -> ContractStat
     if claimed is ContractState.EXPIRED:
         return ContractState.EXPIRED
     return None
+
+
+class SignatureClaim(BaseModel):
+    """What the poller (or Dealbuilder's webhook) saw of the contract: signed, declined, expired or cancelled."""
+
+    state: ContractState
+    raw_status: str
+    signed_on: date | None = None
+    # Who says so; a claim only: the run reads the contract itself before acting.
+    reported_by: str = "poll-signatures"
+
+    @field_validator("raw_status", "reported_by")
+    @classmethod
+    def _clean(cls, value: str) -> str:
+        return clean_text(value)

@@ -9,10 +9,11 @@ from uuid import UUID
 from prefect.client.orchestration import SyncPrefectClient
 from prefect.states import Cancelling
 
+from bootstrap.runtime import Runtime
 from models.case import CLOSED_STATES, Case, CaseState
 from models.contract import ContractState
+from models.notes import CANCELLED_NOTE_STEP, note_marker, ops_cancellation_note
 from tasks.case_tasks import OPS_CANCEL_PREFIX
-from tasks.runtime import Runtime
 from tasks.ticket_status import show_status
 
 # How long a running flow run gets to stop before we give up (the runner kills it on Cancelling).
@@ -40,11 +41,11 @@ def cancel_case(case_key: str, *, reason: str, runtime: Runtime, client: SyncPre
     if case.deal_id:
         # The customer will not sign: the deal leaves the pipeline's forecast (moving it again is harmless).
         runtime.crm.move_deal(deal_id=case.deal_id, stage_label=runtime.settings.routine.deal_stage_lost)
-    runtime.crm.add_ticket_note(
-        ticket_id=case.ticket_id,
-        marker=f"[{case_key}/cancelled]",
-        body=f"Reforhandlingen (sak {case_key}) er avbrutt av {actor}. Begrunnelse: {reason.strip()}",
+    note = ops_cancellation_note(
+        case_key=case_key, actor=actor, reason=reason, contract_cancelled=bool(case.contract_id)
     )
+    # The flow's own closing step, so a note the run wrote before it stopped is found, not written twice.
+    runtime.crm.add_ticket_note(ticket_id=case.ticket_id, marker=note_marker(case_key, CANCELLED_NOTE_STEP), body=note)
     # Before the case closes: a failed write leaves it open, and `cancel` again finishes the job.
     show_status(runtime, case, CaseState.CANCELLED)
     return store.transition(case_key, CaseState.CANCELLED, actor=actor, details={"reason": reason})

@@ -15,6 +15,7 @@ from models.artifacts import case_artifact_key
 from models.board import case_age, flow_run_url, format_age, waits_for
 from models.case import CLOSED_STATES, Case, CaseEvent, CaseState
 from models.links import DEAL, TICKET, hubspot_record_url, latest_artifact_url
+from models.waits import APPROVAL, DECISION, LICENCES, is_signature_wait
 
 
 @dataclass(frozen=True)
@@ -158,23 +159,23 @@ def describe_event(kind: str, details: dict[str, Any], *, refused: bool = False)
 
 
 def _decision(step: str, details: dict[str, Any]) -> str:
-    if step.startswith("approval"):
+    if step.startswith(APPROVAL):
         figures = _figures(details)
         if figures:
             return f"{step} corrected: {figures}"
         if details.get("approved"):
             return f"{step} approved"
         return f"{step} rejected" + _comment(details)
-    if step.startswith("signature"):
+    if is_signature_wait(step):
         signed = f" on {details['signed_on']}" if details.get("signed_on") else ""
         return (
             f"{step}: contract reported {details.get('state', '?')} ({details.get('raw_status', '?')}){signed} "
             f"by {details.get('reported_by', '?')}"
         )
-    if step.startswith("decision"):
+    if step.startswith(DECISION):
         action = str(details.get("action", "?")).replace("_", " ")
         return f"{step}: {action}" + _comment(details)
-    if step.startswith("licences"):
+    if step.startswith(LICENCES):
         return f"{step}: {details.get('licences_set', '?')} licences confirmed set in Avonova Digital"
     return _generic(f"decision:{step}", details)
 

@@ -10,13 +10,13 @@ import typer
 from pydantic import ValidationError
 
 from config.settings import Settings, get_settings
+from devtools.cli_sandbox import sandbox_app
 from reforhandling.cli_db import db_app
-from reforhandling.cli_sandbox import sandbox_app
 
 if TYPE_CHECKING:
+    from bootstrap.runtime import Runtime
     from models.renegotiation import RenegotiationRequest
     from reforhandling.case_views import Places
-    from tasks.runtime import Runtime
 
 app = typer.Typer(
     help="Renegotiate Avonova Assist agreements across HubSpot, Dealbuilder and Avonova Digital.",
@@ -143,29 +143,36 @@ def _places(settings: Settings) -> Places:
     )
 
 
+# A case's options, declared once for `start` and `plan`; each command gives their types (what it requires).
+TICKET = typer.Option(help="HubSpot ticket id the case starts from.")
+SIGNER = typer.Option(help="E-mail of the customer's contact with signing authority.")
+LICENCES = typer.Option(help="New number of licences.")
+PRICE = typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50.")
+AGENT = typer.Option(help="Your e-mail: deal owner and meeting booker.")
+START_DATE = typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
+COMPANY = typer.Option(help="HubSpot company id, when the ticket has none.")
+SIGNER_NAME = typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
+
+
 @app.command()
 def start(
-    ticket: Annotated[str, typer.Option(help="HubSpot ticket id the case starts from.")],
-    signer: Annotated[str, typer.Option(help="E-mail of the customer's contact with signing authority.")],
-    licences: Annotated[str, typer.Option(help="New number of licences.")],
-    price: Annotated[str, typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50.")],
-    agent: Annotated[str, typer.Option(help="Your e-mail: deal owner and meeting booker.")],
-    start_date: Annotated[
-        str | None, typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
-    ] = None,
-    company: Annotated[str | None, typer.Option(help="HubSpot company id, when the ticket has none.")] = None,
-    signer_name: Annotated[
-        str | None, typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
-    ] = None,
+    ticket: Annotated[str, TICKET],
+    signer: Annotated[str, SIGNER],
+    licences: Annotated[str, LICENCES],
+    price: Annotated[str, PRICE],
+    agent: Annotated[str, AGENT],
+    start_date: Annotated[str | None, START_DATE] = None,
+    company: Annotated[str | None, COMPANY] = None,
+    signer_name: Annotated[str | None, SIGNER_NAME] = None,
 ) -> None:
     """Start a renegotiation case from the deployment and print its run link."""
     from prefect.client.orchestration import get_client
     from prefect.settings import temporary_settings
 
+    from bootstrap.runtime import build_runtime
     from reforhandling.prefect_auth import client_settings
     from reforhandling.starting import preflight, run_url, start_case
     from store.case_store import OpenCaseExists
-    from tasks.runtime import build_runtime
 
     settings = _settings()
     request = _request(
@@ -199,31 +206,22 @@ PLAN_AGENT = "agent@avonova.example"
 
 @app.command()
 def plan(
-    ticket: Annotated[str, typer.Option(help="HubSpot ticket id the case would start from.")],
-    signer: Annotated[
-        str | None, typer.Option(help="E-mail of the customer's contact with signing authority; default: the ticket's.")
-    ] = None,
-    licences: Annotated[str | None, typer.Option(help="New number of licences; default: the ticket's.")] = None,
-    price: Annotated[
-        str | None, typer.Option(help="New price per licence in NOK, e.g. 450 or 449.50; default: the ticket's.")
-    ] = None,
-    agent: Annotated[
-        str | None, typer.Option(help="Your e-mail: deal owner and meeting booker; default: the ticket's owner.")
-    ] = None,
-    start_date: Annotated[
-        str | None, typer.Option(help="Agreed start date (YYYY-MM-DD); default: the send date.")
-    ] = None,
-    company: Annotated[str | None, typer.Option(help="HubSpot company id, when the ticket has none.")] = None,
-    signer_name: Annotated[
-        str | None, typer.Option(help="The signer's name, to create the contact when no contact has that e-mail.")
-    ] = None,
+    ticket: Annotated[str, TICKET],
+    # Not given: read from the ticket's renegotiation fields (and its owner, for the agent).
+    signer: Annotated[str | None, SIGNER] = None,
+    licences: Annotated[str | None, LICENCES] = None,
+    price: Annotated[str | None, PRICE] = None,
+    agent: Annotated[str | None, AGENT] = None,
+    start_date: Annotated[str | None, START_DATE] = None,
+    company: Annotated[str | None, COMPANY] = None,
+    signer_name: Annotated[str | None, SIGNER_NAME] = None,
 ) -> None:
     """Read what a case would read and print every write it would make; writes nothing. Values not given are read
     from the ticket's renegotiation fields, as a move of the ticket to the ready stage would read them."""
+    from bootstrap.runtime import build_runtime
     from config.clock import local_today
     from models.plan import plan_text, renegotiation_plan
     from reforhandling.starting import read_case_inputs, request_from_options
-    from tasks.runtime import build_runtime
 
     settings = _settings()
     # A dry run's handful of reads needs no Prefect server: it skips the shared rate limit (a 429 still backs off).
@@ -287,10 +285,10 @@ def cancel(
     from prefect.client.orchestration import get_client
     from prefect.settings import temporary_settings
 
+    from bootstrap.runtime import build_runtime
     from reforhandling.cancelling import CannotCancel, cancel_case
     from reforhandling.prefect_auth import client_settings
     from store.case_store import CaseNotFound
-    from tasks.runtime import build_runtime
 
     settings = _settings()
     runtime = build_runtime(settings)
@@ -313,7 +311,7 @@ def up(
     ] = False,
 ) -> None:
     """Run the whole local stack (Prefect server + UI, sandboxes, deployments) with one example case."""
-    from reforhandling.local_stack import run_up
+    from devtools.local_stack import run_up
 
     run_up(_settings(), fresh=fresh)
 
@@ -331,7 +329,7 @@ def demo(
     poll_seconds: Annotated[int, typer.Option(help="Interval of the signature poller in the demo.")] = 3,
 ) -> None:
     """Run three cases end to end on a fresh embedded stack, check the sandboxes, print a summary."""
-    from reforhandling.demo import run_demo
+    from devtools.demo import run_demo
 
     raise typer.Exit(run_demo(_settings(), poll_seconds=poll_seconds))
 
@@ -345,7 +343,7 @@ def soak(
     ] = 20.0,
 ) -> None:
     """Run N cases end to end on a fresh embedded stack while every sandbox injects faults; count the outcome."""
-    from reforhandling.soak import run_soak
+    from devtools.soak import run_soak
 
     report = run_soak(_settings(), cases=cases, seed=seed, seconds_per_case=seconds_per_case)
     for line in report.lines() + report.problems:

@@ -15,13 +15,16 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
+from typing import Any
 
-from prefect import flow
+from prefect import Flow, flow
 from prefect.client.orchestration import SyncPrefectClient
 from pydantic import ValidationError
 
 from adapters.errors import NotFoundError
 from adapters.ports import TicketIntake
+from bootstrap.runtime import Runtime, runtime_from_settings, with_resolved_secrets
 from config.clock import local_today
 from models.intake import (
     IntakeTicket,
@@ -30,12 +33,13 @@ from models.intake import (
     preflight_problems,
     refusal_note,
     request_data,
+    stand_in_data,
+    unrepeated,
     validation_problems,
 )
 from models.renegotiation import RenegotiationRequest, request_limits
 from reforhandling.starting import read_case_inputs, start_case
 from store.case_store import OpenCaseExists
-from tasks.runtime import Runtime, get_runtime, with_resolved_secrets
 
 log = logging.getLogger(__name__)
 
@@ -132,16 +136,17 @@ class Intake:
 
     def _take(self, ticket: IntakeTicket) -> Taken:
         settings = self.runtime.settings
+        if self.runtime.store.open_case_for_ticket(ticket.id) is not None:
+            return Taken(ticket.id, "open-case")  # started already (by `start`, or the form): nothing to read or say
+        data = request_data(ticket, settings.intake)
         try:
-            request = RenegotiationRequest.parse(
-                request_data(ticket, settings.intake), today=self._today(), limits=request_limits(settings.routine)
-            )
+            request = self._parse(data)
         except ValidationError as error:
-            return self._refuse(ticket, validation_problems(error, ticket, settings.intake))
-        reading = read_case_inputs(request, runtime=self.runtime)
-        if reading.problems:
-            company = reading.company.name if reading.company is not None else None
-            problems = preflight_problems(reading.problems, ticket, settings.intake, company_name=company)
+            refused = {str(item["loc"][0]) for item in error.errors() if item["loc"]}
+            problems = validation_problems(error, ticket, settings.intake)
+            return self._refuse(ticket, problems + self._other_problems(ticket, data, refused))
+        problems = self._read_problems(ticket, request, refused=set())
+        if problems:
             return self._refuse(ticket, problems)
         try:
             with self._prefect_client() as client:
@@ -149,6 +154,30 @@ class Intake:
         except OpenCaseExists:
             return Taken(ticket.id, "open-case")
         return Taken(ticket.id, "started", case.case_key)
+
+    def _parse(self, data: dict[str, Any]) -> RenegotiationRequest:
+        routine = self.runtime.settings.routine
+        return RenegotiationRequest.parse(data, today=self._today(), limits=request_limits(routine))
+
+    def _read_problems(
+        self, ticket: IntakeTicket, request: RenegotiationRequest, *, refused: set[str]
+    ) -> list[Problem]:
+        """`start`'s preflight of the request, as the note's problems (less those about fields already refused)."""
+        reading = read_case_inputs(request, runtime=self.runtime)
+        company = reading.company.name if reading.company is not None else None
+        lines = unrepeated(reading.problems, refused)
+        return preflight_problems(lines, ticket, self.runtime.settings.intake, company_name=company)
+
+    def _other_problems(self, ticket: IntakeTicket, data: dict[str, Any], refused: set[str]) -> list[Problem]:
+        """What else `start`'s preflight finds, the refused fields stood in for, so one note lists every problem."""
+        stand_in = stand_in_data(data, refused)
+        if stand_in is None:
+            return []
+        try:
+            request = self._parse(stand_in)
+        except ValidationError:
+            return []
+        return self._read_problems(ticket, request, refused=refused)
 
     def _refuse(self, ticket: IntakeTicket, problems: list[Problem]) -> Taken:
         """One note with every problem, and the ticket to the needs-fixing stage; nothing else."""
@@ -159,11 +188,19 @@ class Intake:
         return Taken(ticket.id, "refused", problems=tuple(problems))
 
 
-@flow(name="intake")
-def intake() -> dict[str, int]:
-    """Take in every ticket an agent moved to the ready stage (the backstop of HubSpot's webhook): one search."""
-    taken = Intake(get_runtime()).sweep()
-    counts: dict[str, int] = {}
-    for item in taken:
-        counts[item.outcome] = counts.get(item.outcome, 0) + 1
-    return counts
+def intake_flow(make_runtime: Callable[[], Runtime]) -> Flow[..., dict[str, int]]:
+    """The `intake` flow on the runtime `make_runtime` builds (once per process)."""
+    runtime_once = cache(make_runtime)
+
+    def intake() -> dict[str, int]:
+        """Take in every ticket an agent moved to the ready stage (the backstop of HubSpot's webhook): one search."""
+        counts: dict[str, int] = {}
+        for item in Intake(runtime_once()).sweep():
+            counts[item.outcome] = counts.get(item.outcome, 0) + 1
+        return counts
+
+    intake.__qualname__ = "intake"
+    return flow(name="intake")(intake)
+
+
+intake = intake_flow(runtime_from_settings)

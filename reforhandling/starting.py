@@ -8,6 +8,7 @@ from typing import Any
 from prefect.client.orchestration import SyncPrefectClient
 
 from adapters.errors import NotFoundError
+from bootstrap.runtime import Runtime
 from config.settings import Settings
 from models.agreement import AgreementBasis, NoAgreement
 from models.board import flow_run_url
@@ -15,10 +16,9 @@ from models.case import Case, CaseState
 from models.crm import Company, Contact, Ticket
 from models.org_number import InvalidOrgNumber
 from models.renegotiation import NothingToRenegotiate, RenegotiationRequest, check_something_changes
+from steps.agreement import find_agreements
+from steps.enrichment import TicketNotReady, company_of
 from store.case_store import CaseStore
-from tasks.contract import find_agreements
-from tasks.enrichment import TicketNotReady, company_of
-from tasks.runtime import Runtime
 
 
 def run_url(settings: Settings, flow_run_id: str) -> str:

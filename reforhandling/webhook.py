@@ -42,6 +42,7 @@ from starlette.types import Receive, Scope, Send
 from adapters import dealbuilder_api as api
 from adapters.dealbuilder_contracts import DealbuilderContracts
 from adapters.hubspot_intake import subscribe_to_stage_changes
+from bootstrap.runtime import Runtime, build_runtime, resolve_secret, with_resolved_secrets
 from config.clock import local_today
 from config.settings import Settings
 from models.case import Case, CaseState
@@ -53,7 +54,6 @@ from reforhandling.intake import Intake
 from reforhandling.prefect_auth import client_settings
 from sandbox.server import SandboxServer, wait_for_stop_signal
 from tasks.resuming import resume_signature_wait
-from tasks.runtime import Runtime, build_runtime, resolve_secret, with_resolved_secrets
 
 log = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.actions import ArtifactCreate
 
+from bootstrap.runtime import Runtime
 from models.artifacts import (
     BOARD_KEY,
     RUN_LINK,
@@ -24,18 +25,16 @@ from models.board import flow_run_url
 from models.case import CLOSED_STATES, Case, CaseState
 from models.links import DEAL, TICKET, hubspot_record_url
 from tasks.policy import case_step_key
-from tasks.runtime import get_runtime, local_date
 
 
 @task(name="publish-case-summary", cache_key_fn=case_step_key("step"), persist_result=True)
-def publish_case_summary(case_key: str, step: str) -> str:
+def publish_case_summary(rt: Runtime, case_key: str, step: str) -> str:
     """Put the case's summary on its run as a Markdown artifact (a new version of the case's key per step)."""
-    return str(write_case_summary(get_runtime().store.get(case_key), step))
+    return str(write_case_summary(rt, rt.store.get(case_key), step))
 
 
-def write_case_summary(case: Case, step: str, *, flow_run_id: UUID | None = None) -> UUID:
+def write_case_summary(rt: Runtime, case: Case, step: str, *, flow_run_id: UUID | None = None) -> UUID:
     """A new version of the case's summary: on the current run, or on `flow_run_id` (a failure hook's run)."""
-    rt = get_runtime()
     settings, hubspot = rt.settings, rt.settings.hubspot
     drafted = rt.store.event_details(case.case_key, f"state:{CaseState.DRAFTED}")
     delivery = rt.store.event_details(case.case_key, "delivery-start")
@@ -50,7 +49,7 @@ def write_case_summary(case: Case, step: str, *, flow_run_id: UUID | None = None
     }
     # The start the contract says: the deal's delivery start once sent, the draft's before.
     start = _day(delivery[-1].get("start")) if delivery else _day(drafted[-1].get("start_date")) if drafted else None
-    markdown = case_summary_markdown(case, links=links, step=step, today=local_date(), start_date=start)
+    markdown = case_summary_markdown(case, links=links, step=step, today=rt.today(), start_date=start)
     description = f"Reforhandling {case.case_key}: what changes, whom it waits for, and the links"
     key = case_artifact_key(case.case_key)
     if flow_run_id is None:
@@ -67,10 +66,9 @@ def _day(value: object) -> date | None:
 
 
 @task(name="publish-case-board", cache_policy=NO_CACHE)
-def publish_case_board(now: datetime, today: date, problem: str = "") -> int:
+def publish_case_board(rt: Runtime, now: datetime, today: date, problem: str = "") -> int:
     """Replace the `reforhandling-cases` table with every open case, saying above it what this poll could not do
     (`problem`); returns how many rows it has."""
-    rt = get_runtime()
     open_states = [state for state in CaseState if state not in CLOSED_STATES]
     rows = board_rows(rt.store.cases(open_states), now=now, today=today, ui_url=rt.settings.prefect.ui_url)
     create_table_artifact(

@@ -8,17 +8,19 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from bootstrap.runtime import Runtime
 from models.field_history import WriteOutcome
 from models.notices import Due, Notice
 from tasks.notifying import notify_once
-from tasks.runtime import get_runtime
 
 
-def write_field(case_key: str, field: str, write: Callable[[datetime | None], WriteOutcome]) -> WriteOutcome:
+def write_field(
+    rt: Runtime, case_key: str, field: str, write: Callable[[datetime | None], WriteOutcome]
+) -> WriteOutcome:
     """Run `write(since)` for the case's write `field` (e.g. `ticket-stage:sent`): `since` is when the first
     attempt of it began, or None when this is the first; a kept value of someone else's is recorded as
     `superseded:<field>` and told to ops."""
-    store = get_runtime().store
+    store = rt.store
     attempt = f"write-attempt:{field}"
     earlier = store.events(case_key, kind=attempt)
     since = _aware(earlier[0].at) if earlier else None
@@ -26,12 +28,12 @@ def write_field(case_key: str, field: str, write: Callable[[datetime | None], Wr
         store.add_event(case_key, actor="flow", kind=attempt)
     outcome = write(since)
     if outcome.kept:
-        _report(case_key, field, outcome)
+        _report(rt, case_key, field, outcome)
     return outcome
 
 
-def _report(case_key: str, field: str, outcome: WriteOutcome) -> None:
-    store = get_runtime().store
+def _report(rt: Runtime, case_key: str, field: str, outcome: WriteOutcome) -> None:
+    store = rt.store
     described = outcome.describe()
     details = {"kept": outcome.kept, "ours": outcome.ours, "restored": outcome.restored, "what": described}
     if outcome.at is not None:
@@ -41,7 +43,7 @@ def _report(case_key: str, field: str, outcome: WriteOutcome) -> None:
     logger = logging.getLogger(__name__)
     logger.warning("case %s: %s: %s", case_key, field, described)
     try:
-        notify_once(case_key, Due(Notice.WRITE_SUPERSEDED, field), actor="flow", detail=f"{field}: {described}")
+        notify_once(rt, case_key, Due(Notice.WRITE_SUPERSEDED, field), actor="flow", detail=f"{field}: {described}")
     except Exception as error:  # the value is kept and on the case either way; the mail must not stop the case
         logger.warning("case %s: ops notice for %s not sent: %s", case_key, field, error)
 

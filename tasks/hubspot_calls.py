@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from adapters.ports import Crm
-from tasks.runtime import get_runtime
+from bootstrap.runtime import Runtime
 
 
 @contextmanager
@@ -17,10 +17,9 @@ def counting_calls(crm: Crm) -> Iterator[Callable[[], int]]:
 
 
 @contextmanager
-def crm_step(case_key: str, kind: str, **details: Any) -> Iterator[tuple[Crm, dict[str, Any]]]:
+def crm_step(rt: Runtime, case_key: str, kind: str, **details: Any) -> Iterator[tuple[Crm, dict[str, Any]]]:
     """Run one step's CRM calls, then log the step on the case with `details` (the block may add to them) and the
     number of HubSpot requests it made."""
-    rt = get_runtime()
     with counting_calls(rt.crm) as calls:
         yield rt.crm, details
     rt.store.add_event(case_key, actor="flow", kind=kind, details={**details, "hubspot_calls": calls()})

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from prefect import get_run_logger, task
 
-from models.case import CaseState
+from bootstrap.runtime import Runtime
+from steps.licences import SetLicences
+from steps.licences import adjust_licences as adjust
 from tasks.policy import system_step
-from tasks.runtime import get_runtime
+from tasks.recording import record
 
 
 @task(name="adjust-licences", **system_step())
-def adjust_licences(case_key: str, customer_id: str, licences: int) -> int:
+def adjust_licences(rt: Runtime, case_key: str, customer_id: str, licences: int) -> int:
     """Set the customer's number of licences through the licence system's API."""
-    rt = get_runtime()
-    count = rt.licences.set_licences(customer_id=customer_id, licences=licences, case_key=case_key)
-    rt.store.transition(case_key, CaseState.LICENCES_ADJUSTED, actor="flow", details={"licences": count, "by": "api"})
-    get_run_logger().info("case %s: licences for %s set to %d", case_key, customer_id, count)
-    return count
+    done = adjust(rt.licences, SetLicences(case_key=case_key, customer_id=customer_id, licences=licences))
+    record(rt, case_key, done.transition)
+    get_run_logger().info("case %s: licences for %s set to %d", case_key, customer_id, done.value)
+    return done.value

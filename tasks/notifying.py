@@ -10,6 +10,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from adapters.errors import is_retryable
+from bootstrap.runtime import Runtime
 from config.settings import Settings
 from models.board import flow_run_url, format_age
 from models.case import Case, CaseState
@@ -17,7 +18,6 @@ from models.links import DEAL, TICKET, hubspot_record_url
 from models.messages import NoticeLinks, notice_message
 from models.notices import Due, ReminderPolicy, recipient, reminders_due
 from tasks.policy import RETRY_DELAYS
-from tasks.runtime import get_runtime
 
 
 def notice_links(settings: Settings, case: Case, flow_run_id: str) -> NoticeLinks:
@@ -27,12 +27,13 @@ def notice_links(settings: Settings, case: Case, flow_run_id: str) -> NoticeLink
     return NoticeLinks(run_url=flow_run_url(settings.prefect.ui_url, flow_run_id), deal_url=deal, ticket_url=ticket)
 
 
-def notify_once(case_key: str, due: Due, *, actor: str, detail: str = "", flow_run_id: str | None = None) -> bool:
+def notify_once(
+    rt: Runtime, case_key: str, due: Due, *, actor: str, detail: str = "", flow_run_id: str | None = None
+) -> bool:
     """Send the notification unless it was claimed already; True when this call sent it.
 
     The claim comes first, so of two pollers (or a replay and a poller) only one sends. A failed send releases the
     claim and raises: the next attempt sends it. E-mail stays at least once past this point (see `send_mail`)."""
-    rt = get_runtime()
     settings = rt.settings
     case = rt.store.get(case_key)
     run_id = flow_run_id or case.flow_run_id or ""
@@ -58,17 +59,17 @@ def notify_once(case_key: str, due: Due, *, actor: str, detail: str = "", flow_r
     return True
 
 
-def notify_suspended(case_key: str, due: Due, detail: str = "") -> bool:
+def notify_suspended(rt: Runtime, case_key: str, due: Due, detail: str = "") -> bool:
     """Tell the person a wait that has just begun waits for, once per claim; True when this call sent it.
 
-    Called by a flow once its run is suspended (see `flows/renegotiation.py: _suspend`), so the link in the mail
+    Called by a flow once its run is suspended (see `flows/asking.py: ask`), so the link in the mail
     finds the Resume button. Not a task: Prefect runs no task in a suspended run. A transient failure is tried
     again after the tasks' retry delays; a notice that still cannot be sent is logged and must not fail the run
     (its form is open anyway, and the poller's reminders follow)."""
     logger = logging.getLogger(__name__)
     for delay in [*RETRY_DELAYS, None]:
         try:
-            return notify_once(case_key, due, actor="flow", detail=detail)
+            return notify_once(rt, case_key, due, actor="flow", detail=detail)
         except Exception as error:
             if delay is None or not is_retryable(error):
                 logger.warning("case %s: %s could not be sent: %s", case_key, due.name, error)
@@ -101,11 +102,10 @@ def reminder_policy(settings: Settings) -> ReminderPolicy:
 
 
 @task(name="send-reminders", cache_policy=NO_CACHE)
-def send_reminders(now: datetime, today: date, settled: list[str] | None = None) -> int:
+def send_reminders(rt: Runtime, now: datetime, today: date, settled: list[str] | None = None) -> int:
     """Send every reminder, escalation and deadline heads-up the waiting cases have earned and not yet had, except
     to `settled` cases (this poll found their contract signed, declined or expired); a send that fails is logged
     and tried by the next poll. Returns how many were sent."""
-    rt = get_runtime()
     policy = reminder_policy(rt.settings)
     logger = get_run_logger()
     sent = 0
@@ -126,7 +126,7 @@ def send_reminders(now: datetime, today: date, settled: list[str] | None = None)
         for reminder in due:
             age = format_age(now - waiting_since) if waiting_since else ""
             try:
-                sent += notify_once(case.case_key, reminder, actor="poll-signatures", detail=age)
+                sent += notify_once(rt, case.case_key, reminder, actor="poll-signatures", detail=age)
             except Exception as error:
                 logger.warning(
                     "case %s: %s not sent (%s); the next poll tries again", case.case_key, reminder.name, error

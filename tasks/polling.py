@@ -9,11 +9,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from pydantic import BaseModel, ConfigDict
 
+from bootstrap.runtime import Runtime
 from models.case import CaseState
 from models.contract import Contract, ContractState
 from tasks.policy import RETRY_DELAYS, retry_on_transient
 from tasks.resuming import resume_signature_wait
-from tasks.runtime import get_runtime
 
 # Dealbuilder is asked about this many contracts per request.
 BATCH_SIZE = 100
@@ -29,7 +29,7 @@ class WaitingCase(BaseModel):
 
 
 @task(name="read-waiting-cases", cache_policy=NO_CACHE)
-def read_waiting_cases() -> list[WaitingCase]:
+def read_waiting_cases(rt: Runtime) -> list[WaitingCase]:
     """The cases whose contract is out for signature, from the case store."""
     return [
         WaitingCase(
@@ -38,7 +38,7 @@ def read_waiting_cases() -> list[WaitingCase]:
             flow_run_id=case.flow_run_id,
             signing_deadline=case.signing_deadline,
         )
-        for case in get_runtime().store.cases([CaseState.AWAITING_SIGNATURE])
+        for case in rt.store.cases([CaseState.AWAITING_SIGNATURE])
         if case.contract_id and case.flow_run_id
     ]
 
@@ -50,9 +50,9 @@ def read_waiting_cases() -> list[WaitingCase]:
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_on_transient,
 )
-def read_contract_statuses(contract_ids: list[str]) -> dict[str, Contract]:
+def read_contract_statuses(rt: Runtime, contract_ids: list[str]) -> dict[str, Contract]:
     """Contract statuses from Dealbuilder, BATCH_SIZE per request."""
-    contracts = get_runtime().contracts
+    contracts = rt.contracts
     found: dict[str, Contract] = {}
     for start in range(0, len(contract_ids), BATCH_SIZE):
         batch = contracts.read_statuses(contract_ids=contract_ids[start : start + BATCH_SIZE])
@@ -61,7 +61,9 @@ def read_contract_statuses(contract_ids: list[str]) -> dict[str, Contract]:
 
 
 @task(name="resume-case", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def resume_case(waiting: WaitingCase, outcome: ContractState, contract: Contract | None, today: date) -> bool:
+def resume_case(
+    rt: Runtime, waiting: WaitingCase, outcome: ContractState, contract: Contract | None, today: date
+) -> bool:
     """Resume the case's run with the contract's outcome; False when the run is not (or no longer) waiting for it."""
     with get_client(sync_client=True) as client:
         return resume_signature_wait(
@@ -72,6 +74,6 @@ def resume_case(waiting: WaitingCase, outcome: ContractState, contract: Contract
             today=today,
             reported_by="poll-signatures",
             client=client,
-            store=get_runtime().store,
+            store=rt.store,
             logger=get_run_logger(),
         )

@@ -14,6 +14,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
 from adapters.errors import NotFoundError
+from bootstrap.runtime import Runtime
 from models.case import Case, CaseState
 from models.contract import Contract
 from models.field_history import moved_back
@@ -28,7 +29,6 @@ from models.reconcile import (
     route_owner,
 )
 from tasks.policy import RETRY_DELAYS, retry_on_transient
-from tasks.runtime import get_runtime
 
 DRIFT_ARTIFACT = "reforhandling-drift"
 # Prefect answers at most 200 flow runs per read.
@@ -36,9 +36,8 @@ RUN_PAGE = 200
 
 
 @task(name="read-cases-to-reconcile", cache_policy=NO_CACHE)
-def read_cases_to_reconcile(now: datetime) -> list[Case]:
+def read_cases_to_reconcile(rt: Runtime, now: datetime) -> list[Case]:
     """Every open case and every case closed in the last `routine.reconcile_days` days, from the case store."""
-    rt = get_runtime()
     return cases_to_reconcile(rt.store.cases(), now=now, days=rt.settings.routine.reconcile_days)
 
 
@@ -61,9 +60,8 @@ def read_existing_runs(flow_run_ids: list[str]) -> set[str]:
     retry_delay_seconds=RETRY_DELAYS,
     retry_condition_fn=retry_on_transient,
 )
-def observe_case(case: Case, contract: Contract | None, run_exists: bool) -> Observed:
+def observe_case(rt: Runtime, case: Case, contract: Contract | None, run_exists: bool) -> Observed:
     """What HubSpot and Avonova Digital say about the case now (the contract and the run were read in batches)."""
-    rt = get_runtime()
     ticket = rt.crm.read_ticket(ticket_id=case.ticket_id)
     deal = rt.crm.read_deal(deal_id=case.deal_id) if case.deal_id else None
     owner = route_owner(case, rt.settings.routine)
@@ -78,7 +76,7 @@ def observe_case(case: Case, contract: Contract | None, run_exists: bool) -> Obs
         except NotFoundError:
             digital = 0
     return Observed(
-        ticket_moved_back=_ticket_moved_back(case) if case.state in SENT_STATES | {CaseState.COMPLETED} else None,
+        ticket_moved_back=_ticket_moved_back(rt, case) if case.state in SENT_STATES | {CaseState.COMPLETED} else None,
         contract_state=contract.state if contract else None,
         contract_licences=contract.licences if contract else None,
         deal_amount=deal.amount if deal else None,
@@ -92,9 +90,8 @@ def observe_case(case: Case, contract: Contract | None, run_exists: bool) -> Obs
     )
 
 
-def _ticket_moved_back(case: Case) -> tuple[str, str] | None:
+def _ticket_moved_back(rt: Runtime, case: Case) -> tuple[str, str] | None:
     """From the ticket's stage history: a stage after `Sendt kontrakt` it left for `Sendt kontrakt` again."""
-    rt = get_runtime()
     routine = rt.settings.routine
     back = moved_back(
         rt.crm.ticket_stage_history(ticket_id=case.ticket_id),
@@ -111,10 +108,9 @@ def _ticket_moved_back(case: Case) -> tuple[str, str] | None:
 
 
 @task(name="report-drift", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10])
-def report_drift(findings: list[Finding], *, checked: int, run_id: str) -> str | None:
+def report_drift(rt: Runtime, findings: list[Finding], *, checked: int, run_id: str) -> str | None:
     """The table artifact of this run's findings, and one e-mail to ops when there are any; returns its
     Message-ID."""
-    rt = get_runtime()
     summary = f"{len(findings)} findings in {checked} cases checked; nothing was changed."
     create_table_artifact(
         key=DRIFT_ARTIFACT,

@@ -21,9 +21,9 @@ from prefect.client.schemas.responses import OrchestrationResult, SetStateStatus
 from prefect.logging import get_logger
 from prefect.states import AwaitingRetry
 
+from bootstrap.runtime import Runtime
 from models.case import CLOSED_STATES, Case, CaseState
 from store.case_store import CaseStore
-from tasks.runtime import get_runtime
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
 
@@ -107,20 +107,20 @@ def _runs(client: SyncPrefectClient, cases: dict[str, Case]) -> Iterable[FlowRun
 
 
 @task(name="reschedule-stopped-runs", cache_policy=NO_CACHE)
-def reschedule_stopped() -> list[str]:
+def reschedule_stopped(rt: Runtime) -> list[str]:
     """Put the runs a stopped runner or worker left behind back on the schedule, for any worker to take."""
     with get_client(sync_client=True) as client:
         return reschedule_stopped_runs(
-            client, get_runtime().store, orphans=False, logger=get_run_logger(), actor="poll-signatures"
+            client, rt.store, orphans=False, logger=get_run_logger(), actor="poll-signatures"
         )
 
 
-def reschedule_left_runs() -> None:
+def reschedule_left_runs(store: CaseStore) -> None:
     """Before the local stack's runner starts: reschedule the runs its last stop interrupted, or left running."""
     logger = get_logger("reforhandling.restarting")
     try:
         with get_client(sync_client=True) as client:
-            reschedule_stopped_runs(client, get_runtime().store, orphans=True, logger=logger, actor="reforhandling up")
+            reschedule_stopped_runs(client, store, orphans=True, logger=logger, actor="reforhandling up")
     except Exception:
         # The poller reschedules the stopped ones on its next round; the runner must start anyway.
         logger.exception("runs interrupted by the last stop could not be rescheduled now")

@@ -13,6 +13,8 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.client.schemas.responses import SetStateStatus
 
 from models.contract import Contract, ContractState
+from models.signature import SignatureClaim
+from models.waits import is_signature_wait
 from store.case_store import CaseStore
 
 Logger = logging.Logger | logging.LoggerAdapter[Any]
@@ -36,13 +38,14 @@ def resume_signature_wait(
     the next poll, or the provider's next delivery); Prefect's server refuses to resume a run that is no longer
     suspended and stores one answer per pause, so the poller and the webhook never both get through."""
     signed = outcome is ContractState.SIGNED
-    run_input = {
-        "state": str(outcome),
-        "raw_status": contract.raw_status if contract else "",
+    claim = SignatureClaim(
+        state=outcome,
+        raw_status=contract.raw_status if contract else "",
         # The signing date feeds the 36-month rule: fixed here, so a later replay or retry cannot move it.
-        "signed_on": ((contract.signed_on if contract else None) or today).isoformat() if signed else None,
-        "reported_by": reported_by,
-    }
+        signed_on=((contract.signed_on if contract else None) or today) if signed else None,
+        reported_by=reported_by,
+    )
+    run_input = claim.model_dump(mode="json")
     run = client.read_flow_run(UUID(flow_run_id))
     if not _waiting_for_signature(run):
         logger.info("case %s: run %s is not waiting for a signature now; not resumed", case_key, run.id)
@@ -68,4 +71,4 @@ def resume_signature_wait(
 
 def _waiting_for_signature(run: FlowRun) -> bool:
     state = run.state
-    return state is not None and state.is_paused() and (state.state_details.pause_key or "").startswith("signature")
+    return state is not None and state.is_paused() and is_signature_wait(state.state_details.pause_key)

@@ -5,11 +5,11 @@ that write (`due_status`, then `shown`)."""
 
 from __future__ import annotations
 
+from bootstrap.runtime import Runtime
 from models.board import flow_run_url
 from models.case import Case, CaseState
 from models.ticket_status import StatusUpdate, ticket_status
 from tasks.checked_writes import write_field
-from tasks.runtime import Runtime
 
 # The case's event that records each status the ticket was given (details: the StatusUpdate).
 SHOWN = "ticket-status"
@@ -38,6 +38,7 @@ def show_status(rt: Runtime, case: Case, state: CaseState | None = None) -> None
     # Each status write is a field of its own: a status shown again later (after a retried failure) is a new write.
     field = f"ticket-status:{len(rt.store.events(case.case_key, kind=SHOWN)) + 1}"
     write_field(
+        rt,
         case.case_key,
         field,
         lambda since: rt.crm.set_ticket_status(ticket_id=case.ticket_id, status=update, since=since),

@@ -21,8 +21,9 @@ from prefect.settings import (
 from prefect.testing.utilities import prefect_test_harness
 
 from config.settings import PROJECT_ROOT, Settings
-from reforhandling.prefect_stack import PrefectStack
+from devtools.prefect_stack import PrefectStack
 from sandbox.kit import free_port
+from sandbox.stack import SandboxStack
 from tests.postgres import create_database, postgres_server
 
 
@@ -50,6 +51,16 @@ def case_store_url(postgres_url: str | None, request: pytest.FixtureRequest) -> 
     if postgres_url is None:
         return None
     return create_database(postgres_url, f"cases_{uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session")
+def sandboxes() -> Iterator[SandboxStack]:
+    """The four sandboxes for the session (flow and contract tests); reset them to the seeded world before use."""
+    with SandboxStack.start(Settings(), free_ports=True) as stack:
+        # Flow and contract tests are about the routine and the ports, not HubSpot's rate limit (the adapter tests
+        # ride that out).
+        stack.hubspot.rate_limit = 10_000
+        yield stack
 
 
 @pytest.fixture(scope="session")

@@ -131,7 +131,9 @@ class ObjectStore:
         history = record.setdefault("history", {})
         for name, value in values.items():
             if record["properties"].get(name) != value:
-                history.setdefault(name, []).insert(0, _change(value, now))
+                # A seeded value keeps its place in the history once it changes, as HubSpot's import does.
+                changes = history.setdefault(name, _history(record, name))
+                changes.insert(0, _change(value, now))
         record["properties"].update(values)
         record["properties"][modified_property(object_type)] = now
         record["updatedAt"] = now

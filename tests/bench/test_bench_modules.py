@@ -19,6 +19,7 @@ SMALL = {
     "bench.waiting": ["--waiting", "50", "--signed", "2"],
     "bench.burst": ["--cases", "5", "--limit", "100"],
     "bench.kill_matrix": ["--points", "deal"],
+    "bench.intake": ["--mode", "poll", "--cases", "1", "--interval", "15"],
 }
 
 

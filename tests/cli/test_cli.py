@@ -7,7 +7,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import typer
 from pydantic import ValidationError
+from typer.core import TyperGroup
 from typer.testing import CliRunner
 
 from config.settings import Settings, get_settings
@@ -64,6 +66,27 @@ def test_start_refuses_bad_input_naming_each_field_and_creates_nothing(env: Path
         assert field in result.output
     assert "Nothing was started" in result.output
     assert CaseStore(f"sqlite:///{env / 'cases.db'}").cases() == []
+
+
+def test_start_and_plan_take_the_same_options_with_the_same_help() -> None:
+    command = typer.main.get_command(app)
+    assert isinstance(command, TyperGroup)
+    commands = command.commands
+
+    def options(name: str) -> dict[str | None, tuple[list[str], str | None]]:
+        return {param.name: (param.opts, getattr(param, "help", None)) for param in commands[name].params}
+
+    assert options("plan") == options("start")
+    assert set(options("start")) == {
+        "ticket",
+        "signer",
+        "licences",
+        "price",
+        "agent",
+        "start_date",
+        "company",
+        "signer_name",
+    }
 
 
 def test_cases_says_how_to_start_when_the_store_is_empty(env: Path) -> None:
@@ -290,7 +313,7 @@ def test_escapes_and_line_breaks_from_outside_cannot_clear_the_screen_or_forge_a
 
 
 def test_up_fresh_removes_the_local_world_but_keeps_the_password(tmp_path: Path) -> None:
-    from reforhandling.local_stack import reset_local_world
+    from devtools.local_stack import reset_local_world
 
     for folder in ("sandboxes", "prefect", "logs", "mine"):
         (tmp_path / folder).mkdir()

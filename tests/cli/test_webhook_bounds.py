@@ -13,10 +13,10 @@ from urllib.parse import urlsplit
 import pytest
 from starlette.types import Message, Receive, Scope, Send
 
+from bootstrap.runtime import build_runtime
 from config.settings import DealbuilderSettings, Settings
 from reforhandling.webhook import MAX_BODY, WEBHOOK_PATH, DealbuilderWebhook
 from sandbox.kit import SandboxServer
-from tasks.runtime import build_runtime
 
 CHUNK = 16 * 1024
 BODY_TIMEOUT = 1.0

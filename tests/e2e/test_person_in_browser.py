@@ -27,14 +27,15 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.settings import temporary_settings
 
 from adapters import dealbuilder_api as api
+from bootstrap.runtime import build_runtime
 from config.settings import PROJECT_ROOT, Settings
+from devtools.prefect_stack import PrefectStack
 from models.artifacts import BOARD_KEY, case_artifact_key
 from models.case import Case, CaseState
 from models.messages import notice_kind
 from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import auth_string, client_settings
-from reforhandling.prefect_stack import PrefectStack
 from reforhandling.starting import run_url, start_case
 from reforhandling.webhook import DealbuilderWebhook
 from sandbox import records
@@ -42,7 +43,6 @@ from sandbox.kit import SandboxServer, free_port
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
 from store.case_store import CaseStore
-from tasks.runtime import build_runtime
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; ./run.sh test installs it
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"

@@ -23,10 +23,10 @@ from prefect.input.run_input import keyset_from_base_key
 from prefect.states import Suspended
 
 from config.settings import Settings
+from devtools.embedded_stack import embedded_stack
+from devtools.soak import SoakReport, count_outcome, drive_cases, start_cases
 from flows.inputs import ContractApproval
-from reforhandling.demo import embedded_stack
 from reforhandling.prefect_auth import basic_auth_header
-from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
 from store.case_store import CaseStore
 
 RESUMES = 100

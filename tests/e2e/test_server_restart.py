@@ -11,9 +11,9 @@ from uuid import UUID
 from prefect.client.orchestration import SyncPrefectClient, get_client
 
 from config.settings import Settings
+from devtools.embedded_stack import embedded_stack
+from devtools.soak import SoakReport, count_outcome, drive_cases, start_cases
 from models.case import CaseState
-from reforhandling.demo import embedded_stack
-from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
 from store.case_store import CaseStore
 from tests.processes import stop_process
 

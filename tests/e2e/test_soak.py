@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from config.settings import Settings
-from reforhandling.soak import run_soak
+from devtools.soak import run_soak
 
 
 def test_cases_under_faults_on_every_system_all_complete_with_no_duplicate(tmp_path: Path) -> None:

@@ -19,9 +19,9 @@ from prefect.client.schemas.actions import DeploymentUpdate
 from prefect.settings import temporary_settings
 
 from config.settings import PROJECT_ROOT, Settings
+from devtools.prefect_stack import PrefectStack, prefect_env, settings_env
+from devtools.soak import SoakReport, count_outcome, drive_cases, start_cases
 from reforhandling.prefect_auth import auth_string, client_settings
-from reforhandling.prefect_stack import PrefectStack, prefect_env, settings_env
-from reforhandling.soak import SoakReport, count_outcome, drive_cases, start_cases
 from sandbox.kit import free_port
 from sandbox.stack import SandboxStack
 from store.case_store import CaseStore
@@ -76,7 +76,7 @@ def test_two_workers_share_ten_cases_deployed_from_prefect_yaml_and_each_complet
     prefect_cli(env, "deploy", "--all", "--prefect-file", "deployments/prefect.yaml")
     # The deployments say production; here they run on the sandboxes, whose placeholder secrets production refuses.
     with get_client(sync_client=True) as client:
-        for name in (settings.prefect.flow_deployment, settings.prefect.poller_deployment):
+        for name in (settings.prefect.flow_deployment, settings.prefect.poller_deployment, settings.intake.deployment):
             deployment = client.read_deployment_by_name(name)
             job = dict(deployment.job_variables or {})
             job["env"] = {**job.get("env", {}), "REFORHANDLING_PROFILE": "local"}

@@ -13,6 +13,7 @@ from typing import Any, cast
 from uuid import UUID
 
 import pytest
+from prefect import Flow
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId, ArtifactFilterKey
 from prefect.client.schemas.objects import Artifact, FlowRun
@@ -22,14 +23,16 @@ from prefect.exceptions import Pause
 from prefect.flow_engine import run_flow
 
 from adapters.licence_admin import ManualLicenceAdmin
+from bootstrap.runtime import Runtime, build_runtime
 from config.settings import (
     DealbuilderSettings,
     HubSpotSettings,
     LicenceSettings,
     Settings,
 )
-from flows.poll_signatures import poll_signatures
-from flows.renegotiation import renegotiate_agreement
+from flows.poll_signatures import poll_signatures_flow
+from flows.reconcile import reconcile_flow
+from flows.renegotiation import renegotiate_agreement, renegotiation_flow
 from models.artifacts import case_artifact_key
 from models.case import Case
 from models.messages import notice_kind
@@ -37,15 +40,6 @@ from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from reforhandling.starting import start_case
 from sandbox.stack import SandboxStack
-from tasks.runtime import Runtime, build_runtime, use_runtime
-
-
-@pytest.fixture(scope="session")
-def sandboxes() -> Iterator[SandboxStack]:
-    with SandboxStack.start(Settings(), free_ports=True) as stack:
-        # The flow tests are about the routine, not HubSpot's rate limit (the adapter tests ride that out).
-        stack.hubspot.rate_limit = 10_000
-        yield stack
 
 
 @pytest.fixture(scope="session")
@@ -92,15 +86,28 @@ class CaseDriver:
         self.run(case)
         return self.case(case.case_key)
 
+    def flow(self) -> Flow[[str], Any]:
+        """The renegotiation flow on this driver's runtime as it is now (a test may swap it for a fresh one)."""
+        runtime = self.runtime
+        return renegotiation_flow(lambda: runtime)
+
+    def poller(self) -> Flow[..., int]:
+        """The signature poller on this driver's runtime as it is now."""
+        runtime = self.runtime
+        return poll_signatures_flow(lambda: runtime)
+
+    def reconciler(self) -> Flow[..., int]:
+        """The reconciliation on this driver's runtime as it is now."""
+        runtime = self.runtime
+        return reconcile_flow(lambda: runtime)
+
     def run(self, case: Case) -> FlowRun:
         """Run the case's flow run in this process until it finishes or suspends (as a worker would)."""
         assert case.flow_run_id
         flow_run = self.client.read_flow_run(UUID(case.flow_run_id))
         # A suspend ends the run with Pause, as it ends a worker's process.
         with contextlib.suppress(Pause):
-            run_flow(
-                renegotiate_agreement, flow_run=flow_run, parameters={"case_key": case.case_key}, return_type="state"
-            )
+            run_flow(self.flow(), flow_run=flow_run, parameters={"case_key": case.case_key}, return_type="state")
         return self.client.read_flow_run(flow_run.id)
 
     def resume(self, case: Case, **run_input: Any) -> FlowRun:
@@ -111,7 +118,7 @@ class CaseDriver:
         return self.run(self.case(case.case_key))
 
     def poll(self, **kwargs: Any) -> int:
-        return int(poll_signatures(**kwargs))
+        return int(self.poller()(**kwargs))
 
     def pause_key(self, case: Case) -> str | None:
         assert case.flow_run_id
@@ -153,7 +160,7 @@ def driver(
 ) -> Iterator[CaseDriver]:
     sandboxes.reset()
     runtime = build_runtime(settings_for(sandboxes, tmp_path, case_store_url))
-    with use_runtime(runtime), get_client(sync_client=True) as client:
+    with get_client(sync_client=True) as client:
         yield CaseDriver(runtime, client, sandboxes)
 
 

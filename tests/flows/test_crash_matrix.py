@@ -20,10 +20,10 @@ from prefect.settings import PREFECT_API_URL, PREFECT_LOCAL_STORAGE_PATH
 from prefect.states import AwaitingRetry
 
 from config.settings import PROJECT_ROOT
+from devtools.prefect_stack import settings_env
 from models.case import Case, CaseState
 from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
-from reforhandling.prefect_stack import settings_env
 from reforhandling.starting import start_case
 from sandbox import records
 from sandbox.kit import FaultKind, FaultRule, SandboxApp

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bootstrap.runtime import build_runtime
 from models.board import flow_run_url
 from models.case import CaseState
 from sandbox import records
-from tasks.runtime import build_runtime, use_runtime
 from tests.flows.conftest import AERLIG, BLABAER, CaseDriver
 
 # The targets (README, "HubSpot requests per case"): 14 warm and 18 cold for the routine, plus two for the
@@ -26,8 +26,7 @@ def new_process(driver: CaseDriver) -> Iterator[None]:
     previous = driver.runtime
     driver.runtime = build_runtime(previous.settings)
     try:
-        with use_runtime(driver.runtime):
-            yield
+        yield
     finally:
         driver.runtime = previous
 

@@ -20,14 +20,13 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from adapters.hubspot_intake import subscribe_to_stage_changes
 from models.case import CaseState
 from reforhandling.hubspot_webhook import HUBSPOT_WEBHOOK_PATH
-from reforhandling.intake import Intake, Taken
-from reforhandling.intake import intake as intake_flow
+from reforhandling.intake import Intake, Taken, intake_flow
 from reforhandling.webhook import DealbuilderWebhook
 from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, KUNDESENTER_READY_STAGE
 from sandbox.hubspot.webhooks import signed_headers
 from sandbox.kit import SandboxServer
 from sandbox.world import customer_by_ticket
-from tests.flows.conftest import CaseDriver
+from tests.flows.conftest import FJORDKRAFT, CaseDriver
 
 OLA = "7001"  # agent@avonova.example
 READY = {
@@ -250,7 +249,8 @@ def test_the_scheduled_intake_flow_starts_the_case_of_a_ready_ticket(
     signer = {"reforhandling_signatar": "ase.odegard@aerligokonomi.example"}
     agent.ready("5002", **READY | signer | {"reforhandling_lisenser": "75", "reforhandling_pris": "420"})
 
-    counts = intake_flow()
+    runtime = driver.runtime
+    counts = intake_flow(lambda: runtime)()
 
     assert counts == {"started": 1}
     [case] = cases_of_ticket(driver, "5002")
@@ -358,3 +358,24 @@ def test_a_replayed_delivery_is_refused_with_401_and_changes_nothing(
     assert app.hubspot.idle().result(timeout=30) is None
     assert agent.hubspot.log[mark:] == []
     assert [c.case_key for c in cases_of_ticket(driver, "5001")] == [case.case_key]
+
+
+def test_a_ticket_whose_case_is_open_is_left_alone(driver: CaseDriver, agent: Agent, intake: Intake) -> None:
+    case = driver.start(**FJORDKRAFT, licences=55, price="450")
+    mark = agent.ready("5001", **READY | {"reforhandling_lisenser": ""})
+
+    assert intake.take_in("5001").outcome == "open-case"
+    assert agent.writes_since(mark) == []
+    assert [c.case_key for c in cases_of_ticket(driver, "5001")] == [case.case_key]
+
+
+def test_a_refused_field_does_not_hide_what_starts_reads_find_one_note_lists_both(agent: Agent, intake: Intake) -> None:
+    agent.associate_company("5001")
+    unknown = {"reforhandling_lisenser": "", "reforhandling_signatar": "ukjent@fjordkraftbygg.example"}
+    agent.ready("5001", **READY | unknown)
+
+    taken = intake.take_in("5001")
+
+    assert [problem.field.split(" (")[0] for problem in taken.problems] == ["Nytt antall lisenser", "Signatar"]
+    [note] = agent.notes("5001")
+    assert "Ingen kontakt i HubSpot" in note and "<br>3. " not in note

@@ -8,21 +8,22 @@ import contextvars
 import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from uuid import UUID, uuid4
 
 import pytest
 from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+from prefect.client.schemas.objects import State
 from prefect.client.schemas.sorting import ArtifactSort
 from prefect.states import AwaitingRetry
 
-from flows.poll_signatures import poll_signatures
+from bootstrap.runtime import build_runtime
+from flows.poll_signatures import poll_signatures_flow
 from models.artifacts import BOARD_KEY
 from models.case import Case, CaseState
 from models.notices import Notice
 from models.renegotiation import RenegotiationRequest
 from sandbox.kit import FaultRule
-from tasks.runtime import build_runtime, use_runtime
 from tests.flows.conftest import FJORDKRAFT, CaseDriver, notices
 
 AGENT = "agent@avonova.example"
@@ -43,8 +44,8 @@ def test_a_waiting_approval_is_reminded_then_escalated_once_across_a_poller_rest
     assert notices(driver.sandboxes, Notice.APPROVAL_REMINDER) == []
     driver.poll(now=opened + timedelta(hours=25))
     # The poller restarts: a new process, nothing in memory; the claims and the events are in the case store.
-    with use_runtime(build_runtime(settings)):
-        driver.poll(now=opened + timedelta(hours=26))
+    restarted = build_runtime(settings)
+    poll_signatures_flow(lambda: restarted)(now=opened + timedelta(hours=26))
 
     [reminder] = notices(driver.sandboxes, Notice.APPROVAL_REMINDER)
     assert (reminder["to"], driver.linked_run(reminder)) == ([AGENT], UUID(str(case.flow_run_id)))
@@ -54,6 +55,8 @@ def test_a_waiting_approval_is_reminded_then_escalated_once_across_a_poller_rest
     later = opened + timedelta(hours=73)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
+
+    poll_signatures = driver.poller()
 
     def poll() -> None:
         try:
@@ -176,7 +179,8 @@ def test_a_poll_whose_status_read_fails_still_reminds_refreshes_the_board_and_sa
     signing = _waiting_in(driver, CaseState.AWAITING_SIGNATURE, "signature", ticket="5002")
     driver.runtime.store.update(signing.case_key, contract_id="DOC-GONE")
 
-    state = poll_signatures(now=datetime.now(UTC) + timedelta(hours=25), return_state=True)
+    # The poller's type says int (its parameters are given by name); return_state gives its State.
+    state = cast("State[int]", driver.poller()(now=datetime.now(UTC) + timedelta(hours=25), return_state=True))
 
     assert state.is_failed() and "Dealbuilder status read failed" in str(state.message)
     [reminded] = notices(driver.sandboxes, Notice.APPROVAL_REMINDER)

@@ -13,14 +13,31 @@ import pytest
 from typer.testing import CliRunner
 
 from config.settings import get_settings
+from models.case import CaseState
+from models.change import ChangeSummary, CompletionPlan
+from models.mail import MailMessage
+from models.messages import csc_handover_message
+from models.notes import invoice_note
 from models.renegotiation import RenegotiationRequest
 from reforhandling.cli import app
 from sandbox import records
 from sandbox.stack import SandboxStack
 from store.case_store import CaseStore
-from tests.flows.conftest import AERLIG, FJORDKRAFT
+from tests.flows.conftest import AERLIG, FJORDKRAFT, CaseDriver, approve_and_sign, routine_mails
 
 runner = CliRunner()
+FJORDKRAFT_TO_30 = [
+    "--ticket",
+    FJORDKRAFT["ticket"],
+    "--signer",
+    FJORDKRAFT["signer"],
+    "--licences",
+    "30",
+    "--price",
+    "450",
+    "--agent",
+    "ola@avonova.example",
+]
 # The only POSTs that read: HubSpot's search and batch read.
 READ_ONLY_POST = re.compile(r"/(search|batch/read)$")
 
@@ -74,22 +91,7 @@ def test_plan_prints_each_systems_writes_and_the_sandboxes_record_only_reads(
     )
     before = store_snapshot(cli_env)
 
-    result = runner.invoke(
-        app,
-        [
-            "plan",
-            "--ticket",
-            FJORDKRAFT["ticket"],
-            "--signer",
-            FJORDKRAFT["signer"],
-            "--licences",
-            "30",
-            "--price",
-            "450",
-            "--agent",
-            "ola@avonova.example",
-        ],
-    )
+    result = runner.invoke(app, ["plan", *FJORDKRAFT_TO_30])
 
     assert result.exit_code == 0, result.output
     out = result.output
@@ -140,6 +142,34 @@ def test_plan_with_the_ticket_alone_reads_the_rest_from_the_tickets_fields_and_i
     assert "line Avonova Assist lisens: 40 x 450,00 kr -> 30 x 450,00 kr" in alone.output
     assert "40 x 450,00 kr -> 35 x 450,00 kr" in overridden.output
     assert len(writes(sandboxes)) == before
+
+
+def test_a_changed_wording_reaches_both_what_plan_prints_and_what_the_run_writes(
+    driver: CaseDriver, cli_env: CaseStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The one place the completion's texts are composed: a change there must reach `plan` and the flow alike. The
+    # only patch of our own code in the suite, and the point of this test.
+    def changed_note(summary: ChangeSummary, plan: CompletionPlan) -> str:
+        return f"{invoice_note(summary, plan)}\nNy linje til ordre/faktura"
+
+    def changed_handover(summary: ChangeSummary, *, recipient: str) -> MailMessage:
+        return csc_handover_message(summary, recipient=recipient).model_copy(update={"subject": "Ny emnelinje til CSC"})
+
+    monkeypatch.setattr("models.completion.invoice_note", changed_note)
+    monkeypatch.setattr("models.completion.csc_handover_message", changed_handover)
+
+    planned = runner.invoke(app, ["plan", *FJORDKRAFT_TO_30])
+    case = driver.start(**FJORDKRAFT, licences=30, price="450")
+    approve_and_sign(driver, case.case_key)
+
+    assert planned.exit_code == 0, planned.output
+    assert driver.case(case.case_key).state == CaseState.COMPLETED
+    [written] = records.notes(driver.sandboxes, FJORDKRAFT["ticket"])
+    [sent] = routine_mails(driver.sandboxes)
+    assert "  Ny linje til ordre/faktura" in planned.output.splitlines()
+    assert "Ny linje til ordre/faktura" in written
+    assert "e-mail to csc@avonova.example: Ny emnelinje til CSC" in planned.output
+    assert sent["subject"] == "Ny emnelinje til CSC"
 
 
 @pytest.mark.parametrize(

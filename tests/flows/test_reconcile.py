@@ -12,7 +12,6 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.client.schemas.sorting import ArtifactSort
 
 from adapters import dealbuilder_api as api
-from flows.reconcile import reconcile
 from models.case import CaseState
 from models.renegotiation import RenegotiationRequest
 from tasks.reconcile import DRIFT_ARTIFACT
@@ -45,7 +44,7 @@ def test_each_drift_is_reported_in_the_artifact_and_one_mail_and_nothing_is_chan
     )
     driver.sandboxes.smtp.clear()
 
-    assert reconcile() == 0
+    assert driver.reconciler()() == 0
     assert driver.sandboxes.smtp.messages == []
     assert drift_table(driver)[0]["drift"] == "none"
 
@@ -70,7 +69,7 @@ def test_each_drift_is_reported_in_the_artifact_and_one_mail_and_nothing_is_chan
     driver.client.delete_flow_run(UUID(waiting.flow_run_id))
     licence_log = driver.sandboxes.licences.changes()
 
-    assert reconcile() == 9
+    assert driver.reconciler()() == 9
 
     reported = {(row["case"].replace("\\", ""), row["drift"]) for row in drift_table(driver)}
     assert reported == {
@@ -112,12 +111,12 @@ def test_a_ticket_moved_back_to_sendt_kontrakt_after_the_case_completed_is_repor
     crm = driver.runtime.crm
     crm.move_ticket(ticket_id="5001", stage_label="Sendt kontrakt")
     crm.move_ticket(ticket_id="5001", stage_label="Lukket")
-    assert reconcile() == 0
+    assert driver.reconciler()() == 0
 
     # A write that landed late (or a person) puts the closed ticket back at "Sendt kontrakt".
     crm.move_ticket(ticket_id="5001", stage_label="Sendt kontrakt")
 
-    assert reconcile() == 1
+    assert driver.reconciler()() == 1
     [row] = drift_table(driver)
     assert (row["case"].replace("\\", ""), row["drift"]) == (case.case_key, "ticket-moved-back")
     assert row["expected"].startswith("Lukket at ") and row["found"].startswith("back at Sendt kontrakt at ")

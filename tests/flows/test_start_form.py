@@ -5,14 +5,24 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from prefect import Flow
 
 from models.case import CaseState
-from reforhandling.start_form import StartRefused, start_renegotiation
+from reforhandling.start_form import StartRefused, start_form_flow
 from sandbox import records
 from tests.flows.conftest import AERLIG, CaseDriver
 
 
-def test_a_form_run_opens_the_case_and_its_run_waits_for_approval(driver: CaseDriver) -> None:
+@pytest.fixture
+def start_renegotiation(driver: CaseDriver) -> Flow[..., str]:
+    """The start form's flow on the driver's runtime, as the deployment builds it on its own."""
+    runtime = driver.runtime
+    return start_form_flow(lambda: runtime)
+
+
+def test_a_form_run_opens_the_case_and_its_run_waits_for_approval(
+    driver: CaseDriver, start_renegotiation: Flow[..., str]
+) -> None:
     case_key = start_renegotiation(
         ticket_id=AERLIG["ticket"],
         signer_email=AERLIG["signer"],
@@ -34,7 +44,9 @@ def test_a_form_run_opens_the_case_and_its_run_waits_for_approval(driver: CaseDr
     assert records.ticket_statuses(driver.sandboxes, "5002") == ["Startet", "Venter på godkjenning"]
 
 
-def test_a_refused_form_run_names_every_problem_and_writes_nothing(driver: CaseDriver) -> None:
+def test_a_refused_form_run_names_every_problem_and_writes_nothing(
+    driver: CaseDriver, start_renegotiation: Flow[..., str]
+) -> None:
     with pytest.raises(StartRefused) as refused:
         start_renegotiation(
             ticket_id="5002",

@@ -26,12 +26,12 @@ def test_a_runner_shutting_down_is_logged_but_a_persons_cancel_needs_attention_a
     case = driver.start(**FJORDKRAFT, licences=55, price="450")
     run = driver.client.read_flow_run(UUID(str(case.flow_run_id)))
 
-    mark_run_cancelled(renegotiate_agreement, run, Cancelling(message="Runner is shutting down."))
+    mark_run_cancelled(driver.runtime, renegotiate_agreement, run, Cancelling(message="Runner is shutting down."))
     assert driver.case(case.case_key).state is CaseState.AWAITING_APPROVAL
     assert [e.kind for e in driver.runtime.store.events(case.case_key)][-1] == "run-interrupted"
     assert notices(driver.sandboxes, Notice.NEEDS_ATTENTION) == []
 
-    mark_run_cancelled(renegotiate_agreement, run, Cancelling(message="Flow run was cancelled."))
+    mark_run_cancelled(driver.runtime, renegotiate_agreement, run, Cancelling(message="Flow run was cancelled."))
     case = driver.case(case.case_key)
     assert case.state is CaseState.NEEDS_ATTENTION and "reforhandling cancel" in (case.reason or "")
     [told] = notices(driver.sandboxes, Notice.NEEDS_ATTENTION)

@@ -268,7 +268,7 @@ def test_a_resend_that_went_out_before_a_crash_is_not_sent_again_by_a_rerun_days
     deliveries = len(sandboxes.dealbuilder.deliveries(contract_id))
 
     three_days_later = case.signing_deadline - timedelta(days=4)
-    send_contract(case.case_key, 2, contract_id, three_days_later)
+    send_contract(driver.runtime, case.case_key, 2, contract_id, three_days_later)
 
     assert len(sandboxes.dealbuilder.deliveries(contract_id)) == deliveries == 4
     case = driver.case(case.case_key)
@@ -281,10 +281,10 @@ def test_a_resend_that_failed_on_a_transient_error_goes_out_when_the_task_retrie
     assert case.signing_deadline
     sandboxes.dealbuilder.faults.set([FaultRule(kind="error", status=503, route="/resend$")])
     with pytest.raises(TransientError, match="status=503"):
-        send_contract.with_options(retries=0)(case.case_key, 2, contract_id, case.signing_deadline)
+        send_contract.with_options(retries=0)(driver.runtime, case.case_key, 2, contract_id, case.signing_deadline)
     sandboxes.dealbuilder.faults.set([])
 
-    send_contract(case.case_key, 2, contract_id, case.signing_deadline)
+    send_contract(driver.runtime, case.case_key, 2, contract_id, case.signing_deadline)
 
     assert [d["kind"] for d in sandboxes.dealbuilder.deliveries(contract_id)] == ["send", "send", "resend", "resend"]
     assert sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Sent"

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Literal, cast
 
 from adapters.hubspot_crm import HubSpotCrm
+from bootstrap.runtime import Runtime
 from config.settings import HubSpotSettings, RoutineSettings, Settings
-from tasks.runtime import Runtime
 
 
 def main(base_url: str, data_dir: str, name: str, burst: str, per_10s: str, count: str, budget: str) -> None:

@@ -22,9 +22,9 @@ import pytest
 from prefect.client.orchestration import get_client
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
+from adapters.prefect_rate_budget import SLOTS_PER_REQUEST, PrefectRateBudget, ensure_rate_limit
 from adapters.rate_budget import FileRateBudget, RateBudgetExhausted, seconds_spent
 from config.settings import PROJECT_ROOT, HubSpotSettings, Settings
-from tasks.rate_budget import SLOTS_PER_REQUEST, PrefectRateBudget, ensure_rate_limit
 from tests.adapters.hubspot.conftest import Portal
 
 WINDOW = 2.0  # seconds: a small stand-in for HubSpot's ten

@@ -26,7 +26,9 @@ def test_an_unknown_stage_label_names_the_stages_that_exist(crm: HubSpotCrm) -> 
         crm.move_ticket(ticket_id="5001", stage_label="Kontrakt sendt")
 
     assert "'Kontrakt sendt'" in str(raised.value)
-    assert "'Ny', 'Under arbeid', 'Sendt kontrakt', 'Lukket'" in str(raised.value)
+    assert "'Ny', 'Under arbeid', 'Klar for reforhandling', 'Trenger retting', 'Sendt kontrakt', 'Lukket'" in str(
+        raised.value
+    )
 
 
 def test_a_note_is_written_once_per_marker(crm: HubSpotCrm, portal: Portal) -> None:

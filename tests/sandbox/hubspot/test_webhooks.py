@@ -8,6 +8,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from sandbox.hubspot import HubSpotSandbox
 from sandbox.hubspot.seed import KUNDESENTER_READY_STAGE
 from sandbox.kit import SandboxServer
 from tests.sandbox.hubspot.conftest import Running
@@ -152,3 +154,33 @@ def test_deliveries_are_bounded_and_other_property_changes_send_nothing(subscrib
     # The first attempt and one per pause of the (test's) backoff, then the event is given up.
     assert len(receiver.deliveries) == 3
     assert {json.loads(body)[0]["propertyName"] for body, _ in receiver.deliveries} == {"hs_pipeline_stage"}
+
+
+def test_a_delivery_still_owed_when_the_sandbox_stops_goes_out_after_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "hubspot.db"
+    receiver = Receiver(1)
+    with SandboxServer(receiver) as listening:
+        url = f"{listening.url}/hubspot"
+        first = HubSpotSandbox(state_file=state, webhook_backoff=(60.0,))
+        with SandboxServer(first) as server:
+            developer = HubSpot(api_key="sandbox-key", host=server.url)
+            developer.webhooks.settings_api.configure(APP_ID, SettingsChangeRequest(target_url=url))
+            developer.webhooks.subscriptions_api.create(
+                APP_ID,
+                SubscriptionCreateRequest(event_type="ticket.propertyChange", property_name="hs_pipeline_stage"),
+            )
+            sdk = HubSpot(access_token="sandbox-token", host=server.url)
+            stage = {"hs_pipeline_stage": KUNDESENTER_READY_STAGE}
+            sdk.crm.tickets.basic_api.update("5001", SimplePublicObjectInput(properties=stage))
+            # The first attempt is refused; the next is a minute away when the sandbox stops.
+            _wait_for(lambda: len(first.webhooks.sender.attempts()) == 1)
+        first.webhooks.sender.clear()
+
+        restarted = HubSpotSandbox(state_file=state, webhook_backoff=(0.05,))
+        _wait_for(lambda: len(receiver.deliveries) == 2)
+        assert restarted.webhooks.sender.wait_idle(5)
+
+    first_try, after_restart = (json.loads(body)[0] for body, _ in receiver.deliveries)
+    assert after_restart["eventId"] == first_try["eventId"]
+    assert (after_restart["objectId"], after_restart["propertyValue"]) == (5001, KUNDESENTER_READY_STAGE)
+    assert restarted.state["webhook_outbox"] == {}

@@ -1,9 +1,11 @@
-"""The one place that builds the adapters and the case store from settings (bootstrap)."""
+"""The one place that builds the adapters and the case store from settings (bootstrap).
+
+The entry points (CLI, deployments, webhook, tests) build a Runtime and hand it down: flows are built from a
+runtime factory, and tasks take the runtime as a parameter; nothing looks it up."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import date, datetime
 from functools import cached_property
 from typing import cast
@@ -28,6 +30,14 @@ class Runtime:
         # The time now; a test moves it (e.g. a retry on a later day than the failure).
         self.clock: Callable[[], datetime] = utc_now
 
+    @property
+    def routine(self) -> RoutineSettings:
+        return self.settings.routine
+
+    def today(self) -> date:
+        """Today where the routine runs, by this runtime's clock: the `today` of every rule."""
+        return local_today(self.settings.routine.timezone, self.clock())
+
     @cached_property
     def crm(self) -> Crm:
         from adapters.hubspot_crm import HubSpotCrm
@@ -51,7 +61,7 @@ class Runtime:
                 max_wait=hubspot.rate_limit_max_wait_seconds,
             )
         if where == "prefect":
-            from tasks.rate_budget import PrefectRateBudget
+            from adapters.prefect_rate_budget import PrefectRateBudget
 
             return PrefectRateBudget(hubspot)
         from adapters.rate_budget import Unlimited
@@ -121,34 +131,6 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(settings)
 
 
-_runtime: Runtime | None = None
-
-
-def get_runtime() -> Runtime:
-    """The process's runtime, built once (SDK clients and pools are reused across tasks)."""
-    global _runtime
-    if _runtime is None:
-        _runtime = build_runtime(get_settings())
-    return _runtime
-
-
-def local_date() -> date:
-    """Today where the routine runs, by this process's clock: the `today` of every rule."""
-    runtime = get_runtime()
-    return local_today(runtime.settings.routine.timezone, runtime.clock())
-
-
-def routine_settings() -> RoutineSettings:
-    """The routine settings of this process's runtime, without building any adapter."""
-    return get_runtime().settings.routine
-
-
-@contextmanager
-def use_runtime(runtime: Runtime) -> Iterator[Runtime]:
-    """Run flows in this process against the given runtime (tests and the in-process demo pass their own)."""
-    global _runtime
-    previous, _runtime = _runtime, runtime
-    try:
-        yield runtime
-    finally:
-        _runtime = previous
+def runtime_from_settings() -> Runtime:
+    """The runtime of a deployed run: the adapters for the settings of this process's environment."""
+    return build_runtime(get_settings())

@@ -94,7 +94,7 @@ class PrefectStack:
                 sys.executable,
                 "-m",
                 # `prefect server start`, with SQLite's writers waiting their turn rather than refused (see there).
-                "reforhandling.prefect_server",
+                "devtools.prefect_server",
                 "--host",
                 self.settings.prefect.host,
                 "--port",

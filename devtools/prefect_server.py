@@ -7,7 +7,7 @@ connection wrote in between, because SQLite cannot upgrade a reader whose snapsh
 waiting for the busy timeout. Begun IMMEDIATE, a transaction waits its turn for the write lock (up to Prefect's busy
 timeout, 60 s) and then cannot be refused. SQLite runs one writer at a time either way. Nothing changes on PostgreSQL.
 
-    python -m reforhandling.prefect_server [the options of `prefect server start`]"""
+    python -m devtools.prefect_server [the options of `prefect server start`]"""
 
 from __future__ import annotations
 

@@ -12,14 +12,13 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
-import httpx
-
 from config.settings import Settings
+from devtools.embedded_stack import embedded_stack
+from devtools.tickets import new_sandbox_ticket
 from models.case import CLOSED_STATES, CaseState
 from models.renegotiation import RenegotiationRequest
-from reforhandling.demo import embedded_stack
+from models.waits import APPROVAL
 from sandbox import records
-from sandbox.hubspot.seed import KUNDESENTER_NEW_STAGE, TICKET_PIPELINES
 from sandbox.kit import FaultRule, SandboxApp
 from sandbox.stack import SandboxStack
 from sandbox.world import CUSTOMERS
@@ -133,7 +132,7 @@ def start_cases(settings: Settings, sandboxes: SandboxStack, store: CaseStore, c
     with get_client(sync_client=True) as client:
         for number in range(cases):
             customer = CUSTOMERS[number % 5]
-            ticket = _new_ticket(settings, f"Soak {number} - {customer.name}")
+            ticket = new_sandbox_ticket(settings, f"Soak {number} - {customer.name}")
             request = RenegotiationRequest(
                 ticket_id=ticket,
                 signer_email=customer.signer_email,
@@ -144,18 +143,6 @@ def start_cases(settings: Settings, sandboxes: SandboxStack, store: CaseStore, c
             )
             keys.append(start_case(request, settings=settings, store=store, client=client, actor="soak").case_key)
     return keys
-
-
-def _new_ticket(settings: Settings, subject: str) -> str:
-    pipeline = next(pipeline_id for pipeline_id, label, _ in TICKET_PIPELINES if label == "Kundesenter")
-    response = httpx.post(
-        f"{settings.hubspot.base_url}/crm/v3/objects/tickets",
-        headers={"Authorization": f"Bearer {settings.hubspot.token.get_secret_value()}"},
-        json={"properties": {"subject": subject, "hs_pipeline": pipeline, "hs_pipeline_stage": KUNDESENTER_NEW_STAGE}},
-        timeout=10,
-    )
-    response.raise_for_status()
-    return str(response.json()["id"])
 
 
 def drive_cases(
@@ -188,7 +175,7 @@ def drive_cases(
                     report.ops_retries += 1
                     continue
                 key = state.state_details.pause_key if state is not None and state.is_paused() else None
-                if key and key.startswith("approval-") and (case.case_key, key) not in answered:
+                if key and key.startswith(f"{APPROVAL}-") and (case.case_key, key) not in answered:
                     result = client.resume_flow_run(run.id, run_input={"approved": True, "approver": "Ola"})
                     if result.status.value == "ACCEPT":
                         answered.add((case.case_key, key))

@@ -12,13 +12,13 @@ from uuid import UUID
 from config.clock import local_today
 from config.private_files import PRIVATE_UMASK, make_private
 from config.settings import Settings
+from devtools.prefect_stack import PrefectStack, prefect_env
 from models.artifacts import BOARD_KEY, case_artifact_key
 from models.board import flow_run_url
 from models.case import Case, CaseState
 from models.links import latest_artifact_url
 from models.renegotiation import RenegotiationRequest
 from reforhandling.prefect_auth import AUTH_FILE, auth_string
-from reforhandling.prefect_stack import PrefectStack, prefect_env
 from sandbox.server import SandboxServer, wait_for_stop_signal
 from sandbox.stack import SandboxStack
 from sandbox.world import customer_by_ticket
@@ -151,12 +151,11 @@ def _example_line(settings: Settings, case: Case) -> str:
 
 def _publish_board(settings: Settings) -> None:
     """The board of open cases, there at once; the poller refreshes it from now on."""
+    from bootstrap.runtime import build_runtime
     from tasks.artifacts import publish_case_board
-    from tasks.runtime import build_runtime, use_runtime
 
     now = datetime.now(UTC)
-    with use_runtime(build_runtime(settings)):
-        publish_case_board(now, local_today(settings.routine.timezone, now))
+    publish_case_board(build_runtime(settings), now, local_today(settings.routine.timezone, now))
 
 
 def _example_case(settings: Settings) -> Case:
