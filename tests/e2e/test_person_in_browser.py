@@ -430,3 +430,11 @@ def test_an_agent_fills_the_start_form_in_the_prefect_ui_and_its_run_gets_the_ty
         "start_date": None,
         "signer_name": None,
     }
+    # The served form run opens the case and starts its run, which stops at the approval form.
+    wait_for("the case to wait for approval", lambda: _waiting_case(stack, "5004"), timeout=150)
+
+
+def _waiting_case(stack: Stack, ticket_id: str) -> bool:
+    return any(
+        case.ticket_id == ticket_id and case.state is CaseState.AWAITING_APPROVAL for case in stack.store.cases()
+    )
