@@ -36,6 +36,7 @@ from models.crm import Company, Contact, Deal, DealDraft, Ticket
 from models.field_history import FieldChange, ReadBack, WriteOutcome
 from models.links import DEAL, TICKET, hubspot_record_url
 from models.text import one_line
+from models.ticket_status import StatusUpdate
 
 logger = logging.getLogger(__name__)
 
@@ -217,9 +218,9 @@ class HubSpotCrm:
                 self._associations.create_default, "tickets", ticket_id, "contacts", contact_id, object_type="ticket"
             )
 
-    def rename_ticket(self, *, ticket_id: str, name: str) -> None:
+    def rename_ticket(self, *, ticket_id: str, name: str, status: StatusUpdate | None = None) -> None:
         with self._operation("rename_ticket"):
-            self._update_ticket(ticket_id, {"subject": name})
+            self.update_properties("tickets", ticket_id, {"subject": name}, riding=self._status(status))
 
     # --- phase 2: the deal --------------------------------------------------------------------------------
     def find_or_create_deal(self, *, deal: DealDraft) -> Deal:
@@ -262,12 +263,34 @@ class HubSpotCrm:
             )
 
     # --- phase 4 and 6: ticket status, notes, company, assignment ------------------------------------------
-    def move_ticket(self, *, ticket_id: str, stage_label: str, since: datetime | None = None) -> WriteOutcome:
+    def move_ticket(
+        self, *, ticket_id: str, stage_label: str, since: datetime | None = None, status: StatusUpdate | None = None
+    ) -> WriteOutcome:
         with self._operation("move_ticket"):
             pipeline = self._labels.pipeline("tickets", self._routine.ticket_pipeline)
             stage_id = self._labels.stage_id(pipeline, stage_label, "tickets")
             properties = {"hs_pipeline": pipeline.id, "hs_pipeline_stage": stage_id}
-            return self.update_properties("tickets", ticket_id, properties, since=since)
+            return self.update_properties("tickets", ticket_id, properties, since=since, riding=self._status(status))
+
+    def set_ticket_status(self, *, ticket_id: str, status: StatusUpdate, since: datetime | None = None) -> WriteOutcome:
+        with self._operation("set_ticket_status"):
+            routine = self._routine
+            # Only the status is checked: the link is the same in every status write of a case.
+            status_only = {routine.ticket_status_property: status.option(routine.ticket_statuses)}
+            return self.update_properties(
+                "tickets", ticket_id, status_only, since=since, riding={routine.ticket_link_property: status.link}
+            )
+
+    def _status(self, status: StatusUpdate | None) -> dict[str, str]:
+        """The ticket's status and link properties for `status` (none when None), to ride on another write: the
+        other write's fields decide whether it landed, as the status's own history holds our earlier statuses."""
+        if status is None:
+            return {}
+        routine = self._routine
+        return {
+            routine.ticket_status_property: status.option(routine.ticket_statuses),
+            routine.ticket_link_property: status.link,
+        }
 
     def add_ticket_note(self, *, ticket_id: str, marker: str, body: str, first_attempt: bool = False) -> str:
         """Write a note once: a note carrying `marker` already on the ticket is returned instead."""
@@ -300,18 +323,27 @@ class HubSpotCrm:
         with self._operation("set_company_property"):
             return self.update_properties("companies", company_id, {name: value}, since=since)
 
-    def assign_ticket(self, *, ticket_id: str, owner_email: str, since: datetime | None = None) -> WriteOutcome:
+    def assign_ticket(
+        self, *, ticket_id: str, owner_email: str, since: datetime | None = None, status: StatusUpdate | None = None
+    ) -> WriteOutcome:
         with self._operation("assign_ticket"):
             properties = {"hubspot_owner_id": self._labels.owner_id(owner_email)}
-            return self.update_properties("tickets", ticket_id, properties, since=since)
+            return self.update_properties("tickets", ticket_id, properties, since=since, riding=self._status(status))
 
     def update_properties(
-        self, object_type: str, object_id: str, properties: dict[str, str], *, since: datetime | None = None
+        self,
+        object_type: str,
+        object_id: str,
+        properties: dict[str, str],
+        *,
+        since: datetime | None = None,
+        riding: dict[str, str] | None = None,
     ) -> WriteOutcome:
         """PATCH named properties of a ticket, deal or company, checked: an unanswered PATCH is read back (with
         the properties' history) once it must have landed, never sent again blind; a newer value someone else set
         meanwhile is kept, or put back when our late PATCH landed over it. `since`: an earlier attempt of this
-        write began then, so it is read back before the first PATCH too."""
+        write began then, so it is read back before the first PATCH too. `riding`: properties written in the same
+        PATCH but not checked (they land or not with `properties`)."""
         api, body, kind = self._patchable(object_type)
         names = list(properties)
 
@@ -333,7 +365,9 @@ class HubSpotCrm:
         return write_checked(
             self._transport.retry,
             wanted=properties,
-            write=lambda: self._transport.once(api.update, object_id, body(properties=properties), object_type=kind),
+            write=lambda: self._transport.once(
+                api.update, object_id, body(properties={**properties, **(riding or {})}), object_type=kind
+            ),
             read_back=read_back,
             # HubSpot clears a property given "".
             restore=lambda theirs: self._call(
@@ -401,9 +435,6 @@ class HubSpotCrm:
             yield
         finally:
             logger.info("hubspot %s: %d requests", name, self.calls - before)
-
-    def _update_ticket(self, ticket_id: str, properties: dict[str, str]) -> None:
-        self._call(self._tickets.update, ticket_id, TicketUpdate(properties=properties), object_type="ticket")
 
     def _patchable(self, object_type: str) -> tuple[Any, Callable[..., Any], str]:
         """The SDK api, update body and singular name of an object type whose properties we update."""

@@ -12,6 +12,7 @@ from models.crm import Company, Contact, Deal, DealDraft, Ticket
 from models.field_history import FieldChange, WriteOutcome
 from models.intake import IntakeTicket
 from models.mail import MailMessage
+from models.ticket_status import StatusUpdate
 
 
 class Crm(Protocol):
@@ -49,8 +50,8 @@ class Crm(Protocol):
         """Associate the ticket with the company and the contact (idempotent)."""
         ...
 
-    def rename_ticket(self, *, ticket_id: str, name: str) -> None:
-        """Give the ticket a new name."""
+    def rename_ticket(self, *, ticket_id: str, name: str, status: StatusUpdate | None = None) -> None:
+        """Give the ticket a new name (and, in the same write, the case's status)."""
         ...
 
     def find_or_create_deal(self, *, deal: DealDraft) -> Deal:
@@ -69,8 +70,14 @@ class Crm(Protocol):
         """Move the deal to the stage with this label in the routine's deal pipeline (its close date stays)."""
         ...
 
-    def move_ticket(self, *, ticket_id: str, stage_label: str, since: datetime | None = None) -> WriteOutcome:
-        """Move the ticket to the stage with this label in its pipeline."""
+    def move_ticket(
+        self, *, ticket_id: str, stage_label: str, since: datetime | None = None, status: StatusUpdate | None = None
+    ) -> WriteOutcome:
+        """Move the ticket to the stage with this label in its pipeline (and, in the same write, the case's status)."""
+        ...
+
+    def set_ticket_status(self, *, ticket_id: str, status: StatusUpdate, since: datetime | None = None) -> WriteOutcome:
+        """Show where the case stands on the ticket: its status property and the link to its run."""
         ...
 
     def ticket_stage_history(self, *, ticket_id: str) -> list[FieldChange]:
@@ -88,8 +95,10 @@ class Crm(Protocol):
         """Set one property on the company card."""
         ...
 
-    def assign_ticket(self, *, ticket_id: str, owner_email: str, since: datetime | None = None) -> WriteOutcome:
-        """Make the owner with this e-mail the ticket's owner."""
+    def assign_ticket(
+        self, *, ticket_id: str, owner_email: str, since: datetime | None = None, status: StatusUpdate | None = None
+    ) -> WriteOutcome:
+        """Make the owner with this e-mail the ticket's owner (and, in the same write, the case's status)."""
         ...
 
     def read_deal(self, *, deal_id: str) -> Deal:

@@ -88,6 +88,20 @@ class HubSpotSettings(HttpSystemSettings):
         return (self.requests_per_10s - self.rate_limit_burst) / 10
 
 
+class TicketStatusOptions(BaseModel):
+    """The options of the ticket's status property, one per stage of a case; each is written as the option's
+    internal value, which HubSpot makes equal to its label unless an admin changes it."""
+
+    started: str = "Startet"
+    awaiting_approval: str = "Venter på godkjenning"
+    sent: str = "Sendt til kunde"
+    signed: str = "Signert"
+    completed: str = "Fullført"
+    rejected: str = "Avvist"
+    cancelled: str = "Avbrutt"
+    needs_attention: str = "Trenger oppfølging"
+
+
 class RoutineSettings(BaseModel):
     """Labels and property names as configured in the customer's HubSpot and Dealbuilder."""
 
@@ -107,6 +121,10 @@ class RoutineSettings(BaseModel):
     case_key_property: str = "reforhandling_case_key"
     downward_property: str = "nedjustering"
     org_number_property: str = "orgnr"
+    # Where the ticket shows its case: the stage it stands at (an enumeration) and the run's page in the Prefect UI.
+    ticket_status_property: str = "reforhandling_status"
+    ticket_link_property: str = "reforhandling_lenke"
+    ticket_statuses: TicketStatusOptions = Field(default_factory=TicketStatusOptions)
     # Dealbuilder.
     contract_template: str = "Reforhandling av avtale om Avonova Assist"
     contract_sender: str = "user non human"

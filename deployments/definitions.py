@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import yaml
 from prefect import Flow
+from prefect.client.schemas.objects import ConcurrencyLimitConfig
 from prefect.deployments.runner import RunnerDeployment
 from prefect.flows import load_flow_from_entrypoint
 from prefect.schedules import Cron
@@ -41,8 +42,13 @@ def served(
         deployment = flow.to_deployment(
             name=declaration["name"],
             description=declaration.get("description"),
-            concurrency_limit=declaration.get("concurrency_limit"),
+            concurrency_limit=_concurrency_limit(declaration.get("concurrency_limit")),
             **timing,
         )
         deployments.append(cast(RunnerDeployment, deployment))
     return deployments
+
+
+def _concurrency_limit(declared: int | dict[str, Any] | None) -> int | ConcurrencyLimitConfig | None:
+    """The declared limit as `to_deployment` takes it: a number alone, or with its collision strategy."""
+    return ConcurrencyLimitConfig.model_validate(declared) if isinstance(declared, dict) else declared

@@ -80,6 +80,7 @@ def run_up(settings: Settings, *, fresh: bool = False) -> None:
                 f"Reconciliation:      deployment `reconcile`, cron {settings.prefect.reconcile_cron!r} "
                 f"({settings.routine.timezone}); drift goes to {settings.routine.ops_recipient}"
             )
+            print(*_how_to_start(settings), sep="\n")
             print("Cases: `reforhandling cases`. New case: `reforhandling start --help`. Ctrl-C stops everything.")
             # Installed only now: importing Prefect's client above replaces the handlers.
             wait_for_stop_signal(stack.check_alive)
@@ -120,6 +121,20 @@ def reset_local_world(settings: Settings) -> None:
             continue
         removed.append(name)
     print(f"Fresh start: removed {', '.join(removed) or 'nothing'} from {settings.data_dir}")
+
+
+def _how_to_start(settings: Settings) -> list[str]:
+    """Where an agent starts a case: on the ticket (a seeded one not yet renegotiated), or in the Prefect UI's form."""
+    from models.links import TICKET, hubspot_record_url
+
+    ticket = hubspot_record_url(settings.hubspot.records_url, settings.hubspot.portal_id, TICKET, "5002")
+    intake = settings.intake
+    fields = ", ".join(intake.properties)
+    return [
+        f"Start from a ticket: {ticket}  (fill {fields}; move it to `{intake.ready_stage}`; "
+        f"`{settings.routine.ticket_status_property}` shows where the case stands)",
+        f"Start from the form: {settings.prefect.ui_url}/deployments  (start-renegotiation -> Run -> Custom run)",
+    ]
 
 
 def _example_line(settings: Settings, case: Case) -> str:

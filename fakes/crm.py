@@ -14,6 +14,7 @@ from models.crm import Company, Contact, Deal, DealDraft, Ticket
 from models.field_history import FieldChange, ReadBack, Verdict, WriteOutcome, check_write
 from models.links import DEAL, TICKET, hubspot_record_url
 from models.text import one_line
+from models.ticket_status import StatusUpdate
 
 SYSTEM = "hubspot"
 FIRST_NEW_ID = 100001  # as the sandbox: seeded records keep their own ids, new ones count from here
@@ -237,9 +238,9 @@ class FakeCrm:
             if target not in links[kind]:
                 links[kind].append(target)
 
-    def rename_ticket(self, *, ticket_id: str, name: str) -> None:
+    def rename_ticket(self, *, ticket_id: str, name: str, status: StatusUpdate | None = None) -> None:
         self._calls += 1
-        self._record("tickets", ticket_id).set({"subject": name}, self._now())
+        self._record("tickets", ticket_id).set({"subject": name, **self._status(status)}, self._now())
 
     def find_or_create_deal(self, *, deal: DealDraft) -> Deal:
         self._calls += 1
@@ -281,11 +282,23 @@ class FakeCrm:
         stage = self._stage_check("deals", pipeline, stage_label)
         return self._update("deals", deal_id, {"pipeline": pipeline, "dealstage": stage}, since)
 
-    def move_ticket(self, *, ticket_id: str, stage_label: str, since: datetime | None = None) -> WriteOutcome:
+    def move_ticket(
+        self, *, ticket_id: str, stage_label: str, since: datetime | None = None, status: StatusUpdate | None = None
+    ) -> WriteOutcome:
         self._calls += 1
         pipeline = self.routine.ticket_pipeline
         stage = self._stage_check("tickets", pipeline, stage_label)
-        return self._update("tickets", ticket_id, {"hs_pipeline": pipeline, "hs_pipeline_stage": stage}, since)
+        stage_fields = {"hs_pipeline": pipeline, "hs_pipeline_stage": stage}
+        return self._update("tickets", ticket_id, stage_fields, since, riding=self._status(status))
+
+    def set_ticket_status(self, *, ticket_id: str, status: StatusUpdate, since: datetime | None = None) -> WriteOutcome:
+        self._calls += 1
+        # As the adapter: only the status is checked; the link rides along.
+        routine = self.routine
+        status_only = {routine.ticket_status_property: status.option(routine.ticket_statuses)}
+        return self._update(
+            "tickets", ticket_id, status_only, since, riding={routine.ticket_link_property: status.link}
+        )
 
     def ticket_stage_history(self, *, ticket_id: str) -> list[FieldChange]:
         self._calls += 1
@@ -310,9 +323,11 @@ class FakeCrm:
         self._calls += 1
         return self._update("companies", company_id, {name: value}, since)
 
-    def assign_ticket(self, *, ticket_id: str, owner_email: str, since: datetime | None = None) -> WriteOutcome:
+    def assign_ticket(
+        self, *, ticket_id: str, owner_email: str, since: datetime | None = None, status: StatusUpdate | None = None
+    ) -> WriteOutcome:
         owner_id = self.owner_id(email=owner_email)
-        return self._update("tickets", ticket_id, {"hubspot_owner_id": owner_id}, since)
+        return self._update("tickets", ticket_id, {"hubspot_owner_id": owner_id}, since, riding=self._status(status))
 
     def read_deal(self, *, deal_id: str) -> Deal:
         self._calls += 1
@@ -348,9 +363,28 @@ class FakeCrm:
             raise NotFoundError(SYSTEM, f"{kind[:-1]} {object_id} not found", object_type=kind[:-1], status=404)
         return record
 
-    def _update(self, kind: str, object_id: str, wanted: dict[str, str], since: datetime | None) -> WriteOutcome:
+    def _status(self, status: StatusUpdate | None) -> dict[str, str]:
+        """The ticket's status and link properties for `status` (none when None), to ride on another write."""
+        if status is None:
+            return {}
+        routine = self.routine
+        return {
+            routine.ticket_status_property: status.option(routine.ticket_statuses),
+            routine.ticket_link_property: status.link,
+        }
+
+    def _update(
+        self,
+        kind: str,
+        object_id: str,
+        wanted: dict[str, str],
+        since: datetime | None,
+        *,
+        riding: dict[str, str] | None = None,
+    ) -> WriteOutcome:
         """A checked write as adapters/checked_writes.py makes it when every answer arrives: `since` reads back
-        first, and someone else's newer value is kept (or put back over ours)."""
+        first, and someone else's newer value is kept (or put back over ours). `riding`: written with `wanted`
+        when it is written, not checked."""
         record = self._record(kind, object_id)
         if since is not None:
             read = record.read_back(wanted, self._created[(kind, object_id)])
@@ -363,7 +397,7 @@ class FakeCrm:
                 if restored:
                     record.set({name: value or "" for name, value in check.theirs.items()}, self._now())
                 return WriteOutcome(kept=check.theirs, ours=wanted, at=check.at, restored=restored)
-        record.set(wanted, self._now())
+        record.set({**wanted, **(riding or {})}, self._now())
         return WriteOutcome(ours=wanted)
 
     def _stages(self, kind: str, pipeline: str) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from models.case import CLOSED_STATES, Case, CaseState
 from models.contract import ContractState
 from models.notes import CANCELLED_NOTE_STEP, note_marker, ops_cancellation_note
 from tasks.case_tasks import OPS_CANCEL_PREFIX
+from tasks.ticket_status import show_status
 
 # How long a running flow run gets to stop before we give up (the runner kills it on Cancelling).
 STOP_TIMEOUT_SECONDS = 60.0
@@ -45,6 +46,8 @@ def cancel_case(case_key: str, *, reason: str, runtime: Runtime, client: SyncPre
     )
     # The flow's own closing step, so a note the run wrote before it stopped is found, not written twice.
     runtime.crm.add_ticket_note(ticket_id=case.ticket_id, marker=note_marker(case_key, CANCELLED_NOTE_STEP), body=note)
+    # Before the case closes: a failed write leaves it open, and `cancel` again finishes the job.
+    show_status(runtime, case, CaseState.CANCELLED)
     return store.transition(case_key, CaseState.CANCELLED, actor=actor, details={"reason": reason})
 
 

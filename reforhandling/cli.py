@@ -14,6 +14,7 @@ from devtools.cli_sandbox import sandbox_app
 from reforhandling.cli_db import db_app
 
 if TYPE_CHECKING:
+    from bootstrap.runtime import Runtime
     from models.renegotiation import RenegotiationRequest
     from reforhandling.case_views import Places
 
@@ -206,35 +207,42 @@ PLAN_AGENT = "agent@avonova.example"
 @app.command()
 def plan(
     ticket: Annotated[str, TICKET],
-    signer: Annotated[str, SIGNER],
-    licences: Annotated[str, LICENCES],
-    price: Annotated[str, PRICE],
+    # Not given: read from the ticket's renegotiation fields (and its owner, for the agent).
+    signer: Annotated[str | None, SIGNER] = None,
+    licences: Annotated[str | None, LICENCES] = None,
+    price: Annotated[str | None, PRICE] = None,
     agent: Annotated[str | None, AGENT] = None,
     start_date: Annotated[str | None, START_DATE] = None,
     company: Annotated[str | None, COMPANY] = None,
     signer_name: Annotated[str | None, SIGNER_NAME] = None,
 ) -> None:
-    """Read what a case would read and print every write it would make; writes nothing."""
+    """Read what a case would read and print every write it would make; writes nothing. Values not given are read
+    from the ticket's renegotiation fields, as a move of the ticket to the ready stage would read them."""
     from bootstrap.runtime import build_runtime
     from config.clock import local_today
     from models.plan import plan_text, renegotiation_plan
-    from reforhandling.starting import read_case_inputs
+    from reforhandling.starting import read_case_inputs, request_from_options
 
     settings = _settings()
-    request = _request(
-        settings,
-        ticket_id=ticket,
-        signer_email=signer,
-        licences=licences,
-        price_per_licence=price,
-        agent_email=agent or PLAN_AGENT,
-        start_date=start_date,
-        company_id=company,
-        signer_name=signer_name,
-    )
     # A dry run's handful of reads needs no Prefect server: it skips the shared rate limit (a 429 still backs off).
     runtime = build_runtime(
         settings.model_copy(update={"hubspot": settings.hubspot.model_copy(update={"rate_limit_name": ""})})
+    )
+    given = request_from_options(
+        signer_email=signer,
+        licences=licences,
+        price_per_licence=price,
+        agent_email=agent,
+        start_date=start_date,
+        signer_name=signer_name,
+    )
+    on_ticket = (
+        _ticket_fields(runtime, ticket) if {"signer_email", "licences", "price_per_licence"} - set(given) else {}
+    )
+    agent = agent or on_ticket.get("agent_email")
+    request = _request(
+        settings,
+        **{**on_ticket, **given, "ticket_id": ticket, "company_id": company, "agent_email": agent or PLAN_AGENT},
     )
     reading = read_case_inputs(request, runtime=runtime)
     _refuse_problems(reading.problems)
@@ -251,6 +259,20 @@ def plan(
         agent_given=agent is not None,
     )
     typer.echo(plan_text(composed))
+
+
+def _ticket_fields(runtime: Runtime, ticket_id: str) -> dict[str, str]:
+    """The request's fields as the ticket holds them (its renegotiation fields and its owner); none for a ticket
+    HubSpot does not have (the plan's own read of it says so)."""
+    from adapters.errors import NotFoundError
+    from models.intake import request_data
+    from reforhandling.intake import build_source
+
+    try:
+        ticket = build_source(runtime).read_ticket(ticket_id=ticket_id)
+    except NotFoundError:
+        return {}
+    return {name: str(value) for name, value in request_data(ticket, runtime.settings.intake).items()}
 
 
 @app.command()

@@ -99,6 +99,7 @@ class FaultRule:
     status: int = 503
     delay: float = 5.0
     count: int | None = None  # stop after this many injections
+    skip: int = 0  # let this many matching requests through first
 
     def matches(self, method: str, path: str) -> bool:
         return not self.route or re.search(self.route, f"{method} {path}") is not None
@@ -120,6 +121,9 @@ class FaultPlan:
         with self._lock:
             for rule in self.rules:
                 if rule.count == 0 or not rule.matches(method, path):
+                    continue
+                if rule.skip > 0:
+                    rule.skip -= 1
                     continue
                 if self._random.random() < rule.rate:
                     if rule.count is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters import dealbuilder_api as api
+from config.settings import RoutineSettings
 from sandbox.stack import SandboxStack
 
 
@@ -51,3 +52,23 @@ def owner_email(sandboxes: SandboxStack, owner_id: str | None) -> str | None:
         if owner["id"] == owner_id:
             return str(owner["email"])
     return None
+
+
+def ticket_statuses(sandboxes: SandboxStack, ticket_id: str, routine: RoutineSettings | None = None) -> list[str]:
+    """Every value the ticket's status property has held, oldest first."""
+    name = (routine or RoutineSettings()).ticket_status_property
+    with sandboxes.hubspot.lock:
+        changes = sandboxes.hubspot.state["objects"]["tickets"][ticket_id].get("history", {}).get(name) or []
+        # The history is newest first, as propertiesWithHistory has it.
+        return [str(change["value"]) for change in reversed(changes)]
+
+
+def ticket_status_writes(sandboxes: SandboxStack, ticket_id: str, routine: RoutineSettings | None = None) -> int:
+    """How many requests wrote the ticket's status property (a write of an unchanged value counts too)."""
+    name = (routine or RoutineSettings()).ticket_status_property
+    path = f"/crm/v3/objects/tickets/{ticket_id}"
+    return sum(
+        1
+        for entry in sandboxes.hubspot.requests()
+        if entry["method"] == "PATCH" and entry["path"] == path and name in (entry["body"] or {}).get("properties", {})
+    )

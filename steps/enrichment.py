@@ -8,6 +8,7 @@ from adapters.ports import Crm
 from models.case import CaseState
 from models.crm import Contact, EnrichedTicket, Ticket
 from models.rules import ticket_name
+from models.ticket_status import StatusUpdate
 from steps.transition import Done, Transition
 
 
@@ -30,6 +31,8 @@ class EnrichTicket:
     signer_name: str = ""
     # The company the agent named, when the ticket and the signer do not tell.
     company_id: str | None = None
+    # The case's status, shown on the ticket in the rename's own write (None: shown already).
+    status: StatusUpdate | None = None
 
 
 def enrich_ticket(crm: Crm, request: EnrichTicket) -> Done[EnrichedTicket]:
@@ -46,12 +49,14 @@ def enrich_ticket(crm: Crm, request: EnrichTicket) -> Done[EnrichedTicket]:
     # A replayed phase finds the ticket done already and writes nothing.
     if company.id not in ticket.company_ids or contact.id not in ticket.contact_ids:
         crm.associate_ticket(ticket_id=ticket.id, company_id=company.id, contact_id=contact.id)
-    if ticket.name != ticket_name(company.name):
-        crm.rename_ticket(ticket_id=ticket.id, name=ticket_name(company.name))
+    renamed = ticket.name != ticket_name(company.name)
+    if renamed:
+        crm.rename_ticket(ticket_id=ticket.id, name=ticket_name(company.name), status=request.status)
     transition = Transition(
         CaseState.ENRICHED,
         fields={"company_id": company.id, "company_name": company.name},
-        details={"contact_id": contact.id, "hubspot_calls": crm.calls - start},
+        # Renamed: the status rode on the rename; else the task writes it on its own.
+        details={"contact_id": contact.id, "hubspot_calls": crm.calls - start, "renamed": renamed},
     )
     return Done(EnrichedTicket(ticket=ticket, company=company, contact=contact), transition)
 

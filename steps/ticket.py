@@ -7,17 +7,20 @@ from datetime import datetime
 
 from adapters.ports import Crm
 from models.field_history import WriteOutcome
+from models.ticket_status import StatusUpdate
 
 
 @dataclass(frozen=True)
 class TicketStage:
     ticket_id: str
     stage_label: str
+    # The case's status, shown on the ticket in the same write (None: shown already).
+    status: StatusUpdate | None = None
 
 
 def move_ticket(crm: Crm, move: TicketStage, since: datetime | None) -> WriteOutcome:
-    """Move the ticket to a stage of its pipeline, by label."""
-    return crm.move_ticket(ticket_id=move.ticket_id, stage_label=move.stage_label, since=since)
+    """Move the ticket to a stage of its pipeline, by label, with the case's status in the same write."""
+    return crm.move_ticket(ticket_id=move.ticket_id, stage_label=move.stage_label, since=since, status=move.status)
 
 
 @dataclass(frozen=True)
@@ -56,8 +59,10 @@ def set_downward_adjustment(crm: Crm, change: DownwardAdjustment, since: datetim
 class TicketOwner:
     ticket_id: str
     owner_email: str
+    # The case's status, shown on the ticket in the same write (None: shown already).
+    status: StatusUpdate | None = None
 
 
 def assign_ticket(crm: Crm, owner: TicketOwner, since: datetime | None) -> WriteOutcome:
-    """Hand the ticket to the team that takes it from here."""
-    return crm.assign_ticket(ticket_id=owner.ticket_id, owner_email=owner.owner_email, since=since)
+    """Hand the ticket to the team that takes it from here, with the case's status in the same write."""
+    return crm.assign_ticket(ticket_id=owner.ticket_id, owner_email=owner.owner_email, since=since, status=owner.status)

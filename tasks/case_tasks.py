@@ -21,6 +21,7 @@ from tasks.artifacts import write_case_summary
 from tasks.notifying import notify_once
 from tasks.policy import case_step_key
 from tasks.restarting import record_interruption, stopped
+from tasks.ticket_status import show_status
 
 # How `reforhandling cancel` words the state it cancels a run with: the case is being closed, not left to ops.
 OPS_CANCEL_PREFIX = "cancelled by "
@@ -44,9 +45,11 @@ def reopen_case(rt: Runtime, case_key: str) -> Case:
     case = store.get(case_key)
     if case.state is not CaseState.NEEDS_ATTENTION or case.attention_from is None:
         return case
-    return store.transition(
+    reopened = store.transition(
         case_key, case.attention_from, actor="flow", reason=None, attention_from=None, details={"retried": True}
     )
+    show_status(rt, reopened)
+    return reopened
 
 
 @task(name="snapshot-terms", cache_key_fn=case_step_key("attempt"), persist_result=True)
@@ -65,6 +68,7 @@ def mark_case(rt: Runtime, case_key: str, step: str, state: CaseState, details: 
     details = {"step": step, **(details or {})}
     fields = {"route": details["route"]} if "route" in details else {}
     case = rt.store.transition(case_key, state, actor="flow", details=details, **fields)
+    show_status(rt, case)
     # The run page's log says whom it waits for now (its summary artifact too).
     waiting = waits_for(case, rt.today())
     get_run_logger().info("case %s is %s; waits for %s", case_key, state, waiting)
@@ -116,7 +120,7 @@ def _flag_case(rt: Runtime, case_key: str, reason: str) -> bool:
         if case.state in CLOSED_STATES:
             return False
         came_from = case.attention_from if case.state is CaseState.NEEDS_ATTENTION else case.state
-        store.transition(
+        flagged = store.transition(
             case_key,
             CaseState.NEEDS_ATTENTION,
             actor="flow",
@@ -127,6 +131,11 @@ def _flag_case(rt: Runtime, case_key: str, reason: str) -> bool:
     except Exception:
         logger.exception("case %s: could not be flagged NEEDS_ATTENTION: %s", case_key, reason)
         return False
+    try:
+        show_status(rt, flagged)
+    except Exception:
+        # Often HubSpot itself is why the run failed: the case is flagged and ops are told either way.
+        logger.exception("case %s: the ticket does not show that it needs attention", case_key)
     logger.error("case %s needs attention: %s", case_key, reason)
     return True
 

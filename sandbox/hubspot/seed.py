@@ -119,6 +119,22 @@ def pipeline_options(table: Table) -> list[tuple[str, str]]:
     return [(pipeline_id, label) for pipeline_id, label, _ in table]
 
 
+def _status_properties(routine: RoutineSettings) -> list[dict[str, Any]]:
+    """Where the ticket shows its case: options created in HubSpot's editor have internal values equal to labels."""
+    statuses = list(routine.ticket_statuses.model_dump().values())
+    return [
+        prop(
+            routine.ticket_status_property,
+            "Reforhandlingsstatus",
+            "enumeration",
+            "select",
+            options=[(status, status) for status in statuses],
+            hubspot_defined=False,
+        ),
+        prop(routine.ticket_link_property, "Reforhandling i Prefect", hubspot_defined=False),
+    ]
+
+
 def renegotiation_ticket_properties(intake: IntakeSettings) -> list[dict[str, Any]]:
     """The ticket properties of the renegotiation, in their own group, as the customer's admin created them."""
     group = "reforhandling"
@@ -161,6 +177,7 @@ def _properties(routine: RoutineSettings, intake: IntakeSettings) -> dict[str, d
                 ],
             ),
             *renegotiation_ticket_properties(intake),
+            *_status_properties(routine),
             modified,
         ],
         "companies": [

@@ -15,6 +15,7 @@ from adapters.ports import Crm
 from config.settings import HubSpotSettings, RoutineSettings
 from fakes import FakeCrm
 from models.crm import Company, Contact, DealDraft, Ticket
+from models.ticket_status import StatusUpdate, TicketStatus
 from sandbox.hubspot.seed import DEAL_PIPELINES, TICKET_PIPELINES, signer_contact_id
 from sandbox.stack import SandboxStack
 from sandbox.world import CUSTOMERS, OWNERS
@@ -250,6 +251,52 @@ def test_assign_ticket_and_set_company_property(world: CrmWorld) -> None:
     world.crm.set_company_property(company_id=FJORDKRAFT.company_id, name=ROUTINE.downward_property, value="12")
     assert world.crm.read_ticket(ticket_id=FJORDKRAFT.ticket_id).owner_id == OWNERS[2].id
     assert world.value("companies", FJORDKRAFT.company_id, ROUTINE.downward_property) == "12"
+
+
+def _shown(world: CrmWorld, ticket: str) -> tuple[str | None, str | None]:
+    return (
+        world.value("tickets", ticket, ROUTINE.ticket_status_property),
+        world.value("tickets", ticket, ROUTINE.ticket_link_property),
+    )
+
+
+def test_ticket_status_written_alone_and_riding_on_the_ticket_writes(world: CrmWorld) -> None:
+    ticket, link = FJORDKRAFT.ticket_id, "http://prefect.example/runs/flow-run/1"
+    world.crm.rename_ticket(
+        ticket_id=ticket,
+        name="Reforhandling – Fjordkraft Bygg AS",
+        status=StatusUpdate(status=TicketStatus.STARTED, link=link),
+    )
+    assert _shown(world, ticket) == ("Startet", link)
+    outcome = world.crm.set_ticket_status(
+        ticket_id=ticket, status=StatusUpdate(status=TicketStatus.AWAITING_APPROVAL, link=link)
+    )
+    assert (outcome.kept, outcome.ours) == ({}, {ROUTINE.ticket_status_property: "Venter på godkjenning"})
+    assert _shown(world, ticket) == ("Venter på godkjenning", link)
+    world.crm.move_ticket(
+        ticket_id=ticket,
+        stage_label=ROUTINE.ticket_stage_sent,
+        status=StatusUpdate(status=TicketStatus.SENT, link=link),
+    )
+    assert _shown(world, ticket) == ("Sendt til kunde", link)
+    world.crm.assign_ticket(
+        ticket_id=ticket, owner_email=OWNERS[2].email, status=StatusUpdate(status=TicketStatus.COMPLETED, link=link)
+    )
+    assert _shown(world, ticket) == ("Fullført", link)
+    # No status given: the ticket keeps the one it shows.
+    world.crm.move_ticket(ticket_id=ticket, stage_label="Lukket")
+    assert _shown(world, ticket) == ("Fullført", link)
+
+
+def test_since_keeps_a_newer_ticket_status_someone_else_set(world: CrmWorld) -> None:
+    ticket = FJORDKRAFT.ticket_id
+    since = moment()
+    world.someone_sets("tickets", ticket, {ROUTINE.ticket_status_property: "Avbrutt"})
+    outcome = world.crm.set_ticket_status(
+        ticket_id=ticket, status=StatusUpdate(status=TicketStatus.SIGNED, link=""), since=since
+    )
+    assert outcome.kept == {ROUTINE.ticket_status_property: "Avbrutt"}
+    assert _shown(world, ticket)[0] == "Avbrutt"
 
 
 # --- checked writes -------------------------------------------------------------------------------------------------

@@ -11,6 +11,9 @@ from config.settings import PROJECT_ROOT, IntakeSettings, PrefectSettings, Routi
 from deployments import definitions
 from tests.conftest import prefect_cli
 
+# The scheduled deployments: one run at a time, and a run due while one runs is dropped (not queued).
+ONE_AT_A_TIME = {"limit": 1, "collision_strategy": "CANCEL_NEW"}
+
 
 def prefect_cli_on(api_url: str, *args: str) -> None:
     env = {
@@ -41,6 +44,8 @@ def test_prefect_deploy_creates_both_deployments_on_the_process_pool_with_the_po
     [schedule] = poller.schedules
     assert schedule.schedule.interval.total_seconds() == 300  # type: ignore[union-attr]
     assert poller.global_concurrency_limit is not None and poller.global_concurrency_limit.limit == 1
+    # A poll due while one runs is dropped: queued ones would pile up (every poll interval) and starve the cases.
+    assert poller.concurrency_options is not None and poller.concurrency_options.collision_strategy == "CANCEL_NEW"
     env = flow.job_variables["env"]
     assert env["PREFECT_RESULTS_PERSIST_BY_DEFAULT"] == "true"
     assert env["PREFECT_DEFAULT_RESULT_STORAGE_BLOCK"] == "local-file-system/reforhandling-results"
@@ -64,20 +69,49 @@ def test_the_local_stack_serves_reconcile_daily_on_the_cron_setting_in_the_routi
     [schedule] = [entry.schedule for entry in reconcile.schedules or []]
     assert (schedule.cron, schedule.timezone) == ("30 5 * * *", "Europe/Oslo")  # type: ignore[union-attr]
     assert reconcile.concurrency_limit == 1
+    assert reconcile.concurrency_options is not None
+    assert reconcile.concurrency_options.collision_strategy == "CANCEL_NEW"
 
 
 def test_prefect_yaml_declares_reconcile_daily_by_default_as_the_setting_does() -> None:
     [declaration] = [entry for entry in definitions.declared() if entry["name"] == "reconcile"]
 
     assert declaration["entrypoint"] == "flows/reconcile.py:reconcile"
-    assert declaration["concurrency_limit"] == 1
+    assert declaration["concurrency_limit"] == ONE_AT_A_TIME
     assert declaration["schedules"] == [{"cron": PrefectSettings().reconcile_cron, "timezone": "Europe/Oslo"}]
     assert RoutineSettings().timezone == "Europe/Oslo"
 
 
+def test_the_start_form_asks_for_the_start_commands_fields_typed_and_in_norwegian() -> None:
+    served = {deployment.name: deployment for deployment in definitions.served(timedelta(seconds=7))}
+    form = served["start-renegotiation"]
+    schema = form._parameter_openapi_schema.model_dump()  # what Run -> Custom run renders
+
+    assert form.entrypoint == "reforhandling/start_form.py:start_renegotiation"
+    fields = schema["properties"]
+    assert [(name, fields[name]["title"]) for name in sorted(fields, key=lambda n: fields[n]["position"])] == [
+        ("ticket_id", "Ticket-ID"),
+        ("signer_email", "Signatarens e-post"),
+        ("licences", "Nytt antall lisenser"),
+        ("price_per_licence", "Ny pris per lisens (kr)"),
+        ("agent_email", "Din e-post"),
+        ("start_date", "Avtalt oppstartsdato"),
+        ("signer_name", "Signatarens navn"),
+    ]
+    assert [fields[name].get("type") for name in ("ticket_id", "licences", "price_per_licence")] == [
+        "string",
+        "integer",
+        "number",
+    ]
+    assert {"format": "date", "type": "string"} in fields["start_date"]["anyOf"]
+    assert sorted(schema["required"]) == ["agent_email", "licences", "price_per_licence", "signer_email", "ticket_id"]
+    assert all(fields[name]["description"] for name in fields)
+    assert "Valgfri" in fields["signer_name"]["description"]
+
+
 def test_the_intake_is_declared_every_minute_one_at_a_time_and_served_on_its_own_interval() -> None:
     [declared] = [d for d in definitions.declared() if d["name"] == "intake"]
-    assert (declared["entrypoint"], declared["concurrency_limit"]) == ("reforhandling/intake.py:intake", 1)
+    assert (declared["entrypoint"], declared["concurrency_limit"]) == ("reforhandling/intake.py:intake", ONE_AT_A_TIME)
     assert declared["schedules"] == [{"interval": IntakeSettings().interval_seconds}]
 
     served = {d.name: d for d in definitions.served(timedelta(seconds=7), intervals={"intake": timedelta(seconds=3)})}

@@ -16,7 +16,13 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, Route, sync_playwright
 from prefect.client.orchestration import SyncPrefectClient, get_client
-from prefect.client.schemas.filters import ArtifactCollectionFilter, ArtifactCollectionFilterKey
+from prefect.client.schemas.filters import (
+    ArtifactCollectionFilter,
+    ArtifactCollectionFilterKey,
+    DeploymentFilter,
+    DeploymentFilterId,
+)
+from prefect.client.schemas.objects import FlowRun
 from prefect.settings import temporary_settings
 
 from adapters import dealbuilder_api as api
@@ -384,3 +390,58 @@ def test_a_correction_in_the_resume_dialog_asks_again_with_the_new_figures_and_a
     [rejected] = stack.store.event_details(case.case_key, "decision:approval-2")
     assert (corrected["licences"], rejected["approved"]) == (95, False)
     assert [document[api.D_STATUS] for document in records.documents(stack.sandboxes, case.case_key)] == ["Revoked"]
+
+
+def test_an_agent_fills_the_start_form_in_the_prefect_ui_and_its_run_gets_the_typed_values(
+    stack: Stack, page: Page, shots: Path
+) -> None:
+    # What the run does with them (the case, its run, the refusals) is tests/flows/test_start_form.py; here: that a
+    # person finds the form, reads it in Norwegian, and that what they type reaches the run as the flow's types.
+    customer = customer_by_ticket("5004")
+    with get_client(sync_client=True) as client:
+        form = client.read_deployment_by_name("start-renegotiation/start-renegotiation")
+
+    log_in(page, f"{stack.settings.prefect.ui_url}/login", stack.auth)
+    page.goto(f"{stack.settings.prefect.ui_url}/deployments/deployment/{form.id}")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_text("Custom run").click()
+    for title in ("Ticket-ID", "Signatarens e-post", "Nytt antall lisenser", "Ny pris per lisens (kr)", "Din e-post"):
+        page.get_by_text(title, exact=True).wait_for()
+    page.get_by_text("Avtalt oppstartsdato (Optional)").wait_for()
+    # Its text boxes follow the run's name, in the flow's parameter order; the numbers are number fields.
+    _, ticket, signer, agent = page.get_by_role("textbox").all()
+    licences, price = page.get_by_role("spinbutton").all()
+    ticket.fill("5004")
+    signer.fill(customer.signer_email)
+    licences.fill("20")
+    price.fill("500")
+    agent.fill("agent@avonova.example")
+    page.screenshot(path=shots / "3-start-form.png", full_page=True)
+    page.get_by_role("button", name="Submit").click()
+    # The UI goes back to the deployment's runs once the server has created the run.
+    page.wait_for_url(re.compile(r"tab=Runs"), timeout=150_000)
+    page.screenshot(path=shots / "3-start-form-run.png")
+
+    def created() -> list[FlowRun]:
+        with get_client(sync_client=True) as client:
+            return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[form.id])))
+
+    wait_for("the form's run", lambda: bool(created()), timeout=60)
+    [run] = created()
+    assert run.parameters == {
+        "ticket_id": "5004",
+        "signer_email": customer.signer_email,
+        "licences": 20,
+        "price_per_licence": 500,
+        "agent_email": "agent@avonova.example",
+        "start_date": None,
+        "signer_name": None,
+    }
+    # The served form run opens the case and starts its run, which stops at the approval form.
+    wait_for("the case to wait for approval", lambda: _waiting_case(stack, "5004"), timeout=150)
+
+
+def _waiting_case(stack: Stack, ticket_id: str) -> bool:
+    return any(
+        case.ticket_id == ticket_id and case.state is CaseState.AWAITING_APPROVAL for case in stack.store.cases()
+    )

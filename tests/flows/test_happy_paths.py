@@ -183,3 +183,5 @@ def test_a_rejected_draft_is_cancelled_and_the_ticket_says_so(driver: CaseDriver
     assert "avvist av Ingrid" in note and "Kunden vil vente" in note
     assert sandboxes.dealbuilder.deliveries() == []
     assert case.deal_id and driver.runtime.crm.read_deal(deal_id=case.deal_id).stage == "Lukket tapt"
+    assert records.ticket_statuses(sandboxes, "5001") == ["Startet", "Venter på godkjenning", "Avvist"]
+    assert records.ticket_status_writes(sandboxes, "5001") == 3

@@ -10,12 +10,14 @@ from contextlib import contextmanager
 from typing import Any
 
 from bootstrap.runtime import build_runtime
+from models.board import flow_run_url
 from models.case import CaseState
 from sandbox import records
 from tests.flows.conftest import AERLIG, BLABAER, CaseDriver
 
-# The targets (README, "HubSpot requests per case").
-WARM_TARGET, COLD_TARGET = 14, 18
+# The targets (README, "HubSpot requests per case"): 14 warm and 18 cold for the routine, plus two for the
+# ticket's status (`Venter på godkjenning` and `Signert`; the others ride on writes the case makes anyway).
+WARM_TARGET, COLD_TARGET = 16, 20
 
 
 @contextmanager
@@ -69,7 +71,7 @@ def duplicate_writes(log: list[dict[str, Any]]) -> list[str]:
     return [write for write, times in writes.items() if times > 1]
 
 
-def test_a_case_costs_at_most_18_hubspot_requests_cold_and_14_warm_and_never_writes_twice(
+def test_a_case_costs_at_most_20_hubspot_requests_cold_and_16_warm_and_never_writes_twice(
     driver: CaseDriver,
 ) -> None:
     # Every signed case writes nedjustering and closes its deal as won; the deal's ticket link rides on its create.
@@ -90,4 +92,18 @@ def test_a_case_costs_at_most_18_hubspot_requests_cold_and_14_warm_and_never_wri
     ]
     assert duplicate_writes(log) == []
     assert [len(records.notes(driver.sandboxes, ticket)) for ticket in ("5002", "5003")] == [1, 1]
+    # The ticket showed every stage of its case, each written once, with the link to the case's run.
+    for ticket in ("5002", "5003"):
+        assert records.ticket_statuses(driver.sandboxes, ticket) == [
+            "Startet",
+            "Venter på godkjenning",
+            "Sendt til kunde",
+            "Signert",
+            "Fullført",
+        ]
+        assert records.ticket_status_writes(driver.sandboxes, ticket) == 5
+        [case] = [c for c in driver.runtime.store.cases() if c.ticket_id == ticket]
+        assert case.flow_run_id
+        link = flow_run_url(driver.runtime.settings.prefect.ui_url, case.flow_run_id)
+        assert records.ticket(driver.sandboxes, ticket)["reforhandling_lenke"] == link
     print(f"HubSpot requests per phase: cold {cold}, warm {warm}")

@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -106,6 +107,41 @@ def test_plan_prints_each_systems_writes_and_the_sandboxes_record_only_reads(
     assert "e-mail to csc@avonova.example: Overlevering til CSC: Fjordkraft Bygg AS" in out
     assert "Assuming the contract is signed today" in out
     assert "Yearly value: 18 000,00 kr -> 13 500,00 kr" in out
+
+
+def test_plan_with_the_ticket_alone_reads_the_rest_from_the_tickets_fields_and_its_owner(
+    sandboxes: SandboxStack, cli_env: CaseStore
+) -> None:
+    settings = sandboxes.configure(get_settings())
+    intake = settings.intake
+    # The agent fills the ticket's renegotiation fields in HubSpot; the ticket is theirs (7001: Ola Kundeservice).
+    filled = {
+        intake.licences_property: "30",
+        intake.price_property: "450",
+        intake.signer_property: FJORDKRAFT["signer"],
+        "hubspot_owner_id": "7001",
+    }
+    response = httpx.patch(
+        f"{settings.hubspot.base_url}/crm/v3/objects/tickets/{FJORDKRAFT['ticket']}",
+        json={"properties": filled},
+        headers={"Authorization": f"Bearer {settings.hubspot.token.get_secret_value()}"},
+    )
+    assert response.status_code == 200, response.text
+    owner = records.owner_email(sandboxes, records.ticket(sandboxes, FJORDKRAFT["ticket"]).get("hubspot_owner_id"))
+    assert owner
+    before = len(writes(sandboxes))
+
+    alone = runner.invoke(app, ["plan", "--ticket", FJORDKRAFT["ticket"]])
+    given = ["--signer", FJORDKRAFT["signer"], "--licences", "30", "--price", "450", "--agent", owner]
+    spelled_out = runner.invoke(app, ["plan", "--ticket", FJORDKRAFT["ticket"], *given])
+    # An option given wins over the ticket's field.
+    overridden = runner.invoke(app, ["plan", "--ticket", FJORDKRAFT["ticket"], "--licences", "35"])
+
+    assert alone.exit_code == 0, alone.output
+    assert alone.output == spelled_out.output
+    assert "line Avonova Assist lisens: 40 x 450,00 kr -> 30 x 450,00 kr" in alone.output
+    assert "40 x 450,00 kr -> 35 x 450,00 kr" in overridden.output
+    assert len(writes(sandboxes)) == before
 
 
 def test_a_changed_wording_reaches_both_what_plan_prints_and_what_the_run_writes(

@@ -126,6 +126,8 @@ def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_
     # The run shows why it failed and where to retry it.
     failed = str(driver.summaries(case)[0].data)
     assert "tilstand **NEEDS\\_ATTENTION**" in failed and "> **Trenger oppfølging:**" in failed
+    shown = ["Startet", "Venter på godkjenning", "Sendt til kunde", "Signert", "Trenger oppfølging"]
+    assert records.ticket_statuses(sandboxes, "5001") == shown
     assert f"trykk **Retry** på [kjøringen i Prefect]({driver.runtime.settings.prefect.ui_url}" in failed
     requests_before = len(sandboxes.hubspot.requests())
 
@@ -146,6 +148,9 @@ def test_an_ops_retry_after_a_failure_in_completion_redoes_only_what_failed_and_
     retried = sandboxes.hubspot.requests()[requests_before:]
     assert not any(r["method"] == "POST" and r["path"] == "/crm/v3/objects/deals" for r in retried)
     assert len(driver.runtime.store.events(case.case_key, kind="decision:approval-1")) == 1
+    # The retry put the case back where it failed, and the ticket with it.
+    assert records.ticket_statuses(sandboxes, "5001") == [*shown, "Signert", "Fullført"]
+    assert records.ticket_status_writes(sandboxes, "5001") == 7
 
 
 def test_a_second_poll_finds_nothing_to_resume_and_a_case_is_resumed_once(driver: CaseDriver) -> None:
@@ -192,8 +197,10 @@ def test_an_ops_retry_after_a_failure_late_in_completion_writes_no_second_note_o
     case = driver.start(ticket="5003", signer="bjorn.laerum@blabaerhelse.example", licences=70, price="390")
     case = driver.case(case.case_key)
     driver.resume(case, approved=True, approver="Ola")
-    # The hand-over to CSC fails when the ticket is assigned: after the invoice note, before the CSC e-mail.
-    sandboxes.hubspot.faults.set([FaultRule(kind="error", status=400, route=r"^PATCH /crm/v3/objects/tickets/5003$")])
+    # The hand-over to CSC fails when the ticket is assigned: after the invoice note, before the CSC e-mail (the
+    # ticket's status `Signert` goes through first).
+    ticket_write = r"^PATCH /crm/v3/objects/tickets/5003$"
+    sandboxes.hubspot.faults.set([FaultRule(kind="error", status=400, route=ticket_write, skip=1)])
     case = driver.case(case.case_key)
     assert case.contract_id
     sandboxes.dealbuilder.sign(case.contract_id)
@@ -232,7 +239,11 @@ def test_a_case_cancelled_by_ops_stops_its_run_revokes_its_contract_and_frees_th
     assert sandboxes.dealbuilder.document(contract_id)[api.D_STATUS] == "Revoked"
     assert any("avbrutt av ops" in note and "Kunden har sagt opp" in note for note in records.notes(sandboxes, "5001"))
     assert case.deal_id and driver.runtime.crm.read_deal(deal_id=case.deal_id).stage == "Lukket tapt"
+    # The ticket says so, and the next case's statuses start over on it.
+    statuses = ["Startet", "Venter på godkjenning", "Sendt til kunde", "Avbrutt"]
+    assert records.ticket_statuses(sandboxes, "5001") == statuses
     assert driver.start(**FJORDKRAFT, licences=60, price="450").state == CaseState.AWAITING_APPROVAL
+    assert records.ticket_statuses(sandboxes, "5001") == [*statuses, "Startet", "Venter på godkjenning"]
 
 
 def declined_case(driver: CaseDriver) -> tuple[Case, str]:

@@ -73,6 +73,22 @@ def test_the_company_properties_include_nedjustering_and_the_org_number(hs: Runn
     assert ROUTINE.org_number_property in names
 
 
+def test_the_ticket_properties_show_a_case_with_norwegian_labels_and_refuse_an_unknown_status(hs: Running) -> None:
+    api = hs.sdk.crm.properties.core_api
+    status = api.get_by_name("tickets", ROUTINE.ticket_status_property)
+    link = api.get_by_name("tickets", ROUTINE.ticket_link_property)
+
+    assert (status.label, status.type, status.field_type) == ("Reforhandlingsstatus", "enumeration", "select")
+    assert [(o.value, o.label) for o in status.options][:2] == [
+        ("Startet", "Startet"),
+        ("Venter på godkjenning", "Venter på godkjenning"),
+    ]
+    assert [o.label for o in status.options][-1] == "Trenger oppfølging"
+    assert (link.label, link.type, status.hubspot_defined) == ("Reforhandling i Prefect", "string", False)
+    refused = hs.http("PATCH", "/crm/v3/objects/tickets/5001", body={"properties": {status.name: "Ferdig"}})
+    assert refused.status_code == 400 and "INVALID_OPTION" in refused.text
+
+
 def test_the_seeded_tickets_are_not_yet_enriched_except_the_one_from_email(hs: Running) -> None:
     tickets = [f"500{n}" for n in range(1, 10)]
     linked = {
