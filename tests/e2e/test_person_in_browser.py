@@ -426,7 +426,7 @@ def test_an_agent_fills_the_start_form_in_the_prefect_ui_and_its_run_gets_the_ty
         with get_client(sync_client=True) as client:
             return client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[form.id])))
 
-    wait_for("the form's run", lambda: bool(created()), timeout=60)
+    wait_until(lambda: bool(created()), "the form's run", every=0.5)
     [run] = created()
     assert run.parameters == {
         "ticket_id": "5004",
@@ -438,7 +438,7 @@ def test_an_agent_fills_the_start_form_in_the_prefect_ui_and_its_run_gets_the_ty
         "signer_name": None,
     }
     # The served form run opens the case and starts its run, which stops at the approval form.
-    wait_for("the case to wait for approval", lambda: _waiting_case(stack, "5004"), timeout=150)
+    wait_until(lambda: _waiting_case(stack, "5004"), "the case to wait for approval", every=0.5)
 
 
 def _waiting_case(stack: Stack, ticket_id: str) -> bool:
