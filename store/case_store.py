@@ -154,26 +154,14 @@ class CaseStore:
         """True when this caller may send the notification `name` of the case: its claim row was inserted (the
         unique (case, name) refuses a second), or it took over a claim left unsent for longer than `stale_after`."""
         now = datetime.now(UTC)
-        with self._session() as session:
-            session.add(NotificationClaim(case_key=case_key, name=name, claimed_at=now))
-            try:
-                session.commit()
-                return True
-            except IntegrityError:
-                session.rollback()
-            # One UPDATE with its condition: of two callers taking over the same stale claim, one matches a row.
-            taken = session.execute(
-                update(NotificationClaim)
-                .where(
-                    col(NotificationClaim.case_key) == case_key,
-                    col(NotificationClaim.name) == name,
-                    col(NotificationClaim.sent_at).is_(None),
-                    col(NotificationClaim.claimed_at) < now - stale_after,
-                )
-                .values(claimed_at=now)
-            )
-            session.commit()
-            return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
+        return self._claim(
+            NotificationClaim(case_key=case_key, name=name, claimed_at=now),
+            now,
+            col(NotificationClaim.case_key) == case_key,
+            col(NotificationClaim.name) == name,
+            col(NotificationClaim.sent_at).is_(None),
+            col(NotificationClaim.claimed_at) < now - stale_after,
+        )
 
     def notification_sent(self, case_key: str, name: str, *, actor: str, details: dict[str, Any]) -> None:
         """Mark the claim sent and log `notified:<name>` with who was told what, in one transaction."""
@@ -225,23 +213,27 @@ class CaseStore:
         row was inserted (the unique (ticket, move) refuses a second), or it took over a claim left unfinished for
         longer than `stale_after` (its taker died)."""
         now = datetime.now(UTC)
+        return self._claim(
+            IntakeClaim(ticket_id=ticket_id, entered_stage_at=entered_stage_at, claimed_at=now),
+            now,
+            col(IntakeClaim.ticket_id) == ticket_id,
+            col(IntakeClaim.entered_stage_at) == entered_stage_at,
+            col(IntakeClaim.outcome).is_(None),
+            col(IntakeClaim.claimed_at) < now - stale_after,
+        )
+
+    def _claim(self, claim: NotificationClaim | IntakeClaim, now: datetime, *stale: Any) -> bool:
+        """Insert the claim (its unique key refuses a second), or else take it over at `now` where `stale` matches
+        (unfinished, claimed too long ago): one UPDATE with its condition, so of two callers taking over the same
+        stale claim one matches a row."""
         with self._session() as session:
-            session.add(IntakeClaim(ticket_id=ticket_id, entered_stage_at=entered_stage_at, claimed_at=now))
+            session.add(claim)
             try:
                 session.commit()
                 return True
             except IntegrityError:
                 session.rollback()
-            taken = session.execute(
-                update(IntakeClaim)
-                .where(
-                    col(IntakeClaim.ticket_id) == ticket_id,
-                    col(IntakeClaim.entered_stage_at) == entered_stage_at,
-                    col(IntakeClaim.outcome).is_(None),
-                    col(IntakeClaim.claimed_at) < now - stale_after,
-                )
-                .values(claimed_at=now)
-            )
+            taken = session.execute(update(type(claim)).where(*stale).values(claimed_at=now))
             session.commit()
             return bool(taken.rowcount == 1)  # type: ignore[attr-defined]
 
