@@ -113,15 +113,21 @@ class DealbuilderWebhook:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
 
-    async def _receive(self, request: Request) -> Response:
+    async def _body(self, request: Request, limit: int) -> bytes | Answer:
+        """The request's body, or the refusal to answer when it is larger than `limit` or comes too slowly."""
         timeout = self.runtime.settings.dealbuilder.webhook_body_timeout
         try:
-            body = await read_bounded(request, limit=MAX_BODY, timeout=timeout)
+            return await read_bounded(request, limit=limit, timeout=timeout)
         except BodyTooLarge:
             # Answered before the rest is read; uvicorn then closes the connection instead of reading it on.
-            return Answer(413, "refused", "body too large").response()
+            return Answer(413, "refused", "body too large")
         except BodyTooSlow:
-            return Answer(408, "refused", f"body not received within {timeout:g} s").response()
+            return Answer(408, "refused", f"body not received within {timeout:g} s")
+
+    async def _receive(self, request: Request) -> Response:
+        body = await self._body(request, MAX_BODY)
+        if isinstance(body, Answer):
+            return body.response()
         return (await run_in_threadpool(self.handle, body)).response()
 
     @cached_property
@@ -137,13 +143,9 @@ class DealbuilderWebhook:
             return call()
 
     async def _receive_hubspot(self, request: Request) -> Response:
-        timeout = self.runtime.settings.dealbuilder.webhook_body_timeout
-        try:
-            body = await read_bounded(request, limit=MAX_HUBSPOT_BODY, timeout=timeout)
-        except BodyTooLarge:
-            return Answer(413, "refused", "body too large").response()
-        except BodyTooSlow:
-            return Answer(408, "refused", f"body not received within {timeout:g} s").response()
+        body = await self._body(request, MAX_HUBSPOT_BODY)
+        if isinstance(body, Answer):
+            return body.response()
         signature, timestamp = delivery_headers(request.headers)
         refused = self.hubspot.verify(
             body=body, uri=self._hubspot_uri(request), signature=signature, timestamp=timestamp
