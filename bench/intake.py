@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from collections.abc import Callable
 
 import httpx
 
+from bench.local import until
 from config.settings import Settings
 from devtools.demo import demo_cases
 from devtools.embedded_stack import embedded_stack
@@ -86,7 +86,7 @@ def _one_case(settings: Settings, sandboxes: SandboxStack, store: CaseStore, tic
     def waiting() -> bool:
         return any(c.ticket_id == ticket and c.state is CaseState.AWAITING_APPROVAL for c in store.cases())
 
-    _until(waiting)
+    until(waiting, timeout=TIMEOUT)
     seconds = time.monotonic() - moved
     print(f"ticket {ticket}: waiting at approval {seconds:.1f}s after the move")
     return seconds
@@ -114,14 +114,6 @@ def _intake_requests(sandboxes: SandboxStack, mark: int) -> tuple[int, int]:
     )
     searches = sum(1 for e in entries if e["path"] == "/crm/v3/objects/tickets/search")
     return reads, searches
-
-
-def _until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {TIMEOUT:.0f}s")
-        time.sleep(0.1)
 
 
 if __name__ == "__main__":

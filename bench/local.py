@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -126,3 +126,12 @@ def started_runs(flow_name: str) -> int:
             flow_filter=FlowFilter(name=FlowFilterName(any_=[flow_name])),
             flow_run_filter=FlowRunFilter(start_time=FlowRunFilterStartTime(is_null_=False)),
         )
+
+
+def until(condition: Callable[[], bool], *, timeout: float) -> None:
+    """Poll `condition` every 0.1 s until it holds; past `timeout` seconds the benchmark stops with TimeoutError."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout:.0f}s")
+        time.sleep(0.1)

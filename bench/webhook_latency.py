@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 from uuid import UUID
 
+from bench.local import until
 from config.settings import Settings
 from devtools.demo import DemoCase, demo_cases
 from devtools.embedded_stack import embedded_stack
@@ -63,16 +63,16 @@ def _one_case(
     case = start_case(request, settings=settings, store=store, client=client, actor="bench")
     assert case.flow_run_id
     run_id = UUID(case.flow_run_id)
-    _until(lambda: _pause_key(client, run_id) == "approval-1")
+    until(lambda: _pause_key(client, run_id) == "approval-1", timeout=TIMEOUT)
     client.resume_flow_run(run_id, run_input={"approved": True, "approver": "Ola Kundeservice"})
-    _until(lambda: _pause_key(client, run_id) == "signature")
+    until(lambda: _pause_key(client, run_id) == "signature", timeout=TIMEOUT)
     contract_id = store.get(case.case_key).contract_id
     assert contract_id
     signed = time.monotonic()
     sandboxes.dealbuilder.sign(contract_id)
-    _until(lambda: bool(store.events(case.case_key, kind="resumed")))
+    until(lambda: bool(store.events(case.case_key, kind="resumed")), timeout=TIMEOUT)
     resumed = time.monotonic() - signed
-    _until(lambda: store.get(case.case_key).state in CLOSED_STATES)
+    until(lambda: store.get(case.case_key).state in CLOSED_STATES, timeout=TIMEOUT)
     took = time.monotonic() - signed
     [event] = store.event_details(case.case_key, "resumed")
     print(
@@ -85,14 +85,6 @@ def _one_case(
 def _pause_key(client: SyncPrefectClient, run_id: UUID) -> str | None:
     state = client.read_flow_run(run_id).state
     return state.state_details.pause_key if state is not None and state.is_paused() else None
-
-
-def _until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {TIMEOUT:.0f}s")
-        time.sleep(0.1)
 
 
 if __name__ == "__main__":
