@@ -88,7 +88,7 @@ class HubSpotDeliveries:
         for event in events:
             wanted = event.get("subscriptionType") == EVENT_TYPE and event.get("propertyName") == STAGE
             object_id = str(event.get("objectId", ""))
-            if not wanted or event.get("propertyValue") != ready or not object_id.isdigit():
+            if not wanted or event.get("propertyValue") != ready or not (object_id.isascii() and object_id.isdigit()):
                 continue
             if self._first_time(f"event:{event.get('eventId')}", now_ms) and object_id not in tickets:
                 tickets.append(object_id)

@@ -98,3 +98,14 @@ def test_only_moves_to_the_ready_stage_reach_the_intake_each_event_once(
     assert receiver.idle().result(timeout=10) is None
     assert taken == ["5001"]
     assert receiver.accept(b'{"not": "an array"}')[0] == 400
+
+
+@pytest.mark.parametrize("object_id", ["٥٠٠١", "５００１", "5001\n", "²", "", None])
+def test_a_ticket_id_that_is_not_ascii_digits_never_reaches_the_intake(
+    deliveries: tuple[HubSpotDeliveries, list[str]], object_id: object
+) -> None:
+    receiver, taken = deliveries
+
+    assert receiver.accept(json.dumps([event(7, 0, objectId=object_id)]).encode()) == (200, "0 ticket(s) to take in")
+    assert receiver.idle().result(timeout=10) is None
+    assert taken == []
