@@ -6,6 +6,7 @@ from prefect import get_run_logger, task
 
 from bootstrap.runtime import Runtime
 from models.case import CaseState
+from models.notes import note_marker
 from steps import ticket as steps
 from tasks.checked_writes import write_field
 from tasks.hubspot_calls import crm_step
@@ -31,7 +32,9 @@ def write_ticket_note(rt: Runtime, case_key: str, step: str, ticket_id: str, bod
     # Recorded before the create: only a step with an earlier attempt can have a note to find (a look-up saved).
     first_attempt = not store.events(case_key, kind=attempt)
     store.add_event(case_key, actor="flow", kind=attempt)
-    note = steps.TicketNote(ticket_id=ticket_id, marker=f"[{case_key}/{step}]", body=body, first_attempt=first_attempt)
+    note = steps.TicketNote(
+        ticket_id=ticket_id, marker=note_marker(case_key, step), body=body, first_attempt=first_attempt
+    )
     with crm_step(rt, case_key, "ticket-note", step=step) as (crm, details):
         details["note_id"] = steps.write_ticket_note(crm, note)
     return str(details["note_id"])
