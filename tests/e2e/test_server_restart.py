@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from uuid import UUID
 
+import httpx
 import pytest
 from prefect.client.orchestration import SyncPrefectClient, get_client
 
@@ -27,8 +28,10 @@ def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kil
         store = CaseStore(settings.effective_database_url)
         at_approval, at_signature = start_cases(settings, sandboxes, store, 2)
         with get_client(sync_client=True) as client:
-            # The case is marked before the approval notice goes out and the run suspends: wait for the pause itself.
-            wait_until(lambda: all(_paused(client, store, key) for key in (at_approval, at_signature)), "both pauses")
+            # The case is marked before the approval notice goes out and the run suspends, and the run stores its form
+            # just after its state turns Suspended: wait until the Resume dialog could show it.
+            cases = (at_approval, at_signature)
+            wait_until(lambda: all(_form_ready(client, store, key) for key in cases), "both forms")
             run = UUID(str(store.get(at_signature).flow_run_id))
             answer = client.resume_flow_run(run, run_input={"approved": True, "approver": "Ola"})
             assert answer.status.value == "ACCEPT", answer.details
@@ -53,9 +56,16 @@ def test_runs_suspended_at_approval_and_at_signature_complete_after_a_server_kil
     assert dict(report.duplicates) == {}
 
 
-def _paused(client: SyncPrefectClient, store: CaseStore, case_key: str) -> bool:
+def _form_ready(client: SyncPrefectClient, store: CaseStore, case_key: str) -> bool:
     case = store.get(case_key)
     if case.state is not CaseState.AWAITING_APPROVAL or case.flow_run_id is None:
         return False
     state = client.read_flow_run(UUID(case.flow_run_id)).state
-    return state is not None and state.is_paused()
+    keyset = state.state_details.run_input_keyset if state is not None and state.is_paused() else None
+    if not keyset:
+        return False
+    try:
+        client.read_flow_run_input(UUID(case.flow_run_id), keyset["schema"])
+    except httpx.HTTPStatusError:
+        return False
+    return True
