@@ -5,7 +5,6 @@ asks goes out only once the run is suspended."""
 from __future__ import annotations
 
 import json
-import time
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -16,6 +15,7 @@ from prefect.settings import PREFECT_API_URL
 from models.case import Case, CaseState
 from models.notices import Notice
 from tests.flows.conftest import FJORDKRAFT, CaseDriver, notices
+from tests.waiting import wait_until
 
 ESC = "\x1b"
 
@@ -30,18 +30,24 @@ def paused_at(driver: CaseDriver, run_id: str, key: str) -> datetime:
 def resume_raw(driver: CaseDriver, case: Case, run_input: dict[str, Any]) -> None:
     """Resume as a hand-written API call does: Python's JSON writes NaN and Infinity, which Prefect's client won't."""
     body = json.dumps({"run_input": run_input})
-    # A SQLite server answers now and then 503 "database is locked"; Prefect's own client retries that too.
-    for attempt in range(6):
-        answer = httpx.post(
-            f"{PREFECT_API_URL.value()}/flow_runs/{case.flow_run_id}/resume",
-            content=body,
-            headers={"content-type": "application/json"},
-            timeout=30,
+    answers: list[httpx.Response] = []
+
+    def answered() -> bool:
+        # A busy server answers 503 for what its client may retry (a locked SQLite, a PostgreSQL connection it lost);
+        # Prefect's own client retries that too, so we ask again until it answers otherwise.
+        answers.append(
+            httpx.post(
+                f"{PREFECT_API_URL.value()}/flow_runs/{case.flow_run_id}/resume",
+                content=body,
+                headers={"content-type": "application/json"},
+                timeout=60,
+            )
         )
-        if answer.status_code != 503:
-            break
-        time.sleep(0.5 * 2**attempt)
-    assert answer.json()["status"] == "ACCEPT", answer.text
+        return answers[-1].status_code != 503
+
+    wait_until(answered, "an answer to the resume other than 503", every=0.5)
+    answer = answers[-1]
+    assert answer.status_code < 300 and answer.json().get("status") == "ACCEPT", (answer.status_code, answer.text)
     driver.run(driver.case(case.case_key))
 
 
