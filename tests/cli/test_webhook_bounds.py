@@ -75,7 +75,6 @@ def test_a_chunked_body_past_the_limit_is_refused_before_it_ends_and_no_more_tha
     sock = connect(url)
     chunk = f"{CHUNK:x}\r\n".encode() + b" " * CHUNK + b"\r\n"
     sent = 0
-    deadline = time.monotonic() + 60
     with sock:
         sock.setblocking(False)
         # Send while the receiver reads; stop when it answers (a refusal read to the end would take 200 MB).
@@ -83,7 +82,7 @@ def test_a_chunked_body_past_the_limit_is_refused_before_it_ends_and_no_more_tha
             readable, writable, _ = select.select([sock], [sock], [], 30)
             if readable:
                 break
-            assert writable and time.monotonic() < deadline, f"no answer after {sent / 1024:.0f} KiB"
+            assert writable, f"no answer after {sent / 1024:.0f} KiB"
             done = sock.send(chunk)
             if done < len(chunk):  # finish the chunk before looking again; a closed connection ends the sending
                 sock.settimeout(30)

@@ -70,7 +70,7 @@ def test_a_waiting_approval_is_reminded_then_escalated_once_across_a_poller_rest
     for racer in racers:
         racer.start()
     for racer in racers:
-        racer.join(timeout=120)
+        racer.join()
 
     assert errors == []
     [escalation] = notices(driver.sandboxes, Notice.APPROVAL_ESCALATION)

@@ -183,7 +183,7 @@ def test_the_webhook_and_the_poller_racing_resume_the_run_once(driver: CaseDrive
     webhook.start()
     start.wait()
     polled = driver.poll()
-    webhook.join(timeout=60)
+    webhook.join()
 
     [answer] = answers
     assert answer.status_code == 200
@@ -226,7 +226,7 @@ def test_the_poller_and_the_webhook_resuming_at_the_same_instant_get_one_resume_
     for racer in racers:
         racer.start()
     for racer in racers:
-        racer.join(timeout=60)
+        racer.join()
 
     assert sorted(results.values()) == [False, True]
     [resumed] = driver.runtime.store.event_details(case_key, "resumed")

@@ -114,7 +114,7 @@ def test_stores_starting_at_once_on_a_new_database_migrate_it_once(database_url:
     for process in processes:
         process.start()
     for process in processes:
-        process.join(timeout=60)
+        process.join()
 
     assert [process.exitcode for process in processes] == [0, 0, 0]
     head = head_revision()

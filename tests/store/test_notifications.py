@@ -90,7 +90,7 @@ def test_two_stores_racing_for_one_notification_give_it_to_one(database_url: str
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=30)
+        thread.join()
 
     assert sorted(won) == [False, False, False, True]
     assert len(store.notification_claims(key)) == 1

@@ -199,7 +199,7 @@ def test_a_draft_update_whose_answer_was_lost_is_read_back_not_repeated_over_som
     )
     response.raise_for_status()
 
-    writer.join(timeout=30)
+    writer.join()
 
     outcome = result.get("outcome")
     assert isinstance(outcome, WriteOutcome), result
@@ -215,7 +215,7 @@ def test_a_held_draft_update_nobody_else_touches_is_made_once(
     app.faults.set([FaultRule(kind="slow", delay=DELAY, route=r"^PUT /v1/Documents/", count=1)])
     writer, result = _update_in_background(slow_tolerant, draft.id, 30)
 
-    writer.join(timeout=30)
+    writer.join()
     _wait_until_the_slow_request_landed_with(app, "PUT", f"^{api.document_path(draft.id)}$")
 
     outcome = result.get("outcome")

@@ -123,7 +123,7 @@ def test_a_held_write_that_lands_after_someone_elses_is_undone_and_theirs_kept(p
     )
     _someone_else_sets(portal, field, record_id)
 
-    writer.join(timeout=30)
+    writer.join()
 
     outcome = result.get("outcome")
     assert isinstance(outcome, WriteOutcome), result
@@ -141,7 +141,7 @@ def test_a_write_whose_answer_was_lost_is_read_back_not_repeated_over_a_newer_va
     wait_until(lambda: _value(portal, field, record_id) == field.ours, "ours to land")
     _someone_else_sets(portal, field, record_id)
 
-    writer.join(timeout=30)
+    writer.join()
 
     outcome = result.get("outcome")
     assert isinstance(outcome, WriteOutcome), result
@@ -156,7 +156,7 @@ def test_a_held_write_nobody_else_touches_is_made_once(portal: Portal, name: str
     record_id = _record(portal, field)
     writer, result = _write_in_background(portal, field, record_id, "slow")
 
-    writer.join(timeout=30)
+    writer.join()
     wait_until(lambda: any(entry["fault"] == "slow" for entry in portal.app.requests("PATCH")), "the held one to land")
 
     assert result.get("outcome") == WriteOutcome(ours=result["outcome"].ours), result

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from sandbox.hubspot import HubSpotSandbox
 from sandbox.hubspot.seed import KUNDESENTER_READY_STAGE
 from sandbox.kit import SandboxServer
 from tests.sandbox.hubspot.conftest import Running
+from tests.waiting import wait_until
 
 APP_ID = "2345678"
 SECRET = "sandbox-client-secret"
@@ -80,13 +80,6 @@ def _move(hs: Running, ticket_id: str, stage: str) -> None:
     hs.sdk.crm.tickets.basic_api.update(ticket_id, SimplePublicObjectInput(properties={"hs_pipeline_stage": stage}))
 
 
-def _wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_the_webhooks_api_keeps_the_apps_settings_and_subscriptions(subscribed: Any) -> None:
     hs, _, url = subscribed(0)
     developer = HubSpot(api_key="sandbox-key", host=hs.server.url)
@@ -107,7 +100,7 @@ def test_a_stage_change_is_delivered_as_a_signed_array_of_events(subscribed: Any
     hs, receiver, url = subscribed(0)
 
     _move(hs, "5001", KUNDESENTER_READY_STAGE)
-    _wait_for(lambda: len(receiver.deliveries) == 1)
+    wait_until(lambda: len(receiver.deliveries) == 1, "the deliveries")
 
     body, headers = receiver.deliveries[0]
     [event] = json.loads(body)
@@ -134,7 +127,7 @@ def test_a_failed_delivery_is_retried_with_the_attempt_numbered_and_signed_afres
     hs, receiver, _ = subscribed(2)
 
     _move(hs, "5002", KUNDESENTER_READY_STAGE)
-    _wait_for(lambda: len(receiver.deliveries) == 3)
+    wait_until(lambda: len(receiver.deliveries) == 3, "the deliveries")
     assert hs.app.webhooks.sender.wait_idle(5)
 
     events = [json.loads(body)[0] for body, _ in receiver.deliveries]
@@ -173,11 +166,11 @@ def test_a_delivery_still_owed_when_the_sandbox_stops_goes_out_after_a_restart(t
             stage = {"hs_pipeline_stage": KUNDESENTER_READY_STAGE}
             sdk.crm.tickets.basic_api.update("5001", SimplePublicObjectInput(properties=stage))
             # The first attempt is refused; the next is a minute away when the sandbox stops.
-            _wait_for(lambda: len(first.webhooks.sender.attempts()) == 1)
+            wait_until(lambda: len(first.webhooks.sender.attempts()) == 1, "the deliveries")
         first.webhooks.sender.clear()
 
         restarted = HubSpotSandbox(state_file=state, webhook_backoff=(0.05,))
-        _wait_for(lambda: len(receiver.deliveries) == 2)
+        wait_until(lambda: len(receiver.deliveries) == 2, "the deliveries")
         assert restarted.webhooks.sender.wait_idle(5)
 
     first_try, after_restart = (json.loads(body)[0] for body, _ in receiver.deliveries)
