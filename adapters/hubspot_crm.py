@@ -27,6 +27,7 @@ from urllib3.util.retry import Retry
 from adapters.checked_writes import write_checked
 from adapters.errors import NotFoundError
 from adapters.hubspot_labels import OWNERS_PAGE, LabelResolver
+from adapters.hubspot_records import TICKET_ASSOCIATIONS, TICKET_PROPERTIES, associated_ids, ticket_from_record
 from adapters.hubspot_transport import SYSTEM, HubSpotTransport
 from adapters.portal_cache import MemoryPortalCache
 from adapters.ports import PortalCache, RateBudget
@@ -34,7 +35,7 @@ from adapters.rate_budget import Unlimited
 from config.settings import HubSpotSettings, RoutineSettings
 from models.crm import Company, Contact, Deal, DealDraft, Ticket
 from models.field_history import FieldChange, ReadBack, WriteOutcome
-from models.links import DEAL, TICKET, hubspot_record_url
+from models.links import DEAL, hubspot_record_url
 from models.text import one_line
 from models.ticket_status import StatusUpdate
 
@@ -60,14 +61,6 @@ def _creation_order(record: Any) -> tuple[datetime, int, str]:
     created = record.created_at or datetime.max.replace(tzinfo=UTC)
     identifier = str(record.id)
     return created, int(identifier) if identifier.isdigit() else 0, identifier
-
-
-def _associated(record: Any, to_type: str) -> tuple[str, ...]:
-    # Creates answer without associations (SimplePublicObject), reads with them.
-    collection = (getattr(record, "associations", None) or {}).get(to_type)
-    if collection is None:
-        return ()
-    return tuple(dict.fromkeys(str(item.id) for item in collection.results or []))
 
 
 def _whole(value: object) -> int | None:
@@ -131,20 +124,10 @@ class HubSpotCrm:
                 self._tickets.get_by_id,
                 ticket_id,
                 object_type="ticket",
-                properties=["subject", "hs_pipeline", "hs_pipeline_stage", "hubspot_owner_id"],
-                associations=["companies", "contacts"],
+                properties=list(TICKET_PROPERTIES),
+                associations=list(TICKET_ASSOCIATIONS),
             )
-            values = record.properties or {}
-            return Ticket(
-                id=str(record.id),
-                name=one_line(values.get("subject")),
-                stage=self._labels.stage_label("tickets", values.get("hs_pipeline"), values.get("hs_pipeline_stage")),
-                pipeline=self._labels.pipeline_label("tickets", values.get("hs_pipeline")),
-                owner_id=values.get("hubspot_owner_id") or None,
-                company_ids=_associated(record, "companies"),
-                contact_ids=_associated(record, "contacts"),
-                url=hubspot_record_url(self._settings.records_url, self._settings.portal_id, TICKET, str(record.id)),
-            )
+            return ticket_from_record(record, self._labels, self._settings)
 
     def read_company(self, *, company_id: str) -> Company:
         with self._operation("read_company"):
@@ -417,7 +400,7 @@ class HubSpotCrm:
                 update={
                     "amount": _whole(values.get("amount")),
                     "stage": self._labels.stage_label("deals", values.get("pipeline"), values.get("dealstage")),
-                    "ticket_ids": _associated(record, "tickets"),
+                    "ticket_ids": associated_ids(record, "tickets"),
                 }
             )
 
@@ -541,7 +524,7 @@ class HubSpotCrm:
             first_name=one_line(values.get("firstname")),
             last_name=one_line(values.get("lastname")),
             phone=one_line(values.get("mobilephone")) or one_line(values.get("phone")),
-            company_ids=_associated(record, "companies"),
+            company_ids=associated_ids(record, "companies"),
         )
 
     def _to_deal(self, record: Any) -> Deal:

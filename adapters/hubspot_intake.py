@@ -11,6 +11,7 @@ from hubspot.crm.tickets import Filter, FilterGroup, PublicObjectSearchRequest
 from urllib3.util.retry import Retry
 
 from adapters.hubspot_labels import OWNERS_PAGE, LabelResolver
+from adapters.hubspot_records import TICKET_ASSOCIATIONS, TICKET_PROPERTIES, ticket_from_record
 from adapters.hubspot_transport import HubSpotTransport
 from adapters.portal_cache import MemoryPortalCache
 from adapters.ports import PortalCache, RateBudget
@@ -36,6 +37,7 @@ class HubSpotTicketIntake:
         budget: RateBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._settings = settings
         self._routine = routine
         self._intake = intake
         self._transport = HubSpotTransport(settings, budget=budget or Unlimited(), sleep=sleep)
@@ -81,13 +83,15 @@ class HubSpotTicketIntake:
         return [str(record.id) for record in found.results or []]
 
     def read_ticket(self, *, ticket_id: str) -> IntakeTicket:
-        """The ticket's stage and since when, its owner's e-mail and the renegotiation properties (one read)."""
+        """The ticket's stage and since when, its owner's e-mail and the renegotiation properties, and the ticket as
+        the CRM reads it (one read)."""
         record = self._transport.call(
             self._tickets.get_by_id,
             ticket_id,
             object_type="ticket",
-            properties=["hs_pipeline", STAGE, "hubspot_owner_id", *self._intake.properties],
+            properties=[*TICKET_PROPERTIES, *self._intake.properties],
             properties_with_history=[STAGE],
+            associations=list(TICKET_ASSOCIATIONS),
         )
         values = record.properties or {}
         history = (record.properties_with_history or {}).get(STAGE) or []
@@ -101,6 +105,7 @@ class HubSpotTicketIntake:
             entered_stage_at=entered.isoformat() if entered is not None else "",
             owner_email=self._labels.owner_email(owner_id) if owner_id else None,
             values={name: values.get(name) for name in self._intake.properties},
+            ticket=ticket_from_record(record, self._labels, self._settings),
         )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from config.settings import IntakeSettings
+from models.crm import Ticket
 from models.renegotiation import ERROR_TYPE
 from models.text import one_line
 
@@ -33,6 +34,8 @@ class IntakeTicket(BaseModel):
     entered_stage_at: str
     owner_email: str | None = None
     values: dict[str, str | None] = {}
+    # The same read as the CRM's: `start`'s preflight takes it instead of reading the ticket a second time.
+    ticket: Ticket | None = None
 
 
 class IntakeClaim(SQLModel, table=True):

@@ -163,7 +163,7 @@ class Intake:
         self, ticket: IntakeTicket, request: RenegotiationRequest, *, refused: set[str]
     ) -> list[Problem]:
         """`start`'s preflight of the request, as the note's problems (less those about fields already refused)."""
-        reading = read_case_inputs(request, runtime=self.runtime)
+        reading = read_case_inputs(request, runtime=self.runtime, known=ticket.ticket)
         company = reading.company.name if reading.company is not None else None
         lines = unrepeated(reading.problems, refused)
         return preflight_problems(lines, ticket, self.runtime.settings.intake, company_name=company)

@@ -66,11 +66,16 @@ def preflight(request: RenegotiationRequest, *, runtime: Runtime) -> list[str]:
     return read_case_inputs(request, runtime=runtime).problems
 
 
-def read_case_inputs(request: RenegotiationRequest, *, runtime: Runtime) -> Reading:
-    """The ticket, company, signer and agreements a case would read, with `preflight`'s problems (reads only)."""
+def read_case_inputs(request: RenegotiationRequest, *, runtime: Runtime, known: Ticket | None = None) -> Reading:
+    """The ticket, company, signer and agreements a case would read, with `preflight`'s problems (reads only);
+    `known` is the request's ticket read moments ago by the caller (the intake), not read again."""
     routine = runtime.settings.routine
     try:
-        ticket = runtime.crm.read_ticket(ticket_id=request.ticket_id)
+        ticket = (
+            known
+            if known is not None and known.id == request.ticket_id
+            else runtime.crm.read_ticket(ticket_id=request.ticket_id)
+        )
     except NotFoundError:
         return Reading([f"ticket: HubSpot has no ticket {request.ticket_id}; check the id in the ticket's address"])
     if ticket.pipeline != routine.ticket_pipeline:
