@@ -52,8 +52,8 @@ case "${1:-}" in
     # local stack's database, is what the demo, the browser tests and the stack tests run on. Three xdist workers,
     # each with its own PostgreSQL and Prefect server: most tests wait on servers and processes, so three share two
     # cores well; the browser tests keep to one worker (their module's stack).
-    # `reforhandling demo` runs among them (tests/e2e/test_demo.py), beside the other tests rather than after them.
-    exec "$venv/bin/pytest" -q --postgres -n 3 --dist loadgroup
+    "$venv/bin/pytest" -q --postgres -n 3 --dist loadgroup
+    "$venv/bin/reforhandling" demo
     ;;
   "")
     echo "usage: ./run.sh up [--fresh] | ./run.sh test [fast] | ./run.sh <reforhandling command> (e.g. cases, start --help)" >&2
