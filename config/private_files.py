@@ -3,6 +3,7 @@ server's database hold customers' names, figures and a secret. Folders 0700, fil
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -19,7 +20,11 @@ def private_dir(path: Path) -> Path:
 
 def private_file(path: Path) -> Path:
     """Create `path` empty, readable and writable by its user only, unless it exists (then made so)."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, FILE_MODE))
+    # An existing file is never opened here: closing any descriptor of a file drops every POSIX lock this process
+    # holds on it, and SQLite's locks on the case store are such locks (a second engine in a process that had one
+    # open let another process write under its feet: "database disk image is malformed"; sqlite.org/howtocorrupt.html).
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
     path.chmod(FILE_MODE)
     return path
 

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any, cast
 from uuid import UUID
 
+from adapters.dealbuilder_api import D_STATUS as STATUS
+from adapters.dealbuilder_api import STATUS_SENT, STATUS_VIEWED
 from config.settings import Settings
 from devtools.embedded_stack import embedded_stack
 from devtools.tickets import new_sandbox_ticket
@@ -160,7 +162,6 @@ def drive_cases(
     from prefect.states import AwaitingRetry
 
     answered: set[tuple[str, str]] = set()
-    signed: set[str] = set()
     with get_client(sync_client=True) as client:
         while time.monotonic() < deadline:
             open_cases = [store.get(key) for key in keys if store.get(key).state not in CLOSED_STATES]
@@ -179,14 +180,26 @@ def drive_cases(
                     result = client.resume_flow_run(run.id, run_input={"approved": True, "approver": "Ola"})
                     if result.status.value == "ACCEPT":
                         answered.add((case.case_key, key))
-                elif case.state is CaseState.AWAITING_SIGNATURE and case.contract_id and case.case_key not in signed:
+                elif case.contract_id and _awaits_the_customer(sandboxes, case.contract_id):
+                    # The customer signs what reached them: the contract's own status, not our record of the case
+                    # (read a moment earlier, and a second sending after a decline is signed again).
                     sandboxes.dealbuilder.sign(case.contract_id)
-                    signed.add(case.case_key)
             if each_round is not None:
                 each_round()
             time.sleep(1)
-    late = [key for key in keys if store.get(key).state not in CLOSED_STATES]
-    report.problems.append(f"not closed in time: {', '.join(late)}")
+    late = [case for case in map(store.get, keys) if case.state not in CLOSED_STATES]
+    where = [
+        f"{c.case_key} {c.state}, contract {c.contract_id} {_contract_status(sandboxes, c.contract_id)}" for c in late
+    ]
+    report.problems.append(f"not closed in time: {'; '.join(where)}")
+
+
+def _contract_status(sandboxes: SandboxStack, contract_id: str | None) -> str:
+    return str(sandboxes.dealbuilder.document(contract_id)[STATUS]) if contract_id else "-"
+
+
+def _awaits_the_customer(sandboxes: SandboxStack, contract_id: str) -> bool:
+    return _contract_status(sandboxes, contract_id) in (STATUS_SENT, STATUS_VIEWED)
 
 
 def count_outcome(sandboxes: SandboxStack, store: CaseStore, keys: list[str], report: SoakReport) -> None:
