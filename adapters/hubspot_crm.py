@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from hubspot import HubSpot
 from hubspot.crm.companies import SimplePublicObjectInput as CompanyUpdate
 from hubspot.crm.contacts import SimplePublicObjectInputForCreate as ContactCreate
 from hubspot.crm.deals import BatchReadInputSimplePublicObjectId as DealBatchRead
@@ -22,14 +21,12 @@ from hubspot.crm.objects.notes import BatchReadInputSimplePublicObjectId as Note
 from hubspot.crm.objects.notes import SimplePublicObjectId as NoteId
 from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate as NoteCreate
 from hubspot.crm.tickets import SimplePublicObjectInput as TicketUpdate
-from urllib3.util.retry import Retry
 
 from adapters.checked_writes import write_checked
 from adapters.errors import NotFoundError
-from adapters.hubspot_labels import OWNERS_PAGE, LabelResolver
+from adapters.hubspot_labels import portal_labels
 from adapters.hubspot_records import TICKET_ASSOCIATIONS, TICKET_PROPERTIES, associated_ids, ticket_from_record
-from adapters.hubspot_transport import SYSTEM, HubSpotTransport
-from adapters.portal_cache import MemoryPortalCache
+from adapters.hubspot_transport import SYSTEM, HubSpotTransport, sdk_crm
 from adapters.ports import PortalCache, RateBudget
 from adapters.rate_budget import Unlimited
 from config.settings import HubSpotSettings, RoutineSettings
@@ -87,13 +84,7 @@ class HubSpotCrm:
         self._settings = settings
         self._routine = routine
         self._transport = HubSpotTransport(settings, budget=budget or Unlimited(), sleep=sleep)
-        # urllib3 must not retry on its own: a blind POST retry duplicates, and we count every request.
-        client = HubSpot(
-            access_token=settings.token.get_secret_value(),
-            host=settings.base_url.rstrip("/"),
-            retry=Retry(total=0, read=False, redirect=False),
-        )
-        crm = client.crm  # each *_api access below builds a connection pool: build them once, here
+        crm = sdk_crm(settings)  # each *_api access below builds a connection pool: build them once, here
         self._tickets = crm.tickets.basic_api
         self._companies = crm.companies.basic_api
         self._contacts = crm.contacts.basic_api
@@ -102,15 +93,7 @@ class HubSpotCrm:
         self._notes = crm.objects.notes.basic_api
         self._notes_batch = crm.objects.notes.batch_api
         self._associations = crm.associations.v4.basic_api
-        pipelines, owners, properties = crm.pipelines.pipelines_api, crm.owners.owners_api, crm.properties.core_api
-        self._labels = LabelResolver(
-            cache or MemoryPortalCache(),
-            portal=f"{settings.base_url}|{settings.portal_id}",
-            ttl_seconds=settings.cache_ttl_seconds,
-            get_pipelines=lambda object_type: self._call(pipelines.get_all, object_type, object_type="pipeline"),
-            get_properties=lambda object_type: self._call(properties.get_all, object_type, object_type="property"),
-            get_owners=lambda after: self._call(owners.get_page, limit=OWNERS_PAGE, after=after, object_type="owner"),
-        )
+        self._labels = portal_labels(crm, self._transport, settings, cache)
 
     @property
     def calls(self) -> int:

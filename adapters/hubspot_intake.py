@@ -8,12 +8,10 @@ from collections.abc import Callable
 
 from hubspot import HubSpot
 from hubspot.crm.tickets import Filter, FilterGroup, PublicObjectSearchRequest
-from urllib3.util.retry import Retry
 
-from adapters.hubspot_labels import OWNERS_PAGE, LabelResolver
+from adapters.hubspot_labels import portal_labels
 from adapters.hubspot_records import TICKET_ASSOCIATIONS, TICKET_PROPERTIES, ticket_from_record
-from adapters.hubspot_transport import HubSpotTransport
-from adapters.portal_cache import MemoryPortalCache
+from adapters.hubspot_transport import HubSpotTransport, sdk_crm
 from adapters.ports import PortalCache, RateBudget
 from adapters.rate_budget import Unlimited
 from config.settings import HubSpotSettings, IntakeSettings, RoutineSettings
@@ -41,25 +39,10 @@ class HubSpotTicketIntake:
         self._routine = routine
         self._intake = intake
         self._transport = HubSpotTransport(settings, budget=budget or Unlimited(), sleep=sleep)
-        client = HubSpot(
-            access_token=settings.token.get_secret_value(),
-            host=settings.base_url.rstrip("/"),
-            retry=Retry(total=0, read=False, redirect=False),
-        )
-        crm = client.crm
+        crm = sdk_crm(settings)
         self._tickets = crm.tickets.basic_api
         self._search = crm.tickets.search_api
-        pipelines, owners, properties = crm.pipelines.pipelines_api, crm.owners.owners_api, crm.properties.core_api
-        self._labels = LabelResolver(
-            cache or MemoryPortalCache(),
-            portal=f"{settings.base_url}|{settings.portal_id}",
-            ttl_seconds=settings.cache_ttl_seconds,
-            get_pipelines=lambda t: self._transport.call(pipelines.get_all, t, object_type="pipeline"),
-            get_properties=lambda t: self._transport.call(properties.get_all, t, object_type="property"),
-            get_owners=lambda after: self._transport.call(
-                owners.get_page, limit=OWNERS_PAGE, after=after, object_type="owner"
-            ),
-        )
+        self._labels = portal_labels(crm, self._transport, settings, cache)
 
     @property
     def calls(self) -> int:

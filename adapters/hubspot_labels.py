@@ -9,8 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from adapters.errors import ConfigurationError
-from adapters.hubspot_transport import SYSTEM
+from adapters.hubspot_transport import SYSTEM, HubSpotTransport
+from adapters.portal_cache import MemoryPortalCache
 from adapters.ports import PortalCache
+from config.settings import HubSpotSettings
 
 OWNERS_PAGE = 500  # the most owners HubSpot returns in one page
 
@@ -263,3 +265,18 @@ class LabelResolver:
                 field=name,
             )
         return dict(options)
+
+
+def portal_labels(
+    crm: Any, transport: HubSpotTransport, settings: HubSpotSettings, cache: PortalCache | None
+) -> LabelResolver:
+    """The portal's labels for an adapter on the SDK's `crm` APIs, fetched through its `transport` on a miss."""
+    pipelines, owners, properties = crm.pipelines.pipelines_api, crm.owners.owners_api, crm.properties.core_api
+    return LabelResolver(
+        cache or MemoryPortalCache(),
+        portal=f"{settings.base_url}|{settings.portal_id}",
+        ttl_seconds=settings.cache_ttl_seconds,
+        get_pipelines=lambda object_type: transport.call(pipelines.get_all, object_type, object_type="pipeline"),
+        get_properties=lambda object_type: transport.call(properties.get_all, object_type, object_type="property"),
+        get_owners=lambda after: transport.call(owners.get_page, limit=OWNERS_PAGE, after=after, object_type="owner"),
+    )

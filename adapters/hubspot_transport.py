@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import urllib3
+from hubspot import HubSpot
 from hubspot.crm.associations.v4 import ApiException as AssociationsError
 from hubspot.crm.companies import ApiException as CompaniesError
 from hubspot.crm.contacts import ApiException as ContactsError
@@ -20,6 +21,8 @@ from hubspot.crm.owners import ApiException as OwnersError
 from hubspot.crm.pipelines import ApiException as PipelinesError
 from hubspot.crm.properties import ApiException as PropertiesError
 from hubspot.crm.tickets import ApiException as TicketsError
+from hubspot.discovery.crm.discovery import Discovery as CrmApis
+from urllib3.util.retry import Retry
 
 from adapters.errors import (
     GATEWAY_GAVE_UP,
@@ -206,3 +209,14 @@ def _number(value: str | None) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def sdk_crm(settings: HubSpotSettings) -> CrmApis:
+    """The SDK's CRM APIs on the settings' portal; call them through a HubSpotTransport."""
+    # urllib3 must not retry on its own: a blind POST retry duplicates, and we count every request.
+    client = HubSpot(
+        access_token=settings.token.get_secret_value(),
+        host=settings.base_url.rstrip("/"),
+        retry=Retry(total=0, read=False, redirect=False),
+    )
+    return client.crm
